@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Debian packages the lxc platform and the integration tests need on the host.
+# tpa's lxc platform installs them itself too; this makes the test run independent of order.
+set -euo pipefail
+need=()
+for p in lxc debootstrap apt-cacher-ng nftables openssh-client postgresql-client-15 iproute2 git; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing host packages: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The project's test command (`npm test`): lint, typecheck, unit tests next to the code,
+# and — as root on a machine that can run LXC — the integration tests in test/ that
+# build real clusters. Ends with "N passed, N failed[, N skipped]".
+#   TPA_INTEGRATION=0   run no integration tests (they are reported as skipped)
+#   TPA_TEST_ONLY=unit  only lint, typecheck and unit tests
+set -uo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm ci --no-audit --no-fund
+
+passed=0 failed=0 skipped=0
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+check() { # name, command...
+  local name=$1; shift
+  if "$@"; then echo "ok: $name"; passed=$((passed + 1)); else echo "FAILED: $name"; failed=$((failed + 1)); fi
+}
+
+count_tap() { # tap file
+  local p f s c
+  p=$(awk '/^# pass /{print $3}' "$1" | tail -1); f=$(awk '/^# fail /{print $3}' "$1" | tail -1)
+  s=$(awk '/^# skipped /{print $3}' "$1" | tail -1); c=$(awk '/^# cancelled /{print $3}' "$1" | tail -1)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${c:-0})); skipped=$((skipped + ${s:-0}))
+  if [ -z "$p" ]; then echo "FAILED: the test runner reported nothing ($1)"; failed=$((failed + 1)); fi
+}
+
+run_node_tests() { # tap file, concurrency, files...
+  local tap=$1 conc=$2; shift 2
+  node --import tsx --test --test-concurrency="$conc" \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap" "$@"
+  count_tap "$tap"
+}
+
+check "lint (eslint)" npx eslint --max-warnings 0 .
+check "format (prettier)" npx prettier --check --log-level warn .
+check "typecheck (tsc)" npx tsc -p .
+
+mapfile -t unit < <(find src scripts -name '*.test.ts' | sort)
+[ ${#unit[@]} -gt 0 ] && run_node_tests "$out/unit.tap" 2 "${unit[@]}"
+
+if [ "${TPA_TEST_ONLY:-}" != unit ]; then
+  mapfile -t integ < <(find test -name '*.test.ts' | sort)
+  if [ ${#integ[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && [ "${TPA_INTEGRATION:-1}" != 0 ]; then
+      bash scripts/install-host-deps.sh
+      run_node_tests "$out/integ.tap" 1 "${integ[@]}"
+    else
+      echo "integration tests need root (and TPA_INTEGRATION unset): ${#integ[@]} files skipped"
+      skipped=$((skipped + ${#integ[@]}))
+    fi
+  fi
+fi
+
+if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
+[ "$failed" -eq 0 ]

@@ -1,0 +1,10 @@
+/**
+ * Every command of the CLI. A command module exports `register(program, setExit)`;
+ * adding a command is adding a file and one line here.
+ */
+import type { Command } from 'commander';
+
+export type SetExit = (code: number) => void;
+export type RegisterCommand = (program: Command, setExit: SetExit) => void;
+
+export const commands: RegisterCommand[] = [];
