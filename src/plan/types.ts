@@ -1,0 +1,119 @@
+/**
+ * A plan is pure data: per host, the changes that bring the host from its facts to the
+ * desired state. Components describe desired state as Resources; plan/ diffs them against
+ * Facts; engine/ applies the resulting Changes in phases.
+ */
+
+/** Ordered deploy phases. Hosts run in parallel within a phase; phases run in this order. */
+export const PHASES = [
+  'common', // OS: packages, locale, sysctl, admin user, /etc/hosts
+  'postgres-primary', // packages, config, initdb, roles on the primary
+  'postgres-replicas', // clone replicas, in upstream order (depth 1, then 2, ...)
+  'failover-manager', // repmgr register / repmgrd, or patroni
+  'pooler', // pgbouncer
+  'backups', // barman
+  'client-access', // client pg_hba rules and pooler routes, enabled last (seed 003)
+  'checks', // health checks before declaring success
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** A handler runs once at the end of a phase if any change notified it. */
+export type HandlerName = `${'restart' | 'reload'}:${string}`;
+
+export type Resource =
+  | { kind: 'package'; name: string; version?: string }
+  | {
+      kind: 'file';
+      path: string;
+      content: string;
+      mode: number;
+      owner: string;
+      group: string;
+      /** never show the content or a diff (passwords, keys) */
+      secret?: boolean;
+      notify?: HandlerName[];
+    }
+  | { kind: 'directory'; path: string; mode: number; owner: string; group: string }
+  | { kind: 'service'; name: string; state: 'running' | 'stopped'; enabled: boolean }
+  | {
+      /**
+       * One postgres setting. The engine decides reload vs restart from pg_settings.context
+       * of the running server, not from a guess.
+       */
+      kind: 'pg-setting';
+      name: string;
+      value: string;
+    }
+  | {
+      /** a role with a SCRAM verifier computed locally; password never sent in clear */
+      kind: 'pg-role';
+      name: string;
+      verifier: string;
+      attributes: string[]; // e.g. ['LOGIN', 'REPLICATION', 'SUPERUSER']
+      inRoles?: string[];
+    }
+  | { kind: 'pg-database'; name: string; owner: string }
+  | {
+      /**
+       * A command that changes state, run only when `needed` says so from facts. It must be
+       * safe to re-run after a failure (e.g. initdb only into an empty directory).
+       */
+      kind: 'action';
+      id: string;
+      description: string;
+      command: string;
+      /** secrets fed on stdin, never in the command line */
+      stdin?: string;
+      /** strings to redact from output */
+      redact?: string[];
+      /** evaluated on the host's facts; true = run it */
+      needed: (facts: HostFacts) => boolean;
+      notify?: HandlerName[];
+    };
+
+export type ResourceKind = Resource['kind'];
+
+/** What one host looks like now, gathered in as few round trips as possible. */
+export interface HostFacts {
+  host: string;
+  reachable: boolean;
+  /** dpkg package -> installed version */
+  packages: Record<string, string>;
+  /** path -> sha256, mode, owner, group (absent when the file does not exist) */
+  files: Record<string, { sha256: string; mode: number; owner: string; group: string; content?: string }>;
+  directories: Record<string, { mode: number; owner: string; group: string }>;
+  /** unit -> state */
+  services: Record<string, { active: boolean; enabled: boolean }>;
+  /** present when postgres answers */
+  postgres?: {
+    running: boolean;
+    inRecovery: boolean;
+    version: string;
+    settings: Record<string, { setting: string; context: string; pendingRestart: boolean }>;
+    roles: Record<string, { verifier: string | null; attributes: string[] }>;
+    databases: string[];
+  };
+  /** component-specific probes: name -> raw output */
+  probes: Record<string, string>;
+}
+
+export interface Change {
+  host: string;
+  phase: Phase;
+  /** human-readable, e.g. "install postgresql-15", "update /etc/postgresql/15/main/pg_hba.conf" */
+  summary: string;
+  resource: Resource;
+  /** unified diff for files (empty for secret files) */
+  diff?: string;
+}
+
+export interface HostPlan {
+  host: string;
+  changes: Change[];
+}
+
+export interface Plan {
+  hosts: HostPlan[];
+  /** refusals: changes that cannot be applied safely (role change, cycle) */
+  refusals: { host?: string; message: string }[];
+}
