@@ -4,6 +4,7 @@
  * uploaded files, never the command line.
  */
 import type { EventSink } from '../core/events.ts';
+import { RemoteCommandError } from '../core/errors.ts';
 
 export interface ExecOptions {
   /** run as root through sudo when the login user is not root */
@@ -59,4 +60,17 @@ export interface SshTarget {
    */
   hostKey?: string;
   onHostKey?: (keyBase64: string, keyType: string) => void;
+}
+
+/**
+ * A command ran longer than ExecOptions.timeoutMs and was killed. Thrown whatever `check`
+ * says: a timeout is never an ordinary result.
+ */
+export class CommandTimeoutError extends RemoteCommandError {
+  constructor(
+    details: ConstructorParameters<typeof RemoteCommandError>[0],
+    readonly timeoutMs: number,
+  ) {
+    super(details);
+  }
 }
