@@ -3,8 +3,9 @@
  * adding a command is adding a file and one line here.
  */
 import type { Command } from 'commander';
+import { register as secrets } from './secrets.ts';
 
 export type SetExit = (code: number) => void;
 export type RegisterCommand = (program: Command, setExit: SetExit) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [secrets];
