@@ -10,12 +10,12 @@ import type { ExecOptions, ExecResult, Transport } from '../../transport/transpo
 import type { Inventory } from '../platform.ts';
 import { faultTableName, killScript, LxcFaults, parseDropRules, waitForSsh } from './faults.ts';
 
-test('the nft table name is an nft identifier derived from the group', () => {
+void test('the nft table name is an nft identifier derived from the group', () => {
   assert.equal(faultTableName('acme'), 'tpa_acme');
   assert.equal(faultTableName('my-group.1'), 'tpa_my_group_1');
 });
 
-test('drop rules are read back from an nft listing', () => {
+void test('drop rules are read back from an nft listing', () => {
   const listing = `table bridge tpa_g {
 \tchain isolation {
 \t\ttype filter hook forward priority filter; policy accept;
@@ -41,7 +41,7 @@ function alive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('the kill script kills the top-most process of a name, not its same-named children', async () => {
+void test('the kill script kills the top-most process of a name, not its same-named children', async () => {
   // a copy of sh under a name no other process on this machine has
   const dir = mkdtempSync(join(tmpdir(), 'tpa-kill-'));
   const name = `tpak${process.pid % 100000}`;
@@ -70,7 +70,7 @@ test('the kill script kills the top-most process of a name, not its same-named c
   }
 });
 
-test('the kill script spares a child that has the same name as its parent', async () => {
+void test('the kill script spares a child that has the same name as its parent', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tpa-kill-'));
   const name = `tpaj${process.pid % 100000}`;
   const bin = join(dir, name);
@@ -97,7 +97,7 @@ test('the kill script spares a child that has the same name as its parent', asyn
   }
 });
 
-test('waitForSsh returns once a banner is sent, and times out on a silent port', async () => {
+void test('waitForSsh returns once a banner is sent, and times out on a silent port', async () => {
   const silent = createServer(() => {});
   const speaking = createServer((s) => s.end('SSH-2.0-test\r\n'));
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
@@ -173,7 +173,7 @@ const inventory: Inventory = {
   })),
 };
 
-test('isolate drops both directions between the node and every other node, once', async () => {
+void test('isolate drops both directions between the node and every other node, once', async () => {
   const host = new ScriptedHost();
   const faults = new LxcFaults(inventory, { local: host });
   await faults.isolate('a');
@@ -192,7 +192,7 @@ test('isolate drops both directions between the node and every other node, once'
   assert.equal(host.commands.slice(before).filter((c) => c.startsWith('nft delete')).length, 0);
 });
 
-test('an unknown node is an error naming the nodes there are', async () => {
+void test('an unknown node is an error naming the nodes there are', async () => {
   const faults = new LxcFaults(inventory, { local: new ScriptedHost() });
   await assert.rejects(faults.partition('a', 'zz'), (e: Error & { hint?: string }) => {
     assert.match(e.message, /no node called zz/);
