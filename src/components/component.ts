@@ -5,7 +5,9 @@
  */
 import type { ClusterGroupConfig } from '../model/schema.ts';
 import type { Inventory, InventoryHost } from '../platforms/platform.ts';
-import type { HostFacts, Phase, Resource } from '../plan/types.ts';
+import type { HostFacts, PhasedResources } from '../plan/types.ts';
+
+export type { PhasedResources } from '../plan/types.ts';
 
 /** Everything a component may read. Pure data: no I/O from inside a component's desired(). */
 export interface DeployContext {
@@ -15,11 +17,6 @@ export interface DeployContext {
   secrets: Record<string, string>;
   /** facts of every host, so a replica can see its upstream */
   facts: Record<string, HostFacts>;
-}
-
-export interface PhasedResources {
-  phase: Phase;
-  resources: Resource[];
 }
 
 export interface HealthCheck {

@@ -17,7 +17,12 @@ export const PHASES = [
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
-/** A handler runs once at the end of a phase if any change notified it. */
+/**
+ * A handler runs once at the end of a phase if any change notified it. The part after the
+ * colon is a systemd unit: `restart:U` runs `systemctl try-restart U`, `reload:U` runs
+ * `systemctl reload U` when U is active. A restart of U makes a reload of U redundant, and a
+ * service change that starts U later in the same phase cancels what was notified before it.
+ */
 export type HandlerName = `${'restart' | 'reload'}:${string}`;
 
 export type Resource =
@@ -43,6 +48,8 @@ export type Resource =
       kind: 'pg-setting';
       name: string;
       value: string;
+      /** the server's systemd unit (e.g. postgresql@15-main): notified with reload or restart */
+      unit?: string;
     }
   | {
       /** a role with a SCRAM verifier computed locally; password never sent in clear */
@@ -69,6 +76,8 @@ export type Resource =
       /** evaluated on the host's facts; true = run it */
       needed: (facts: HostFacts) => boolean;
       notify?: HandlerName[];
+      /** default 10 minutes */
+      timeoutMs?: number;
     };
 
 export type ResourceKind = Resource['kind'];
@@ -89,12 +98,49 @@ export interface HostFacts {
     running: boolean;
     inRecovery: boolean;
     version: string;
-    settings: Record<string, { setting: string; context: string; pendingRestart: boolean }>;
-    roles: Record<string, { verifier: string | null; attributes: string[] }>;
+    settings: Record<
+      string,
+      {
+        setting: string;
+        context: string;
+        pendingRestart: boolean;
+        /** pg_settings.unit (kB, 8kB, MB, ms, s, min, ...), for comparing '1GB' with '131072' */
+        unit?: string | null;
+        /** bool, integer, real, string, enum */
+        vartype?: string;
+        sourcefile?: string | null;
+      }
+    >;
+    roles: Record<string, { verifier: string | null; attributes: string[]; memberOf?: string[] }>;
     databases: string[];
+    /** database -> owner */
+    databaseOwners?: Record<string, string>;
+    /** sender_host of pg_stat_wal_receiver on a streaming replica */
+    upstream?: string | null;
+    dataDirectory?: string;
   };
-  /** component-specific probes: name -> raw output */
+  /** component-specific probes: name -> raw stdout (trailing newlines removed) */
   probes: Record<string, string>;
+  /** probe name -> its exit code */
+  probeExitCodes?: Record<string, number>;
+}
+
+/** A component's resources for one phase, in the order they are applied. */
+export interface PhasedResources {
+  phase: Phase;
+  resources: Resource[];
+}
+
+/** Everything the differ needs about one host: its place in the cluster and its desired state. */
+export interface DesiredHost {
+  host: string;
+  role?: 'primary' | 'replica' | 'barman';
+  cluster?: string;
+  /** configured upstream node (replicas) */
+  upstream?: string;
+  address?: string;
+  /** merged over all components, in component order within each phase */
+  phases: PhasedResources[];
 }
 
 export interface Change {
@@ -105,6 +151,8 @@ export interface Change {
   resource: Resource;
   /** unified diff for files (empty for secret files) */
   diff?: string;
+  /** handlers this change notifies (for pg-setting: reload or restart from pg_settings.context) */
+  notify?: HandlerName[];
 }
 
 export interface HostPlan {
