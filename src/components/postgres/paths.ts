@@ -1,0 +1,146 @@
+/**
+ * Conventions of the postgres component that other components (repmgr, pgbouncer, barman,
+ * operations) rely on. Debian layout: one cluster named `main` per host, configuration in
+ * /etc/postgresql/<v>/main, data in /var/lib/postgresql/<v>/main, unit postgresql@<v>-main.
+ *
+ * Replicas: the postgres component never initdb's a replica. Installing postgresql-<v> makes
+ * Debian create an empty `main` cluster; on a replica that has not been cloned yet (no
+ * standby.signal in the data directory) the postgres component stops and disables that unit
+ * in phase 'postgres-replicas' and writes the configuration (conf.d/tpa.conf, pg_hba.conf,
+ * TLS files, ~postgres/.pgpass). The failover-manager component then clones into
+ * dataDir (e.g. `repmgr standby clone --force`, which replaces the empty cluster's files;
+ * it only ever does so while standby.signal is absent and the unit is stopped) and declares
+ * the service running + enabled. So on replicas the postgres component declares NO service
+ * resource: the cloner owns starting it.
+ *
+ * A standby's application_name (primary_conninfo) is its node name: quorum synchronous
+ * replication (durability: sync) lists node names.
+ */
+import type { InventoryHost } from '../../platforms/platform.ts';
+import type { ClusterGroupConfig } from '../../model/schema.ts';
+
+export const PG_CLUSTER_NAME = 'main';
+export const PG_PORT = 5432;
+/** the OS user that owns the data and runs every postgres tool */
+export const PG_OS_USER = 'postgres';
+export const PG_OS_GROUP = 'postgres';
+export const PG_HOME = '/var/lib/postgresql';
+export const PG_SOCKET_DIR = '/var/run/postgresql';
+/** libpq password file of the postgres OS user (0600): replicator, repmgr, barman passwords */
+export const PGPASS_PATH = `${PG_HOME}/.pgpass`;
+
+export const DEFAULT_PG_VERSION = 15;
+
+export interface PgPaths {
+  version: number;
+  /** postgresql-15 */
+  package: string;
+  /** postgresql@15-main */
+  service: string;
+  /** /etc/postgresql/15/main */
+  configDir: string;
+  /** /etc/postgresql/15/main/postgresql.conf (Debian's; includes conf.d) */
+  postgresqlConf: string;
+  /** /etc/postgresql/15/main/conf.d */
+  confDir: string;
+  /** /etc/postgresql/15/main/conf.d/tpa.conf: every setting tpa manages */
+  tpaConf: string;
+  /** /etc/postgresql/15/main/pg_hba.conf */
+  hbaFile: string;
+  /** /etc/postgresql/15/main/tls */
+  tlsDir: string;
+  serverCert: string;
+  serverKey: string;
+  caCert: string;
+  /** /var/lib/postgresql/15/main */
+  dataDir: string;
+  /** /usr/lib/postgresql/15/bin */
+  binDir: string;
+  /** present in dataDir when the node runs as a standby */
+  standbySignal: string;
+  /** /var/log/postgresql/postgresql-15-main.log (Debian's pg_ctlcluster log) */
+  logFile: string;
+}
+
+export function pgPaths(version: number = DEFAULT_PG_VERSION): PgPaths {
+  const configDir = `/etc/postgresql/${version}/${PG_CLUSTER_NAME}`;
+  const dataDir = `${PG_HOME}/${version}/${PG_CLUSTER_NAME}`;
+  const tlsDir = `${configDir}/tls`;
+  return {
+    version,
+    package: `postgresql-${version}`,
+    service: `postgresql@${version}-${PG_CLUSTER_NAME}`,
+    configDir,
+    postgresqlConf: `${configDir}/postgresql.conf`,
+    confDir: `${configDir}/conf.d`,
+    tpaConf: `${configDir}/conf.d/tpa.conf`,
+    hbaFile: `${configDir}/pg_hba.conf`,
+    tlsDir,
+    serverCert: `${tlsDir}/server.crt`,
+    serverKey: `${tlsDir}/server.key`,
+    caCert: `${tlsDir}/ca.crt`,
+    dataDir,
+    binDir: `/usr/lib/postgresql/${version}/bin`,
+    standbySignal: `${dataDir}/standby.signal`,
+    logFile: `/var/log/postgresql/postgresql-${version}-${PG_CLUSTER_NAME}.log`,
+  };
+}
+
+export function pgPathsFor(config: ClusterGroupConfig): PgPaths {
+  return pgPaths(config.postgres.version);
+}
+
+/** Handlers (HandlerName) for the postgres unit. */
+export const reloadPostgres = (p: PgPaths) => `reload:${p.service}` as const;
+export const restartPostgres = (p: PgPaths) => `restart:${p.service}` as const;
+
+/** Database roles tpa creates on the primary (replicas get them by replication). */
+export const ROLES = {
+  /** superuser; its password is handed to the customer */
+  superuser: 'postgres',
+  /** REPLICATION LOGIN: streaming replication and pg_basebackup */
+  replication: 'replicator',
+  /** SUPERUSER LOGIN (repmgr needs it), owner of database `repmgr` */
+  repmgr: 'repmgr',
+  /** LOGIN only; pgbouncer's auth_user, calls a SECURITY DEFINER lookup function (pgbouncer component) */
+  pgbouncerAuth: 'pgbouncer_auth',
+  /** barman's connection (backup.mode != none) */
+  barman: 'barman',
+  /** barman's streaming (pg_receivewal) connection */
+  barmanStreaming: 'streaming_barman',
+} as const;
+
+export const REPMGR_DATABASE = 'repmgr';
+
+/** Names in the vault and in DeployContext.secrets. */
+export const SECRETS = {
+  postgres: 'postgres_password',
+  replication: 'replication_password',
+  repmgr: 'repmgr_password',
+  barman: 'barman_password',
+  pgbouncer: 'pgbouncer_password',
+} as const;
+
+/** Which secret holds the password of which role. */
+export const ROLE_SECRET: Record<string, string> = {
+  [ROLES.superuser]: SECRETS.postgres,
+  [ROLES.replication]: SECRETS.replication,
+  [ROLES.repmgr]: SECRETS.repmgr,
+  [ROLES.pgbouncerAuth]: SECRETS.pgbouncer,
+  [ROLES.barman]: SECRETS.barman,
+  [ROLES.barmanStreaming]: SECRETS.barman,
+};
+
+/** The postgres nodes of the host's cluster (itself included). */
+export function clusterNodes(host: InventoryHost, hosts: InventoryHost[]): InventoryHost[] {
+  return hosts.filter((h) => h.kind === 'postgres' && h.cluster === host.cluster);
+}
+
+/**
+ * A psql command run as the postgres OS user over the local socket (peer auth), for probes
+ * and checks: `psqlCommand(p, 'SHOW ssl')` -> prints `on`.
+ */
+export function psqlCommand(sql: string, db = 'postgres'): string {
+  const quoted = `'${sql.replaceAll("'", `'\\''`)}'`;
+  return `runuser -u ${PG_OS_USER} -- psql -X -A -t -q -p ${PG_PORT} -d ${db} -c ${quoted}`;
+}
