@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ConfigError, UsageError } from '../core/errors.ts';
 import { isMissingOrEmpty, loadClusterConfig, requireClusterDir, writeClusterFile } from './dir.ts';
 
-test('a missing directory or config.yml is a UsageError with a hint', async (t) => {
+void test('a missing directory or config.yml is a UsageError with a hint', async (t) => {
   const base = await mkdtemp(join(tmpdir(), 'tpa-dir-'));
   t.after(() => rm(base, { recursive: true, force: true }));
   await assert.rejects(requireClusterDir(join(base, 'nope')), (e: unknown) => {
@@ -24,7 +24,7 @@ test('a missing directory or config.yml is a UsageError with a hint', async (t) 
   await assert.rejects(requireClusterDir(join(base, 'file')), UsageError);
 });
 
-test('loadClusterConfig returns the typed config or throws every problem', async (t) => {
+void test('loadClusterConfig returns the typed config or throws every problem', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'tpa-dir-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await writeFile(
@@ -47,7 +47,7 @@ test('loadClusterConfig returns the typed config or throws every problem', async
   });
 });
 
-test('writeClusterFile writes atomically with the mode asked for', async (t) => {
+void test('writeClusterFile writes atomically with the mode asked for', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'tpa-dir-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const p = await writeClusterFile(dir, 'sub/secret.bin', 'data', 0o600);
@@ -57,7 +57,7 @@ test('writeClusterFile writes atomically with the mode asked for', async (t) => 
   assert.equal(await readFile(p, 'utf8'), 'new');
 });
 
-test('isMissingOrEmpty', async (t) => {
+void test('isMissingOrEmpty', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'tpa-dir-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   assert.equal(await isMissingOrEmpty(join(dir, 'none')), true);

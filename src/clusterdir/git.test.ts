@@ -9,7 +9,7 @@ async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'tpa-git-'));
 }
 
-test('commitChanges commits only the named files, with the message given', async (t) => {
+void test('commitChanges commits only the named files, with the message given', async (t) => {
   const dir = await tempDir();
   t.after(() => rm(dir, { recursive: true, force: true }));
   await initRepo(dir);
@@ -26,7 +26,7 @@ test('commitChanges commits only the named files, with the message given', async
   assert.match(status, /\?\? scratch\.txt/);
 });
 
-test('commitChanges returns null when the files did not change, and records deletions', async (t) => {
+void test('commitChanges returns null when the files did not change, and records deletions', async (t) => {
   const dir = await tempDir();
   t.after(() => rm(dir, { recursive: true, force: true }));
   await initRepo(dir);
@@ -42,7 +42,7 @@ test('commitChanges returns null when the files did not change, and records dele
   );
 });
 
-test('a local identity is set only when git has none', async (t) => {
+void test('a local identity is set only when git has none', async (t) => {
   const dir = await tempDir();
   const home = await tempDir();
   const saved = {
@@ -78,7 +78,7 @@ test('a local identity is set only when git has none', async (t) => {
   assert.equal((await git(dir2, ['log', '-1', '--format=%an'])).stdout.trim(), 'Someone');
 });
 
-test('initRepo leaves an existing repository alone and does not adopt a parent one', async (t) => {
+void test('initRepo leaves an existing repository alone and does not adopt a parent one', async (t) => {
   const parent = await tempDir();
   t.after(() => rm(parent, { recursive: true, force: true }));
   await initRepo(parent);
