@@ -40,6 +40,8 @@ export interface TestSshd {
   connections(): number;
   /** successful public key logins so far */
   logins(): number;
+  /** kill sshd's per-connection processes: every client sees its connection drop */
+  dropConnections(): void;
   stop(): Promise<void>;
 }
 
@@ -94,29 +96,48 @@ function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGTERM'): void {
   }
 }
 
-/** PIDs whose parent is `pid` (sshd's per-connection processes). */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
+/** PIDs descending from `pid` (sshd's per-connection processes and their sessions). */
+function descendantsOf(pid: number): number[] {
+  const parents = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) out.push(Number(name));
+      parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
     } catch {
       // exited while we looked
     }
   }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of parents) {
+      if (parent === p) {
+        out.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(pid);
   return out;
 }
 
-export async function startTestSshd(opts: { port?: number; extraConfig?: string[] } = {}): Promise<TestSshd> {
+export interface TestSshdOptions {
+  /** default: a free port */
+  port?: number;
+  /** more public keys to authorise (e.g. another test sshd's client key) */
+  authorize?: string[];
+  /** more sshd_config lines */
+  extraConfig?: string[];
+}
+
+export async function startTestSshd(opts: TestSshdOptions = {}): Promise<TestSshd> {
   const dir = mkdtempSync(join(tmpdir(), 'tpa-sshd-'));
   // non-root users read the authorized keys file as themselves
   chmodSync(dir, 0o755);
   const host = keygen(join(dir, 'host_key'));
   const client = keygen(join(dir, 'client_key'));
-  writeFileSync(join(dir, 'authorized_keys'), client.publicLine + '\n', { mode: 0o644 });
+  const authorized = [client.publicLine, ...(opts.authorize ?? [])];
+  writeFileSync(join(dir, 'authorized_keys'), authorized.join('\n') + '\n', { mode: 0o644 });
   const port = opts.port ?? (await freePort());
   const config = [
     `Port ${port}`,
@@ -151,7 +172,7 @@ export async function startTestSshd(opts: { port?: number; extraConfig?: string[
 
   const stop = async () => {
     if (!running.delete(child) || child.pid === undefined) return;
-    for (const pid of childrenOf(child.pid)) killQuietly(pid, 'SIGKILL');
+    for (const pid of descendantsOf(child.pid)) killQuietly(pid, 'SIGKILL');
     killQuietly(child.pid);
     await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
     killQuietly(child.pid, 'SIGKILL');
@@ -190,6 +211,9 @@ export async function startTestSshd(opts: { port?: number; extraConfig?: string[
     log,
     connections: () => count(/Connection from 127\.0\.0\.1 port \d+ on/g),
     logins: () => count(/Accepted publickey for /g),
+    dropConnections: () => {
+      for (const pid of descendantsOf(child.pid!)) killQuietly(pid, 'SIGKILL');
+    },
     stop,
   };
 }
