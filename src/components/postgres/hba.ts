@@ -17,6 +17,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../../core/errors.ts';
+import { parseCidr } from '../../model/cidr.ts';
 import type { ClusterGroupConfig } from '../../model/schema.ts';
 import type { Inventory, InventoryHost } from '../../platforms/platform.ts';
 import { clusterNodes, REPMGR_DATABASE, ROLES } from './paths.ts';
@@ -46,39 +47,25 @@ export function hostCidr(address: string): string {
   return `${parsed.toString()}/${parsed.kind() === 'ipv4' ? 32 : 128}`;
 }
 
-/** Normalises a CIDR (or a bare address) to its network form; undefined when invalid. */
-export function normaliseCidr(text: string): string | undefined {
-  try {
-    if (!text.includes('/')) return hostCidr(text);
-    const [addr, prefix] = ipaddr.parseCIDR(text);
-    const network =
-      addr.kind() === 'ipv4'
-        ? ipaddr.IPv4.networkAddressFromCIDR(text)
-        : ipaddr.IPv6.networkAddressFromCIDR(text);
-    return `${network.toString()}/${prefix}`;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The client networks of access.client_cidrs; anywhere (IPv4 and IPv6) when empty. */
+/** The client networks of access.client_cidrs (network form); anywhere (IPv4 and IPv6) when empty. */
 export function clientCidrs(config: ClusterGroupConfig): string[] {
   const given = config.access.client_cidrs;
   if (given.length === 0) return ['0.0.0.0/0', '::/0'];
-  const issues = given.flatMap((c, i) =>
-    normaliseCidr(c) === undefined
-      ? [
+  const parsed = given.map((c) => parseCidr(c));
+  const issues = parsed.flatMap((r, i) =>
+    r.ok
+      ? []
+      : [
           {
             file: 'config.yml',
             path: `access.client_cidrs.${i}`,
-            message: `${JSON.stringify(c)} is not an IP address or CIDR`,
-            hint: 'write e.g. 203.0.113.10/32 or 2001:db8::/48',
+            message: `${JSON.stringify(given[i])} ${r.problem}`,
+            ...(r.hint ? { hint: r.hint } : {}),
           },
-        ]
-      : [],
+        ],
   );
   if (issues.length > 0) throw new ConfigError(issues);
-  return [...new Set(given.map((c) => normaliseCidr(c)!))];
+  return [...new Set(parsed.map((r) => (r.ok ? `${r.cidr.network}/${r.cidr.prefix}` : '')))];
 }
 
 /** The OS user postgres (every tpa tool runs as it) logs in over the socket by peer. */

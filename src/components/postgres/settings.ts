@@ -1,0 +1,178 @@
+/**
+ * Every postgresql.conf setting tpa manages for a node, and conf.d/tpa.conf rendered from
+ * them. Pure. Order of precedence (later wins): tpa's fixed settings and tuning rules,
+ * config.postgres.settings, the cluster's postgres_settings, the node's postgres_settings.
+ */
+import { ConfigError, type ConfigIssue } from '../../core/errors.ts';
+import type { ClusterConfig, ClusterGroupConfig } from '../../model/schema.ts';
+import type { Inventory, InventoryHost } from '../../platforms/platform.ts';
+import { clusterNodes, PG_PORT, pgPathsFor } from './paths.ts';
+import { DEFAULT_MAX_CONNECTIONS, tunedSettings, type PgValue } from './tuning.ts';
+
+/** Settings other components depend on: config.yml cannot override them. */
+export const PROTECTED_SETTINGS = [
+  'data_directory',
+  'hba_file',
+  'ident_file',
+  'config_file',
+  'external_pid_file',
+  'port',
+] as const;
+
+const NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
+
+export interface NodeSettings {
+  /** name -> value, in the order they are written */
+  settings: Record<string, PgValue>;
+  /** which of them came from config.yml (shown as such in tpa.conf) */
+  overridden: Set<string>;
+}
+
+function clusterOf(
+  host: InventoryHost,
+  config: ClusterGroupConfig,
+): { cluster: ClusterConfig; index: number } {
+  const index = config.clusters.findIndex((c) => c.name === host.cluster);
+  if (index < 0) throw new Error(`host ${host.name} belongs to no cluster of the configuration`);
+  return { cluster: config.clusters[index]!, index };
+}
+
+/** 'ANY 1 ("a", "b")' — every node of the cluster, so the list stays right after a failover. */
+export function quorumStandbyNames(nodeNames: string[]): string {
+  return `ANY 1 (${nodeNames.map((n) => `"${n.replaceAll('"', '""')}"`).join(', ')})`;
+}
+
+/** The overrides that apply to a node, with their config.yml paths (for error messages). */
+function overrideLayers(host: InventoryHost, config: ClusterGroupConfig) {
+  const { cluster, index } = clusterOf(host, config);
+  const nodeIndex = cluster.nodes.findIndex((n) => n.name === host.name);
+  const node = cluster.nodes[nodeIndex];
+  return [
+    { path: ['postgres', 'settings'], values: config.postgres.settings },
+    { path: ['clusters', index, 'postgres_settings'], values: cluster.postgres_settings ?? {} },
+    {
+      path: ['clusters', index, 'nodes', nodeIndex, 'postgres_settings'],
+      values: node?.postgres_settings ?? {},
+    },
+  ];
+}
+
+function checkOverrides(layers: ReturnType<typeof overrideLayers>): void {
+  const issues: ConfigIssue[] = [];
+  for (const { path, values } of layers) {
+    for (const [name, value] of Object.entries(values)) {
+      const where = [...path, name].join('.');
+      if (!NAME.test(name)) {
+        issues.push({
+          file: 'config.yml',
+          path: where,
+          message: `${JSON.stringify(name)} is not a setting name`,
+        });
+      } else if ((PROTECTED_SETTINGS as readonly string[]).includes(name)) {
+        issues.push({
+          file: 'config.yml',
+          path: where,
+          message: `${name} is managed by tpa and cannot be overridden`,
+          hint: 'other components rely on its value',
+        });
+      } else if (typeof value === 'string' && /[\n\r\0]/.test(value)) {
+        issues.push({ file: 'config.yml', path: where, message: 'a setting value must be one line' });
+      } else if (typeof value === 'number' && !Number.isFinite(value)) {
+        issues.push({ file: 'config.yml', path: where, message: 'not a finite number' });
+      }
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+}
+
+export function nodeSettings(
+  host: InventoryHost,
+  config: ClusterGroupConfig,
+  inventory: Inventory,
+): NodeSettings {
+  const { cluster } = clusterOf(host, config);
+  const paths = pgPathsFor(config);
+  const nodes = clusterNodes(host, inventory.hosts);
+  const layers = overrideLayers(host, config);
+  checkOverrides(layers);
+  const merged: Record<string, PgValue> = Object.assign({}, ...layers.map((l) => l.values)) as Record<
+    string,
+    PgValue
+  >;
+
+  const maxConnections = Number(merged.max_connections ?? DEFAULT_MAX_CONNECTIONS);
+  const replicas = nodes.filter((n) => n.role === 'replica');
+  const libraries = ['pg_stat_statements', ...(cluster.failover_manager === 'repmgr' ? ['repmgr'] : [])];
+
+  const base: Record<string, PgValue> = {
+    listen_addresses: '*',
+    port: PG_PORT,
+    password_encryption: 'scram-sha-256',
+    ssl: true,
+    ssl_cert_file: paths.serverCert,
+    ssl_key_file: paths.serverKey,
+    ssl_ca_file: paths.caCert,
+    ssl_min_protocol_version: 'TLSv1.2',
+    ...tunedSettings({
+      memoryMb: host.memoryMb,
+      cpus: host.cpus,
+      volumeGb: host.volumeGb,
+      clusterMaxCpus: Math.max(host.cpus, ...nodes.map((n) => n.cpus)),
+      clusterSize: nodes.length,
+      maxConnections:
+        Number.isFinite(maxConnections) && maxConnections > 0 ? maxConnections : DEFAULT_MAX_CONNECTIONS,
+    }),
+    wal_level: 'replica',
+    wal_log_hints: true, // pg_rewind (repmgr node rejoin) needs it with or without checksums
+    wal_compression: true,
+    hot_standby: true,
+    hot_standby_feedback: true,
+    checkpoint_timeout: '15min',
+    checkpoint_completion_target: 0.9,
+    synchronous_commit: 'on',
+    // quorum commit only makes sense with someone to acknowledge; one node alone would hang
+    synchronous_standby_names:
+      cluster.durability === 'sync' && replicas.length > 0
+        ? quorumStandbyNames(nodes.map((n) => n.name))
+        : '',
+    shared_preload_libraries: libraries.join(','),
+    timezone: 'UTC',
+    log_timezone: 'UTC',
+    log_line_prefix: '%m [%p] %q%u@%d/%a ',
+    log_min_duration_statement: '1s',
+    log_checkpoints: true,
+    log_lock_waits: true,
+    log_temp_files: '10MB',
+    log_autovacuum_min_duration: '10s',
+    log_replication_commands: true,
+    track_io_timing: true,
+  };
+  const overridden = new Set(Object.keys(merged));
+  return { settings: { ...base, ...merged }, overridden };
+}
+
+/** The value as postgresql.conf wants it: numbers bare, booleans on/off, strings quoted. */
+export function confValue(v: PgValue): string {
+  if (typeof v === 'boolean') return v ? 'on' : 'off';
+  if (typeof v === 'number') return String(v);
+  return `'${v.replaceAll("'", "''")}'`;
+}
+
+/** The value as a pg-setting resource carries it (unquoted). */
+export function settingValue(v: PgValue): string {
+  if (typeof v === 'boolean') return v ? 'on' : 'off';
+  return String(v);
+}
+
+export function renderTpaConf(ns: NodeSettings): string {
+  const lines = [
+    '# Managed by tpa: changes made here are overwritten by the next `tpa deploy`.',
+    '# To change a value, set postgres.settings (or a cluster or node postgres_settings) in config.yml.',
+    '# The rules behind the computed values: src/components/postgres/tuning.ts.',
+    '',
+  ];
+  for (const [name, value] of Object.entries(ns.settings)) {
+    lines.push(`${name} = ${confValue(value)}${ns.overridden.has(name) ? '  # from config.yml' : ''}`);
+  }
+  return lines.join('\n') + '\n';
+}
