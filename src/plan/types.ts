@@ -86,6 +86,8 @@ export type ResourceKind = Resource['kind'];
 export interface HostFacts {
   host: string;
   reachable: boolean;
+  /** why the host could not be reached (reachable: false) */
+  unreachableReason?: string;
   /** dpkg package -> installed version */
   packages: Record<string, string>;
   /** path -> sha256, mode, owner, group (absent when the file does not exist) */
@@ -118,11 +120,15 @@ export interface HostFacts {
     /** sender_host of pg_stat_wal_receiver on a streaming replica */
     upstream?: string | null;
     dataDirectory?: string;
+    /** pg_control_system().system_identifier: the same on a primary and its replicas */
+    systemIdentifier?: string;
   };
   /** component-specific probes: name -> raw stdout (trailing newlines removed) */
   probes: Record<string, string>;
   /** probe name -> its exit code */
   probeExitCodes?: Record<string, number>;
+  /** handlers an earlier, failed deploy notified but could not run (run by the next deploy) */
+  pendingHandlers?: HandlerName[];
 }
 
 /** A component's resources for one phase, in the order they are applied. */
@@ -164,4 +170,6 @@ export interface Plan {
   hosts: HostPlan[];
   /** refusals: changes that cannot be applied safely (role change, cycle) */
   refusals: { host?: string; message: string }[];
+  /** things a user should know that do not stop a deploy */
+  warnings?: { host?: string; message: string }[];
 }

@@ -1,0 +1,89 @@
+/**
+ * The shell commands that apply a change. Pure: strings in, strings out. Every command runs
+ * as root (sudo) on the host; secrets travel on stdin.
+ */
+import { shellQuote as q } from '../transport/shell.ts';
+import { databaseSql, roleSql } from '../plan/sql.ts';
+import { octal } from '../plan/diff.ts';
+import type { HandlerName, Resource } from '../plan/types.ts';
+
+const APT_OPTS = [
+  '-q',
+  '-y',
+  '-o DPkg::Lock::Timeout=300',
+  '-o Dpkg::Options::=--force-confdef',
+  '-o Dpkg::Options::=--force-confold',
+].join(' ');
+
+/**
+ * One apt run for all of a phase's packages on a host. Recommends are not installed:
+ * components list what they need. When the package lists are stale or missing the first
+ * attempt fails, so the lists are refreshed and the install retried once.
+ */
+export function aptInstallCommand(packages: Extract<Resource, { kind: 'package' }>[]): string {
+  const names = packages.map((p) => q(p.version ? `${p.name}=${p.version}` : p.name)).join(' ');
+  const install = `apt-get ${APT_OPTS} --no-install-recommends --allow-downgrades install ${names}`;
+  return [
+    'export DEBIAN_FRONTEND=noninteractive',
+    `${install} || { apt-get -q -o DPkg::Lock::Timeout=300 update && ${install}; }`,
+  ].join('\n');
+}
+
+export function directoryCommand(r: Extract<Resource, { kind: 'directory' }>): string {
+  return `mkdir -p -- ${q(r.path)} && chown ${q(`${r.owner}:${r.group}`)} -- ${q(r.path)} && chmod ${octal(r.mode)} -- ${q(r.path)}`;
+}
+
+/** the parent of a file that is created for the first time */
+export function parentDirCommand(path: string): string {
+  const parent = path.slice(0, Math.max(1, path.lastIndexOf('/')));
+  return `[ -d ${q(parent)} ] || mkdir -p -- ${q(parent)}`;
+}
+
+function withJournal(unit: string, command: string): string {
+  return `${command} || { rc=$?; journalctl -u ${q(unit)} -n 20 --no-pager >&2; exit $rc; }`;
+}
+
+export function serviceCommand(r: Extract<Resource, { kind: 'service' }>): string {
+  const u = q(r.name);
+  const steps =
+    r.state === 'running'
+      ? [
+          `systemctl ${r.enabled ? 'enable' : 'disable'} --quiet -- ${u}`,
+          withJournal(r.name, `systemctl start -- ${u}`),
+        ]
+      : [`systemctl stop -- ${u}`, `systemctl ${r.enabled ? 'enable' : 'disable'} --quiet -- ${u}`];
+  return ['set -e', ...steps].join('\n');
+}
+
+/** psql as the postgres OS user over the local socket; the SQL comes on stdin */
+export const PSQL = 'cd / && runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d postgres';
+
+export function sqlFor(r: Extract<Resource, { kind: 'pg-role' | 'pg-database' }>): string {
+  return r.kind === 'pg-role' ? roleSql(r) : databaseSql(r);
+}
+
+export function handlerCommand(h: HandlerName): string {
+  const colon = h.indexOf(':');
+  const verb = h.slice(0, colon);
+  const unit = h.slice(colon + 1);
+  const u = q(unit);
+  return verb === 'restart'
+    ? withJournal(unit, `systemctl try-restart -- ${u}`)
+    : `if systemctl is-active --quiet -- ${u}; then ${withJournal(unit, `systemctl reload -- ${u}`)}; fi`;
+}
+
+export function handlerUnit(h: HandlerName): string {
+  return h.slice(h.indexOf(':') + 1);
+}
+
+/** restart:U makes reload:U redundant; order of first notification is kept */
+export function dedupeHandlers(handlers: readonly HandlerName[]): HandlerName[] {
+  const restarts = new Set(handlers.filter((h) => h.startsWith('restart:')).map(handlerUnit));
+  const out: HandlerName[] = [];
+  for (const h of handlers) {
+    if (out.includes(h)) continue;
+    if (h.startsWith('reload:') && restarts.has(handlerUnit(h))) continue;
+    out.push(h);
+  }
+  return out;
+}

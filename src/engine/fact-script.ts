@@ -1,0 +1,317 @@
+/**
+ * One shell script per host gathers every fact the plan needs in a single round trip. It is
+ * fed to `sh -s` on stdin and prints one tagged, tab-separated line per fact; anything
+ * free-form (file content, probe output) is base64, and postgres answers in JSON. Paths and
+ * names are referred to by index, so the output never needs unquoting. Both the script
+ * builder and the parser are pure.
+ */
+import { shellQuote } from '../transport/shell.ts';
+import { quoteLiteral } from '../plan/sql.ts';
+import { PENDING_HANDLERS_FILE, sha256 } from '../plan/diff.ts';
+import type { DesiredHost, HandlerName, HostFacts } from '../plan/types.ts';
+
+export interface FactRequest {
+  packages: string[];
+  /** content: the host may send the current content (small, not secret) when its sha256 differs */
+  files: { path: string; sha256: string; content: boolean }[];
+  directories: string[];
+  services: string[];
+  /** pg_settings rows to read when postgres answers */
+  settings: string[];
+  /** name -> shell command */
+  probes: Record<string, string>;
+}
+
+export const MAX_CONTENT_BYTES = 64 * 1024;
+
+export function emptyRequest(): FactRequest {
+  return { packages: [], files: [], directories: [], services: [], settings: [], probes: {} };
+}
+
+/** Everything one host's desired resources refer to, over all phases. */
+export function requestFor(desired: DesiredHost, probes: Record<string, string> = {}): FactRequest {
+  const req = emptyRequest();
+  const seen = new Set<string>();
+  const once = (key: string) => !seen.has(key) && (seen.add(key), true);
+  for (const { resources } of desired.phases) {
+    for (const r of resources) {
+      switch (r.kind) {
+        case 'package':
+          if (once(`p:${r.name}`)) req.packages.push(r.name);
+          break;
+        case 'file':
+          if (once(`f:${r.path}`))
+            req.files.push({ path: r.path, sha256: sha256(r.content), content: !r.secret });
+          break;
+        case 'directory':
+          if (once(`d:${r.path}`)) req.directories.push(r.path);
+          break;
+        case 'service':
+          if (once(`s:${r.name}`)) req.services.push(r.name);
+          break;
+        case 'pg-setting':
+          if (once(`g:${r.name}`)) req.settings.push(r.name);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  req.probes = { ...probes };
+  return req;
+}
+
+/** true when `a` asks for nothing that `b` did not already ask for */
+export function requestCovered(a: FactRequest, b: FactRequest): boolean {
+  const sub = (x: string[], y: string[]) => x.every((v) => y.includes(v));
+  const files = (x: FactRequest['files'], y: FactRequest['files']) =>
+    x.every((f) => y.some((g) => g.path === f.path && g.sha256 === f.sha256));
+  return (
+    sub(a.packages, b.packages) &&
+    files(a.files, b.files) &&
+    sub(a.directories, b.directories) &&
+    sub(a.services, b.services) &&
+    sub(a.settings, b.settings) &&
+    Object.entries(a.probes).every(([k, v]) => b.probes[k] === v)
+  );
+}
+
+function postgresQuery(settings: string[]): string {
+  const names = settings.length ? `ARRAY[${settings.map(quoteLiteral).join(', ')}]::text[]` : `'{}'::text[]`;
+  return `SELECT json_build_object(
+  'version', current_setting('server_version'),
+  'inRecovery', pg_is_in_recovery(),
+  'dataDirectory', current_setting('data_directory'),
+  'systemIdentifier', (SELECT system_identifier::text FROM pg_control_system()),
+  'settings', (SELECT coalesce(json_object_agg(name, json_build_object(
+      'setting', setting, 'context', context, 'pendingRestart', pending_restart,
+      'unit', unit, 'vartype', vartype, 'sourcefile', sourcefile)), '{}'::json)
+    FROM pg_settings WHERE name = ANY(${names})),
+  'roles', (SELECT coalesce(json_object_agg(a.rolname, json_build_object(
+      'verifier', a.rolpassword, 'SUPERUSER', a.rolsuper, 'CREATEDB', a.rolcreatedb,
+      'CREATEROLE', a.rolcreaterole, 'LOGIN', a.rolcanlogin, 'REPLICATION', a.rolreplication,
+      'BYPASSRLS', a.rolbypassrls,
+      'memberOf', (SELECT coalesce(json_agg(g.rolname ORDER BY g.rolname), '[]'::json)
+        FROM pg_auth_members m JOIN pg_authid g ON g.oid = m.roleid WHERE m.member = a.oid))), '{}'::json)
+    FROM pg_authid a WHERE a.rolname !~ '^pg_'),
+  'databases', (SELECT coalesce(json_object_agg(datname, pg_get_userbyid(datdba)), '{}'::json)
+    FROM pg_database WHERE NOT datistemplate),
+  'upstream', (SELECT sender_host FROM pg_stat_wal_receiver LIMIT 1)
+);`;
+}
+
+export function buildFactScript(req: FactRequest): string {
+  const q = shellQuote;
+  const lines: string[] = [
+    // One compound command: the shell parses all of it before running anything, and
+    // nothing inside can read the rest of the script from stdin.
+    '{',
+    'exec </dev/null',
+    'export LC_ALL=C',
+    "printf 'TPA-FACTS 1\\n'",
+    'f() {',
+    '  [ -f "$2" ] || return 0',
+    '  h=$(sha256sum < "$2") || return 0',
+    '  h=${h%% *}',
+    '  m=$(stat -L --printf \'%a\\t%U\\t%G\\t%s\' "$2") || return 0',
+    '  printf \'F\\t%s\\t%s\\t%s\\n\' "$1" "$h" "$m"',
+    '  sz=${m##*\t}',
+    `  if [ "$4" = 1 ] && [ "$h" != "$3" ] && [ "$sz" -le ${MAX_CONTENT_BYTES} ]; then`,
+    '    printf \'C\\t%s\\t\' "$1"; base64 -w0 < "$2"; echo',
+    '  fi',
+    '}',
+    'd() {',
+    '  [ -d "$2" ] || return 0',
+    '  m=$(stat -L --printf \'%a\\t%U\\t%G\' "$2") || return 0',
+    '  printf \'D\\t%s\\t%s\\n\' "$1" "$m"',
+    '}',
+    's() {',
+    '  printf \'S\\t%s\\t%s\\n\' "$1" "$(systemctl show -p ActiveState -p UnitFileState -- "$2" 2>/dev/null | tr \'\\n\' \' \')"',
+    '}',
+    'r() {',
+    '  o=$(sh -c "$2" 2>/dev/null); c=$?',
+    '  printf \'R\\t%s\\t%s\\t\' "$1" "$c"; printf \'%s\' "$o" | base64 -w0; echo',
+    '}',
+  ];
+  if (req.packages.length) {
+    lines.push(
+      `dpkg-query -W -f='P\\t\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${req.packages.map(q).join(' ')} 2>/dev/null`,
+    );
+  }
+  req.files.forEach((f, i) => lines.push(`f ${i} ${q(f.path)} ${f.sha256} ${f.content ? 1 : 0}`));
+  req.directories.forEach((d, i) => lines.push(`d ${i} ${q(d)}`));
+  req.services.forEach((s, i) => lines.push(`s ${i} ${q(s)}`));
+  lines.push(
+    'if id -u postgres >/dev/null 2>&1 && command -v psql >/dev/null 2>&1; then',
+    "  o=$(cd / && PGCONNECT_TIMEOUT=5 timeout 20 runuser -u postgres -- psql -X -A -t -q -v ON_ERROR_STOP=1 -d postgres 2>/dev/null <<'TPA_SQL'",
+    postgresQuery(req.settings),
+    'TPA_SQL',
+    ') && [ -n "$o" ] && printf \'G\\t%s\\n\' "$o"',
+    'fi',
+  );
+  Object.values(req.probes).forEach((cmd, i) => lines.push(`r ${i} ${q(cmd)}`));
+  lines.push(`[ -f ${PENDING_HANDLERS_FILE} ] && sed 's/^/H\t/' ${PENDING_HANDLERS_FILE}`);
+  lines.push("printf 'END\\n'", '}');
+  return lines.join('\n') + '\n';
+}
+
+export class FactParseError extends Error {}
+
+const ENABLED_STATES = new Set(['enabled', 'enabled-runtime', 'static', 'generated', 'alias']);
+
+interface PgJson {
+  version: string;
+  inRecovery: boolean;
+  dataDirectory?: string;
+  systemIdentifier?: string;
+  settings: Record<
+    string,
+    {
+      setting: string;
+      context: string;
+      pendingRestart: boolean;
+      unit: string | null;
+      vartype: string;
+      sourcefile: string | null;
+    }
+  >;
+  roles: Record<string, Record<string, unknown> & { verifier: string | null; memberOf: string[] }>;
+  databases: Record<string, string>;
+  upstream: string | null;
+}
+
+const ROLE_FLAGS = ['SUPERUSER', 'CREATEDB', 'CREATEROLE', 'LOGIN', 'REPLICATION', 'BYPASSRLS'];
+
+export function parseFactOutput(host: string, req: FactRequest, stdout: string): HostFacts {
+  const facts: HostFacts = {
+    host,
+    reachable: true,
+    packages: {},
+    files: {},
+    directories: {},
+    services: {},
+    probes: {},
+    probeExitCodes: {},
+  };
+  const lines = stdout.split('\n');
+  if (lines[0] !== 'TPA-FACTS 1') throw new FactParseError('the fact script did not start');
+  if (!lines.includes('END')) throw new FactParseError('the fact script did not finish');
+  const probeNames = Object.keys(req.probes);
+  const at = <T>(list: T[], i: string | undefined): T | undefined => list[Number(i)];
+  for (const line of lines) {
+    const [tag, ...p] = line.split('\t');
+    switch (tag) {
+      case 'P': {
+        const [name, status, version] = p;
+        if (name && status?.[1] === 'i' && version !== undefined) facts.packages[name] = version;
+        break;
+      }
+      case 'F': {
+        const f = at(req.files, p[0]);
+        if (f && p.length >= 5) {
+          facts.files[f.path] = {
+            sha256: p[1] ?? '',
+            mode: parseInt(p[2] ?? '0', 8),
+            owner: p[3] ?? '',
+            group: p[4] ?? '',
+          };
+        }
+        break;
+      }
+      case 'C': {
+        const f = at(req.files, p[0]);
+        const entry = f ? facts.files[f.path] : undefined;
+        if (entry) {
+          const text = Buffer.from(p[1] ?? '', 'base64').toString('utf8');
+          // binary content makes no readable diff
+          if (!text.includes('\0') && !text.includes('\uFFFD')) entry.content = text;
+        }
+        break;
+      }
+      case 'D': {
+        const d = at(req.directories, p[0]);
+        if (d)
+          facts.directories[d] = { mode: parseInt(p[1] ?? '0', 8), owner: p[2] ?? '', group: p[3] ?? '' };
+        break;
+      }
+      case 'S': {
+        const s = at(req.services, p[0]);
+        if (s) {
+          const props = Object.fromEntries(
+            (p[1] ?? '')
+              .trim()
+              .split(/\s+/)
+              .map((kv) => kv.split('=', 2) as [string, string]),
+          );
+          facts.services[s] = {
+            active: props.ActiveState === 'active' || props.ActiveState === 'reloading',
+            enabled: ENABLED_STATES.has(props.UnitFileState ?? ''),
+          };
+        }
+        break;
+      }
+      case 'R': {
+        const name = at(probeNames, p[0]);
+        if (name !== undefined) {
+          facts.probes[name] = Buffer.from(p[2] ?? '', 'base64').toString('utf8');
+          facts.probeExitCodes![name] = Number(p[1]);
+        }
+        break;
+      }
+      case 'G':
+        facts.postgres = parsePostgres(p.join('\t'));
+        break;
+      case 'H': {
+        const h = p[0]?.trim() ?? '';
+        if (/^(restart|reload):[\w@.:-]+$/.test(h)) {
+          facts.pendingHandlers ??= [];
+          if (!facts.pendingHandlers.includes(h as HandlerName)) facts.pendingHandlers.push(h as HandlerName);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return facts;
+}
+
+function parsePostgres(json: string): NonNullable<HostFacts['postgres']> {
+  let pg: PgJson;
+  try {
+    pg = JSON.parse(json) as PgJson;
+  } catch {
+    throw new FactParseError('postgres answered with something that is not JSON');
+  }
+  const roles: NonNullable<HostFacts['postgres']>['roles'] = {};
+  for (const [name, r] of Object.entries(pg.roles ?? {})) {
+    roles[name] = {
+      verifier: r.verifier ?? null,
+      attributes: ROLE_FLAGS.filter((a) => r[a] === true),
+      memberOf: r.memberOf ?? [],
+    };
+  }
+  const settings: NonNullable<HostFacts['postgres']>['settings'] = {};
+  for (const [name, s] of Object.entries(pg.settings ?? {})) {
+    settings[name] = {
+      setting: s.setting,
+      context: s.context,
+      pendingRestart: s.pendingRestart,
+      unit: s.unit,
+      vartype: s.vartype,
+      sourcefile: s.sourcefile,
+    };
+  }
+  return {
+    running: true,
+    inRecovery: pg.inRecovery,
+    version: pg.version,
+    settings,
+    roles,
+    databases: Object.keys(pg.databases ?? {}),
+    databaseOwners: pg.databases ?? {},
+    upstream: pg.upstream ?? null,
+    ...(pg.dataDirectory ? { dataDirectory: pg.dataDirectory } : {}),
+    ...(pg.systemIdentifier ? { systemIdentifier: pg.systemIdentifier } : {}),
+  };
+}

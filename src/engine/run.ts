@@ -1,0 +1,240 @@
+/**
+ * The engine: facts -> desired state -> plan, and for deploy, phase by phase: re-gather the
+ * facts that earlier phases changed, plan the phase, apply it, run its handlers.
+ */
+import { OperationError } from '../core/errors.ts';
+import type { EventSink } from '../core/events.ts';
+import type { Component, DeployContext } from '../components/component.ts';
+import { countChanges, diff, PENDING_HANDLERS_FILE } from '../plan/diff.ts';
+import {
+  PHASES,
+  type Change,
+  type DesiredHost,
+  type HandlerName,
+  type HostFacts,
+  type Phase,
+  type Plan,
+} from '../plan/types.ts';
+import type { Transport } from '../transport/transport.ts';
+import { shellQuote } from '../transport/shell.ts';
+import { applyPhaseChanges, type HostFailure } from './apply.ts';
+import { desiredState, factRequests } from './desired.ts';
+import { requestCovered, type FactRequest } from './fact-script.ts';
+import { gatherAll } from './facts.ts';
+import { runHandlers, type HandlerRun } from './handlers.ts';
+
+export interface EngineInput {
+  components: readonly Component[];
+  context: Omit<DeployContext, 'facts'>;
+  transports: Record<string, Transport>;
+  events: EventSink;
+  concurrency: number;
+  /** secret values hidden in everything reported */
+  redact: string[];
+}
+
+export interface PlanState {
+  facts: Record<string, HostFacts>;
+  desired: DesiredHost[];
+  requests: Record<string, FactRequest>;
+}
+
+/** restarts of a primary wait for this phase when its replicas are running (replicas first) */
+const PRIMARY_RESTART_DEFERRAL: { from: Phase; to: Phase } = {
+  from: 'postgres-primary',
+  to: 'postgres-replicas',
+};
+
+function ctxWith(input: EngineInput, facts: Record<string, HostFacts>): DeployContext {
+  return { ...input.context, facts };
+}
+
+/**
+ * Gather facts for `hosts` and recompute desired state. Desired state may depend on facts
+ * and the fact request on desired state, so a second round trip happens only when the
+ * recomputed desired state refers to something the first one did not ask about.
+ */
+export async function refresh(
+  input: EngineInput,
+  state: PlanState,
+  hosts: readonly string[],
+): Promise<PlanState> {
+  let { facts, desired, requests } = state;
+  for (let round = 0; round < 2; round++) {
+    const ask = Object.fromEntries(
+      hosts.map((h) => [h, requests[h]!]).filter(([, r]) => r !== undefined),
+    ) as Record<string, FactRequest>;
+    facts = { ...facts, ...(await gatherAll(input.transports, ask, input.concurrency)) };
+    desired = desiredState(input.components, ctxWith(input, facts));
+    const next = factRequests(input.components, ctxWith(input, facts), desired);
+    const stale = hosts.filter((h) => next[h] && ask[h] && !requestCovered(next[h], ask[h]));
+    requests = { ...requests, ...next };
+    if (stale.length === 0) break;
+    hosts = stale;
+  }
+  return { facts, desired, requests };
+}
+
+/** Facts of every host and the full plan (all phases) computed from them. */
+export async function computePlan(input: EngineInput): Promise<PlanState & { plan: Plan }> {
+  const desired0 = desiredState(input.components, ctxWith(input, {}));
+  const requests0 = factRequests(input.components, ctxWith(input, {}), desired0);
+  const hosts = input.context.inventory.hosts.map((h) => h.name);
+  const state = await refresh(input, { facts: {}, desired: desired0, requests: requests0 }, hosts);
+  return { ...state, plan: diff(state.desired, state.facts) };
+}
+
+export interface DeployOutcome {
+  applied: Change[];
+  handlers: HandlerRun[];
+  hosts: string[];
+  durationMs: number;
+  /** the plan computed from the facts before anything was applied */
+  initialPlan: Plan;
+}
+
+export function refusalError(plan: Plan): OperationError {
+  const lines = plan.refusals.map((r) => `- ${r.message}`);
+  return new OperationError(`deploy refused, nothing was changed:\n${lines.join('\n')}`, {
+    ...(plan.refusals[0]?.host !== undefined ? { host: plan.refusals[0].host } : {}),
+    step: 'plan',
+    hint: 'fix config.yml (or the cluster) so that the plan has no refusals; `tpa plan DIR` shows them',
+  });
+}
+
+export async function deploy(input: EngineInput): Promise<DeployOutcome> {
+  const started = Date.now();
+  const { plan: initialPlan, ...first } = await computePlan(input);
+  let state: PlanState = first;
+  for (const w of initialPlan.warnings ?? [])
+    input.events({ kind: 'warning', message: w.message, ...hostOf(w) });
+  if (initialPlan.refusals.length) throw refusalError(initialPlan);
+
+  const roles = Object.fromEntries(state.desired.map((d) => [d.host, d.role]));
+  const runningReplicaClusters = new Set(
+    state.desired
+      .filter((d) => d.role === 'replica' && state.facts[d.host]?.postgres)
+      .map((d) => d.cluster ?? ''),
+  );
+  const applied: Change[] = [];
+  const handlersRun: HandlerRun[] = [];
+  const touched = new Set<string>();
+  let dirty = new Set<string>();
+  const deferred = new Map<string, HandlerName[]>();
+  const opts = {
+    transports: input.transports,
+    events: input.events,
+    concurrency: input.concurrency,
+    redact: input.redact,
+  };
+
+  for (const phase of PHASES) {
+    const inPhase = state.desired.filter((d) => d.phases.some((p) => p.phase === phase)).map((d) => d.host);
+    if (inPhase.length === 0 && !(phase === PRIMARY_RESTART_DEFERRAL.to && deferred.size)) continue;
+    if (dirty.size > 0) {
+      state = await refresh(input, state, [...new Set([...inPhase, ...dirty])]);
+      dirty = new Set();
+    }
+    const plan = diff(state.desired, state.facts, { phases: [phase] });
+    if (plan.refusals.length) throw refusalError(plan);
+    const byHost = new Map(plan.hosts.filter((h) => h.changes.length > 0).map((h) => [h.host, h.changes]));
+    if (byHost.size === 0 && !(phase === PRIMARY_RESTART_DEFERRAL.to && deferred.size)) continue;
+
+    const t0 = Date.now();
+    input.events({ kind: 'phase-started', phase, hosts: [...byHost.keys()] });
+    const results = await applyPhaseChanges(byHost, state.facts, opts);
+    const failures: HostFailure[] = results.flatMap((r) => (r.failure ? [r.failure] : []));
+    const pending = new Map<string, HandlerName[]>();
+    for (const r of results) {
+      applied.push(...r.applied);
+      if (r.applied.length) {
+        dirty.add(r.host);
+        touched.add(r.host);
+      }
+      if (r.failure) {
+        // the next deploy runs them: the changes that notified them are in place already
+        await rememberHandlers(input, r.host, r.handlers);
+        continue;
+      }
+      const now: HandlerName[] = [];
+      for (const h of r.handlers) {
+        const deferPrimary =
+          phase === PRIMARY_RESTART_DEFERRAL.from &&
+          h.startsWith('restart:') &&
+          roles[r.host] === 'primary' &&
+          runningReplicaClusters.has(state.desired.find((d) => d.host === r.host)?.cluster ?? '');
+        if (deferPrimary) deferred.set(r.host, [...(deferred.get(r.host) ?? []), h]);
+        else now.push(h);
+      }
+      if (now.length) pending.set(r.host, now);
+    }
+    if (phase === PRIMARY_RESTART_DEFERRAL.to) {
+      for (const [host, hs] of deferred) pending.set(host, [...(pending.get(host) ?? []), ...hs]);
+      deferred.clear();
+    }
+    if (pending.size > 0) {
+      const h = await runHandlers(pending, { ...opts, roles });
+      handlersRun.push(...h.ran);
+      for (const hr of h.ran) dirty.add(hr.host);
+      failures.push(...h.failures);
+      for (const f of h.failures) {
+        const done = h.ran.filter((x) => x.host === f.host).map((x) => x.handler);
+        await rememberHandlers(
+          input,
+          f.host,
+          (pending.get(f.host) ?? []).filter((x) => !done.includes(x)),
+        );
+      }
+    }
+    input.events({ kind: 'phase-finished', phase, ok: failures.length === 0, durationMs: Date.now() - t0 });
+    if (failures.length) {
+      for (const [host, hs] of deferred) await rememberHandlers(input, host, hs);
+      throw failureError(phase, failures);
+    }
+  }
+  if (deferred.size) {
+    // no replica phase ran (nothing to change there): restart the primaries now
+    const h = await runHandlers(deferred, { ...opts, roles });
+    handlersRun.push(...h.ran);
+    if (h.failures.length) throw failureError(PRIMARY_RESTART_DEFERRAL.to, h.failures);
+  }
+  return {
+    applied,
+    handlers: handlersRun,
+    hosts: [...touched],
+    durationMs: Date.now() - started,
+    initialPlan,
+  };
+}
+
+function hostOf(x: { host?: string }): { host?: string } {
+  return x.host !== undefined ? { host: x.host } : {};
+}
+
+async function rememberHandlers(input: EngineInput, host: string, handlers: HandlerName[]): Promise<void> {
+  const t = input.transports[host];
+  if (!t || handlers.length === 0) return;
+  const dir = PENDING_HANDLERS_FILE.slice(0, PENDING_HANDLERS_FILE.lastIndexOf('/'));
+  const lines = handlers.map((h) => `echo ${shellQuote(h)} >> ${PENDING_HANDLERS_FILE}`);
+  try {
+    await t.exec([`mkdir -p ${dir}`, ...lines].join('\n'), { sudo: true, step: 'remember pending handlers' });
+  } catch {
+    input.events({
+      kind: 'warning',
+      host,
+      message: `could not record pending ${handlers.join(', ')}; run them by hand after fixing the failure`,
+    });
+  }
+}
+
+function failureError(phase: Phase, failures: HostFailure[]): OperationError {
+  const first = failures[0]!;
+  const others = failures.slice(1).map((f) => `\n- also ${f.host} [${f.step}]: ${f.message.split('\n')[0]}`);
+  return new OperationError(`phase ${phase} failed: ${first.message}${others.join('')}`, {
+    host: first.host,
+    step: first.step,
+    hint: 'fix the cause and run tpa deploy again: it continues from where the cluster is',
+  });
+}
+
+export { countChanges };
