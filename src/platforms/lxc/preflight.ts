@@ -1,0 +1,109 @@
+/**
+ * What the lxc platform needs from the host, checked before anything changes: root, cgroups
+ * with a memory controller, overlayfs, and the tools (installed with apt-get when missing).
+ */
+import { access, readFile } from 'node:fs/promises';
+import { OperationError } from '../../core/errors.ts';
+import type { EventSink } from '../../core/events.ts';
+import { q, type HostShell } from './host.ts';
+
+export type CgroupMode = 'v1' | 'v2';
+
+/** Commands the platform runs, and the Debian package each comes from. */
+export const REQUIRED_TOOLS: Array<{ command: string; pkg: string; why: string }> = [
+  { command: 'lxc-create', pkg: 'lxc', why: 'to create the containers' },
+  { command: 'debootstrap', pkg: 'debootstrap', why: "to build the base image (lxc's debian template)" },
+  { command: 'apt-cacher-ng', pkg: 'apt-cacher-ng', why: 'the containers get their packages through it' },
+  { command: 'nft', pkg: 'nftables', why: 'network partitions between nodes (fault injection)' },
+  { command: 'ip', pkg: 'iproute2', why: 'to create the group bridge' },
+  { command: 'ssh-keygen', pkg: 'openssh-client', why: "to generate the nodes' SSH host keys" },
+];
+
+/** Host cgroups: v2 when the unified hierarchy is mounted at the top, else v1 (legacy or hybrid). */
+export async function cgroupMode(): Promise<CgroupMode> {
+  return (await exists('/sys/fs/cgroup/cgroup.controllers')) ? 'v2' : 'v1';
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+export async function missingTools(sh: HostShell): Promise<typeof REQUIRED_TOOLS> {
+  const missing: typeof REQUIRED_TOOLS = [];
+  for (const t of REQUIRED_TOOLS) {
+    if (!(await sh.test(`command -v ${q(t.command)}`)).ok) missing.push(t);
+  }
+  return missing;
+}
+
+export interface PreflightResult {
+  cgroup: CgroupMode;
+  installed: string[];
+}
+
+/** Throws (before changing anything) when the host cannot run the platform; installs missing tools. */
+export async function preflight(sh: HostShell, events: EventSink): Promise<PreflightResult> {
+  if (process.getuid?.() !== 0) {
+    throw new OperationError(
+      'the lxc platform needs root: it creates containers, bridges and a package proxy',
+      {
+        step: 'preflight',
+        hint: 'run tpa as root (e.g. sudo bin/tpa provision DIR)',
+      },
+    );
+  }
+  const cgroup = await cgroupMode();
+  const memory =
+    cgroup === 'v2'
+      ? (await readFile('/sys/fs/cgroup/cgroup.controllers', 'utf8').catch(() => ''))
+          .split(/\s+/)
+          .includes('memory')
+      : await exists('/sys/fs/cgroup/memory/memory.limit_in_bytes');
+  if (!memory) {
+    throw new OperationError('no cgroup memory controller on this host: node sizes cannot be enforced', {
+      step: 'preflight',
+      hint: 'mount cgroups (v2 at /sys/fs/cgroup, or v1 with the memory controller)',
+    });
+  }
+  const filesystems = await readFile('/proc/filesystems', 'utf8').catch(() => '');
+  if (!/\boverlay\b/.test(filesystems) && !(await sh.test('modprobe overlay')).ok) {
+    throw new OperationError('the kernel has no overlayfs: nodes are overlay clones of the base image', {
+      step: 'preflight',
+      hint: 'load the overlay module (modprobe overlay)',
+    });
+  }
+  const missing = await missingTools(sh);
+  const installed: string[] = [];
+  if (missing.length > 0) {
+    const pkgs = [...new Set(missing.map((m) => m.pkg))];
+    for (const m of missing) {
+      events({
+        kind: 'info',
+        message: `installing ${m.pkg} on this host: ${m.command} is missing (${m.why})`,
+      });
+    }
+    // a policy-rc.d keeps the packages' own daemons (apt-cacher-ng on every address, lxc-net)
+    // from starting: tpa runs what it needs itself
+    const policy = '/usr/sbin/policy-rc.d';
+    const hadPolicy = await exists(policy);
+    try {
+      if (!hadPolicy)
+        await sh.run(`printf '#!/bin/sh\\nexit 101\\n' > ${policy} && chmod 755 ${policy}`, {
+          step: 'preflight',
+        });
+      await sh.run('apt-get -q update', { step: 'install host packages' }, { timeoutMs: 10 * 60_000 });
+      await sh.run(
+        `DEBIAN_FRONTEND=noninteractive apt-get -q install -y ${pkgs.map(q).join(' ')}`,
+        { step: 'install host packages', hint: `install them by hand: apt-get install ${pkgs.join(' ')}` },
+        { timeoutMs: 10 * 60_000 },
+      );
+    } finally {
+      if (!hadPolicy) await sh.test(`rm -f ${policy}`);
+    }
+    installed.push(...pkgs);
+  }
+  return { cgroup, installed };
+}
