@@ -7,28 +7,39 @@
  * host and a node never crosses the bridge's forward path (it is delivered to the bridge's own
  * address), so the host keeps reaching every node — as a drill needs.
  */
-import { connect } from 'node:net';
-import { OperationError, RemoteCommandError } from '../../core/errors.ts';
+import { OperationError } from '../../core/errors.ts';
 import type { EventSink } from '../../core/events.ts';
 import { nullSink } from '../../core/events.ts';
-import { shellQuote } from '../../transport/shell.ts';
-import type { Transport } from '../../transport/transport.ts';
 import type { FaultInjector, Inventory, InventoryHost } from '../platform.ts';
+import { containerState, hostVeth } from './containers.ts';
+import { q, type HostShell } from './host.ts';
+import { isGroupPrefix } from './names.ts';
+import { waitForSshBanner } from './ssh-wait.ts';
 
 /** nft chains must not be called after keywords (`fwd`, `forward`); this name is neither. */
 const CHAIN = 'isolation';
 
 export interface LxcFaultOptions {
-  /** runs lxc-*, nft on this machine (a LocalTransport) */
-  local: Transport;
+  /** runs lxc-*, nft on this machine */
+  shell: HostShell;
   events?: EventSink;
   /** how long `start` waits for sshd to answer; default 60 s */
   startTimeoutMs?: number;
 }
 
-/** The nft table of a group: `tpa_` + the group's name, as an nft identifier. */
-export function faultTableName(group: string): string {
-  return `tpa_${group.replace(/[^A-Za-z0-9_]/g, '_')}`;
+/**
+ * The nft table of a group's faults: its prefix + `-faults` (a valid nft name; starting with the
+ * prefix, it is removed with everything else of the group by deprovision).
+ */
+export function faultTableName(inventory: Inventory): string {
+  const prefix = inventory.network?.prefix;
+  if (!prefix || !isGroupPrefix(prefix)) {
+    throw new OperationError(`inventory.json of group ${inventory.group} records no lxc prefix`, {
+      step: 'faults',
+      hint: 'run tpa provision again to rewrite the inventory',
+    });
+  }
+  return `${prefix}-faults`;
 }
 
 /** The rules of the chain as pairs of interface names, from `nft list chain` text. */
@@ -47,7 +58,7 @@ export function parseDropRules(listing: string): Array<[string, string]> {
  * the most minimal image. Exit 3 when nothing matched.
  */
 export function killScript(processName: string): string {
-  const name = shellQuote(processName);
+  const name = q(processName);
   // pids are chosen first and killed after: killing a parent re-parents its children to init,
   // which would otherwise make them look top-most too
   return [
@@ -65,42 +76,8 @@ export function killScript(processName: string): string {
   ].join('\n');
 }
 
-/** Wait until something at address:port speaks SSH (its banner), or throw after timeoutMs. */
-export async function waitForSsh(address: string, port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await sshBanner(address, port, Math.min(3000, Math.max(500, deadline - Date.now())))) return;
-    if (Date.now() >= deadline) {
-      throw new OperationError(
-        `sshd at ${address}:${port} did not answer within ${Math.round(timeoutMs / 1000)} s`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function sshBanner(address: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: address, port });
-    let data = '';
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.on('data', (chunk: Buffer) => {
-      data += chunk.toString('latin1');
-      if (data.startsWith('SSH-')) done(true);
-      else if (data.length >= 4) done(false);
-    });
-    socket.on('error', () => done(false));
-    socket.on('close', () => done(false));
-  });
-}
-
 export class LxcFaults implements FaultInjector {
-  private readonly local: Transport;
+  private readonly sh: HostShell;
   private readonly events: EventSink;
   private readonly startTimeoutMs: number;
   readonly table: string;
@@ -109,31 +86,32 @@ export class LxcFaults implements FaultInjector {
     private readonly inventory: Inventory,
     opts: LxcFaultOptions,
   ) {
-    this.local = opts.local;
+    this.sh = opts.shell;
     this.events = opts.events ?? nullSink;
     this.startTimeoutMs = opts.startTimeoutMs ?? 60_000;
-    this.table = faultTableName(inventory.group);
+    this.table = faultTableName(inventory);
   }
 
   async poweroff(node: string): Promise<void> {
-    const c = this.container(node);
-    await this.run(node, 'poweroff', `lxc-stop -k -n ${shellQuote(c)}`);
+    await this.run(node, 'poweroff', `lxc-stop -k -n ${q(this.container(node))}`);
     this.events({ kind: 'info', host: node, message: 'powered off (lxc-stop -k)' });
   }
 
   async start(node: string): Promise<void> {
     const h = this.host(node);
-    const c = this.container(node);
+    const c = q(this.container(node));
     const state = await this.state(node);
-    if (state === 'FROZEN') await this.run(node, 'start', `lxc-unfreeze -n ${shellQuote(c)}`);
-    else if (state !== 'RUNNING') await this.run(node, 'start', `lxc-start -d -n ${shellQuote(c)}`);
-    try {
-      await waitForSsh(h.address, h.sshPort, this.startTimeoutMs);
-    } catch (e) {
-      throw new OperationError(`${node}: started, but ${(e as Error).message}`, {
-        host: node,
-        step: 'start',
-      });
+    if (state === 'FROZEN') await this.run(node, 'start', `lxc-unfreeze -n ${c}`);
+    else if (state !== 'RUNNING') await this.run(node, 'start', `lxc-start -d -n ${c}`);
+    if (!(await waitForSshBanner(h.address, h.sshPort, this.startTimeoutMs))) {
+      throw new OperationError(
+        `${node}: started, but sshd at ${h.address}:${h.sshPort} did not answer within ${this.startTimeoutMs / 1000} s`,
+        {
+          host: node,
+          step: 'start',
+          hint: `look inside: lxc-attach -n ${this.container(node)} -- systemctl status ssh`,
+        },
+      );
     }
     this.events({ kind: 'info', host: node, message: 'started; sshd answers' });
   }
@@ -146,15 +124,10 @@ export class LxcFaults implements FaultInjector {
         hint: 'give the name as ps shows it (at most 15 characters), e.g. postgres or sshd',
       });
     }
-    const c = this.container(node);
     await this.requireRunning(node, 'kill');
-    const r = await this.local.exec(
-      `lxc-attach -n ${shellQuote(c)} -- sh -c ${shellQuote(killScript(processName))}`,
-      {
-        check: false,
-        step: 'kill',
-        timeoutMs: 30_000,
-      },
+    const r = await this.sh.local.exec(
+      `lxc-attach -n ${q(this.container(node))} -- sh -c ${q(killScript(processName))}`,
+      { step: 'kill', timeoutMs: 30_000, check: false },
     );
     if (r.exitCode === 3) {
       throw new OperationError(`${node}: no process named ${processName} is running`, {
@@ -163,33 +136,37 @@ export class LxcFaults implements FaultInjector {
       });
     }
     if (r.exitCode !== 0) {
-      throw new OperationError(`${node}: kill ${processName} failed: ${r.stderr.trim()}`, {
-        host: node,
-        step: 'kill',
-      });
+      throw new OperationError(
+        `${node}: kill ${processName} failed: ${r.stderr.trim() || `exit code ${r.exitCode}`}`,
+        {
+          host: node,
+          step: 'kill',
+        },
+      );
     }
     this.events({ kind: 'info', host: node, message: `killed ${processName} (SIGKILL)` });
   }
 
   async freeze(node: string): Promise<void> {
     await this.requireRunning(node, 'freeze');
-    await this.run(node, 'freeze', `lxc-freeze -n ${shellQuote(this.container(node))}`);
+    await this.run(node, 'freeze', `lxc-freeze -n ${q(this.container(node))}`);
     this.events({ kind: 'info', host: node, message: 'frozen' });
   }
 
   async thaw(node: string): Promise<void> {
-    await this.run(node, 'thaw', `lxc-unfreeze -n ${shellQuote(this.container(node))}`);
+    await this.run(node, 'thaw', `lxc-unfreeze -n ${q(this.container(node))}`);
     this.events({ kind: 'info', host: node, message: 'thawed' });
   }
 
   async isolate(node: string): Promise<void> {
-    const others = this.inventory.hosts.filter((h) => h.name !== node).map((h) => h.name);
     this.host(node);
+    const others = this.inventory.hosts.filter((h) => h.name !== node).map((h) => h.name);
     await this.cut(node, others);
     this.events({ kind: 'info', host: node, message: `isolated from ${others.join(', ') || 'nobody'}` });
   }
 
   async partition(a: string, b: string): Promise<void> {
+    this.host(a);
     this.host(b);
     if (a === b)
       throw new OperationError(`cannot partition ${a} from itself`, { host: a, step: 'partition' });
@@ -199,23 +176,20 @@ export class LxcFaults implements FaultInjector {
 
   async heal(): Promise<void> {
     if (await this.tableExists()) {
-      await this.run(undefined, 'heal', `nft delete table bridge ${this.table}`);
+      await this.run(undefined, 'heal', `nft delete table bridge ${q(this.table)}`);
       this.events({ kind: 'info', message: `healed: removed nft table bridge ${this.table}` });
     } else {
       this.events({ kind: 'info', message: 'nothing to heal' });
     }
   }
 
-  /** The host-side veth of a running node's container. */
+  /** The host-side veth of a node: fixed in its lxc config by provision, else what lxc shows. */
   async veth(node: string): Promise<string> {
-    const c = shellQuote(this.container(node));
+    const c = this.container(node);
+    const configured = await hostVeth(c);
+    if (configured) return configured;
     await this.requireRunning(node, 'network');
-    // a configured veth.pair is the name; otherwise lxc made one up at start and shows it as Link
-    const configured = await this.local.exec(`lxc-info -n ${c} -c lxc.net.0.veth.pair`, { check: false });
-    const value = /=\s*(\S+)/.exec(configured.stdout)?.[1];
-    if (configured.exitCode === 0 && value) return value;
-    const info = await this.run(node, 'network', `lxc-info -n ${c}`);
-    const link = /^Link:\s*(\S+)/m.exec(info)?.[1];
+    const link = /^Link:\s*(\S+)/m.exec(await this.run(node, 'network', `lxc-info -n ${q(c)}`))?.[1];
     if (!link)
       throw new OperationError(`${node}: no host-side network link found`, { host: node, step: 'network' });
     return link;
@@ -224,14 +198,15 @@ export class LxcFaults implements FaultInjector {
   private async cut(node: string, others: string[]): Promise<void> {
     const mine = await this.veth(node);
     const theirs = await Promise.all(others.map((o) => this.veth(o)));
+    const t = q(this.table);
     await this.run(
       undefined,
       'partition',
-      `nft add table bridge ${this.table} && nft add chain bridge ${this.table} ${CHAIN} ` +
+      `nft add table bridge ${t} && nft add chain bridge ${t} ${CHAIN} ` +
         `'{ type filter hook forward priority 0; policy accept; }'`,
     );
     const existing = parseDropRules(
-      await this.run(undefined, 'partition', `nft list chain bridge ${this.table} ${CHAIN}`),
+      await this.run(undefined, 'partition', `nft list chain bridge ${t} ${CHAIN}`),
     );
     const has = (i: string, o: string) => existing.some(([x, y]) => x === i && y === o);
     const rules: string[] = [];
@@ -244,8 +219,9 @@ export class LxcFaults implements FaultInjector {
           rules.push(`add rule bridge ${this.table} ${CHAIN} iifname "${i}" oifname "${o}" drop`);
       }
     }
-    if (rules.length > 0)
-      await this.local.exec('nft -f -', { stdin: rules.join('\n') + '\n', step: 'partition' });
+    if (rules.length > 0) {
+      await this.sh.run('nft -f -', { step: 'partition' }, { stdin: rules.join('\n') + '\n' });
+    }
   }
 
   private async tableExists(): Promise<boolean> {
@@ -264,12 +240,18 @@ export class LxcFaults implements FaultInjector {
   }
 
   private container(node: string): string {
-    return this.host(node).platformId ?? node;
+    const h = this.host(node);
+    if (!h.platformId) {
+      throw new OperationError(`${node}: inventory.json records no container`, {
+        host: node,
+        hint: 'run tpa provision again to rewrite the inventory',
+      });
+    }
+    return h.platformId;
   }
 
   private async state(node: string): Promise<string> {
-    const out = await this.run(node, 'state', `lxc-info -n ${shellQuote(this.container(node))} -s`);
-    return /State:\s*(\S+)/.exec(out)?.[1] ?? 'UNKNOWN';
+    return (await containerState(this.sh, this.container(node))) ?? 'MISSING';
   }
 
   private async requireRunning(node: string, step: string): Promise<void> {
@@ -278,22 +260,14 @@ export class LxcFaults implements FaultInjector {
       throw new OperationError(`${node} is ${state.toLowerCase()}, not running`, {
         host: node,
         step,
-        hint: state === 'STOPPED' ? `tpa fault DIR ${node} start` : `tpa fault DIR ${node} thaw`,
+        ...(state === 'STOPPED' || state === 'FROZEN'
+          ? { hint: `tpa fault DIR ${node} ${state === 'STOPPED' ? 'start' : 'thaw'}` }
+          : {}),
       });
     }
   }
 
-  private async run(node: string | undefined, step: string, command: string): Promise<string> {
-    try {
-      return (await this.local.exec(command, { step, timeoutMs: 60_000 })).stdout;
-    } catch (e) {
-      if (!(e instanceof RemoteCommandError)) throw e;
-      const why =
-        e.details.stderr.trim().split('\n').slice(-3).join('; ') || `exit code ${e.details.exitCode}`;
-      throw new OperationError(`${node ? `${node}: ` : ''}${step} failed: ${command}: ${why}`, {
-        ...(node !== undefined ? { host: node } : {}),
-        step,
-      });
-    }
+  private run(node: string | undefined, step: string, command: string): Promise<string> {
+    return this.sh.run(command, { step, ...(node !== undefined ? { node } : {}) }, { timeoutMs: 60_000 });
   }
 }
