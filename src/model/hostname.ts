@@ -21,7 +21,7 @@ export function isValidHostname(name: string): boolean {
 export function labelProblem(name: string): string {
   if (name.length === 0) return 'is empty';
   if (name.length > 63) return `is ${name.length} characters long (at most 63)`;
-  if (/[A-Z]/.test(name)) return 'has uppercase letters (host names here are lowercase)';
+  if (/[A-Z]/.test(name)) return 'has uppercase letters; host names here are lowercase';
   if (/^-|-$/.test(name)) return 'starts or ends with "-"';
   const bad = name.match(/[^a-z0-9-]/);
   if (bad) return `contains "${bad[0]}" (only a-z, 0-9 and "-" are allowed)`;

@@ -4,8 +4,11 @@
  */
 import type { Command } from 'commander';
 import { register as secrets } from './secrets.ts';
+import { register as validate } from './validate.ts';
+import { register as configure } from './configure.ts';
+import { register as cost } from './cost.ts';
 
 export type SetExit = (code: number) => void;
 export type RegisterCommand = (program: Command, setExit: SetExit) => void;
 
-export const commands: RegisterCommand[] = [secrets];
+export const commands: RegisterCommand[] = [configure, validate, cost, secrets];
