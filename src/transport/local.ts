@@ -9,6 +9,7 @@ import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transp
 import {
   atomicWriteScript,
   DEFAULT_TIMEOUT_MS,
+  MAX_TIMER_MS,
   PIPE_DRAIN_MS,
   redact,
   StreamCollector,
@@ -35,7 +36,7 @@ export class LocalTransport implements Transport {
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const script = opts.sudo && !this.isRoot ? sudoWrap(command) : command;
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeoutMs = Math.min(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, MAX_TIMER_MS);
     const stdout = new StreamCollector(this.host, 'stdout', opts.events, opts.redact);
     const stderr = new StreamCollector(this.host, 'stderr', opts.events, opts.redact);
     const details = (exitCode: number | null, signal: string | null, err: string) => ({

@@ -90,6 +90,9 @@ export function atomicWriteScript(path: string, opts: UploadOptions = {}): strin
 
 export const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 
+/** Node fires longer timers at once; about 24 days is plenty for any command. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** How long to wait for a command's pipes to close after it exited (a daemon may hold them). */
 export const PIPE_DRAIN_MS = 2000;
 

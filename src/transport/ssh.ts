@@ -12,6 +12,7 @@ import { connectOnce, ConnectFailure, type ConnectSettings } from './ssh-connect
 import {
   atomicWriteScript,
   DEFAULT_TIMEOUT_MS,
+  MAX_TIMER_MS,
   PIPE_DRAIN_MS,
   redact,
   shellQuote,
@@ -191,7 +192,7 @@ export class SshTransport implements Transport {
   }
 
   private run(client: Client, command: string, opts: ExecOptions): Promise<ExecResult> {
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeoutMs = Math.min(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, MAX_TIMER_MS);
     const stdout = new StreamCollector(this.host, 'stdout', opts.events, opts.redact);
     const stderr = new StreamCollector(this.host, 'stderr', opts.events, opts.redact);
     const step = opts.step !== undefined ? { step: opts.step } : {};
