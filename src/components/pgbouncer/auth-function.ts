@@ -1,0 +1,73 @@
+/**
+ * pgbouncer's auth_query calls pgbouncer.get_auth(username), a SECURITY DEFINER function
+ * owned by postgres, so that pgbouncer_auth (LOGIN only) can fetch a client's SCRAM verifier
+ * without reading pg_authid itself. pgbouncer 1.18 runs auth_query in the database the
+ * client asks for, so the function is installed in every database that accepts connections,
+ * template1 included (databases created later inherit it). Deploy re-installs it wherever its
+ * version tag is missing or stale, e.g. in a database a customer created from template0.
+ */
+import { createHash } from 'node:crypto';
+import { ROLES, psqlCommand } from '../postgres/paths.ts';
+
+/**
+ * Roles with REPLICATION and the auth user itself are never looked up: they have no business
+ * going through the pooler.
+ */
+const BODY = `CREATE SCHEMA IF NOT EXISTS pgbouncer;
+REVOKE ALL ON SCHEMA pgbouncer FROM PUBLIC;
+GRANT USAGE ON SCHEMA pgbouncer TO ${ROLES.pgbouncerAuth};
+CREATE OR REPLACE FUNCTION pgbouncer.get_auth(p_username text)
+RETURNS TABLE (username text, password text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+  SELECT rolname::text, CASE WHEN rolvaliduntil < now() THEN NULL ELSE rolpassword END
+  FROM pg_authid
+  WHERE rolname = p_username AND rolcanlogin AND NOT rolreplication
+    AND rolname <> '${ROLES.pgbouncerAuth}'
+$fn$;
+REVOKE ALL ON FUNCTION pgbouncer.get_auth(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgbouncer.get_auth(text) TO ${ROLES.pgbouncerAuth};
+`;
+
+/** changes whenever the SQL does, so a new tpa re-installs the function everywhere */
+export const AUTH_FUNCTION_TAG = `tpa pgbouncer auth_query ${createHash('sha256').update(BODY).digest('hex').slice(0, 12)}`;
+
+export const AUTH_FUNCTION_SQL = `${BODY}COMMENT ON FUNCTION pgbouncer.get_auth(text) IS '${AUTH_FUNCTION_TAG}';\n`;
+
+export const AUTH_FUNCTION_PROBE = 'pgbouncer.auth-function';
+
+const listDatabases = psqlCommand('SELECT datname FROM pg_database WHERE datallowconn ORDER BY 1');
+
+/** one line per database that accepts connections: `<name>\t<tag or ->` */
+export function authFunctionProbeCommand(): string {
+  const tagOf = `runuser -u postgres -- psql -X -A -t -q -d "$db" -c "SELECT coalesce(obj_description(to_regprocedure('pgbouncer.get_auth(text)'), 'pg_proc'), '-')"`;
+  return [
+    `${listDatabases} 2>/dev/null | while IFS= read -r db; do`,
+    `  t=$(cd / && ${tagOf} </dev/null 2>/dev/null)`,
+    `  printf '%s\\t%s\\n' "$db" "\${t:--}"`,
+    'done',
+  ].join('\n');
+}
+
+/** true when a database lacks the current function, or when the probe could not tell */
+export function authFunctionNeeded(raw: string | undefined): boolean {
+  const lines = (raw ?? '').split('\n').filter((l) => l.trim() !== '');
+  if (lines.length === 0) return true;
+  const dbs = new Map(lines.map((l) => [l.slice(0, l.indexOf('\t')), l.slice(l.indexOf('\t') + 1)]));
+  if (!dbs.has('postgres') || !dbs.has('template1')) return true;
+  return [...dbs.values()].some((tag) => tag !== AUTH_FUNCTION_TAG);
+}
+
+/** runs the SQL on stdin in every database that accepts connections; primary only */
+export function authFunctionCommand(): string {
+  return [
+    'set -eu',
+    'cd /',
+    `[ "$(${psqlCommand('SELECT pg_is_in_recovery()')})" = f ] || { echo "not the primary" >&2; exit 1; }`,
+    'sql=$(cat)',
+    `${listDatabases} | while IFS= read -r db; do`,
+    `  printf '%s\\n' "$sql" | runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d "$db"`,
+    'done',
+  ].join('\n');
+}

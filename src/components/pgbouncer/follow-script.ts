@@ -1,0 +1,156 @@
+/**
+ * The follower: a POSIX sh script on every pgbouncer node that points the local pgbouncer at
+ * the cluster's current primary. repmgr's event script runs it after promote/follow events
+ * on the node where they happen; the tpa-pgbouncer-follow unit runs it every few seconds as
+ * a safety net for nodes where no event fired (a former primary that comes back, a node that
+ * was down during the failover).
+ *
+ * Who is the primary: the reachable node that is not in recovery and writes on the highest
+ * timeline (a promoted standby moves to a new timeline; a former primary that comes back
+ * unfenced stays on the old one). No such node, or two on the same timeline: the route is
+ * left alone and the situation logged once.
+ */
+import { FOLLOW_CONF, FOLLOW_SCRIPT, renderDatabasesIni } from './files.ts';
+
+/** the lines of renderDatabasesIni with the address and port as shell variables */
+function renderFunction(): string {
+  const sample = renderDatabasesIni('@ADDR@', 0).replace('port=0', 'port=@PORT@');
+  const lines = sample.trimEnd().split('\n');
+  const args = lines.map((l) => {
+    if (l.includes("'")) throw new Error('route file lines cannot contain a single quote');
+    return l.includes('@') ? `"${l.replace('@ADDR@', '$1').replace('@PORT@', '$PG_PORT')}"` : `'${l}'`;
+  });
+  return `render() {\n  printf '%s\\n' \\\n    ${args.join(' \\\n    ')}\n}`;
+}
+
+export function renderFollowScript(): string {
+  return `#!/bin/sh
+# Managed by tpa: keeps the local pgbouncer pointed at the cluster's current primary.
+#   ${FOLLOW_SCRIPT} [--reason TEXT]    check once; rewrite the route and RELOAD when the primary moved
+#   ${FOLLOW_SCRIPT} --loop SECONDS     check forever (the tpa-pgbouncer-follow unit)
+#   ${FOLLOW_SCRIPT} --render ADDRESS   print the route file for ADDRESS
+# The primary is the reachable node that is not in recovery and writes on the highest
+# timeline. With none, or two on the same timeline, the route is left as it is.
+set -u
+CONF=\${TPA_PGBOUNCER_FOLLOW_CONF:-${FOLLOW_CONF}}
+NODES='' PG_PORT=5432 CHECK_USER=repmgr CHECK_DB=repmgr CONNECT_TIMEOUT=2
+ADMIN_PORT=6432 SOCKET_DIR=/var/run/postgresql DATABASES_FILE='' STATE_DIR='' LOG=/dev/null
+# shellcheck disable=SC1090
+load_conf() { if [ -r "$CONF" ]; then . "$CONF"; fi; }
+
+${renderFunction()}
+
+log() {
+  line="$(date -u +%Y-%m-%dT%H:%M:%SZ) $*"
+  printf '%s\\n' "$line" >&2
+  printf '%s\\n' "$line" >>"$LOG" 2>/dev/null || true
+}
+
+# log a condition once, until it changes (the loop would repeat it every few seconds)
+note() {
+  last=$(cat "$STATE_DIR/last-note" 2>/dev/null || true)
+  if [ "$last" != "$1" ]; then
+    printf '%s\\n' "$1" >"$STATE_DIR/last-note" 2>/dev/null || true
+    log "$1"
+  fi
+}
+
+# prints the address of the primary; exit 1: none reachable, 2: two on the same timeline
+find_primary() {
+  best='' best_tl=-1 tie=0
+  for addr in $NODES; do
+    row=$(psql -X -A -t -q -F ' ' </dev/null 2>/dev/null \\
+      -d "host=$addr port=$PG_PORT dbname=$CHECK_DB user=$CHECK_USER connect_timeout=$CONNECT_TIMEOUT sslmode=require" \\
+      -c "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN '-' ELSE pg_walfile_name(pg_current_wal_lsn()) END") ||
+      continue
+    # shellcheck disable=SC2086 # two words: in recovery, WAL file
+    set -- $row
+    [ "\${1:-}" = f ] || continue
+    case "\${2:-}" in [0-9A-Fa-f]???????*) ;; *) continue ;; esac
+    tl=$((0x$(printf '%.8s' "$2")))
+    if [ "$tl" -gt "$best_tl" ]; then
+      best=$addr best_tl=$tl tie=0
+    elif [ "$tl" -eq "$best_tl" ]; then
+      tie=1
+    fi
+  done
+  [ -n "$best" ] || return 1
+  [ "$tie" -eq 0 ] || return 2
+  printf '%s\\n' "$best"
+}
+
+current_route() { sed -n 's/^\\* = host=\\([^ ]*\\) .*/\\1/p' "$DATABASES_FILE" 2>/dev/null; }
+
+check_once() {
+  reason=$1
+  primary=$(find_primary)
+  case $? in
+    1) note "no primary reachable; route left at $(current_route)"; return 0 ;;
+    2) note "two primaries on the same timeline (split brain?); route left at $(current_route)"; return 0 ;;
+  esac
+  want=$(render "$primary")
+  have=$(cat "$DATABASES_FILE" 2>/dev/null || true)
+  if [ "$want" != "$have" ]; then
+    old=$(current_route)
+    tmp=$(mktemp "$DATABASES_FILE.XXXXXX") || { log "cannot write next to $DATABASES_FILE"; return 1; }
+    if render "$primary" >"$tmp" && chmod 0640 "$tmp" && mv -f "$tmp" "$DATABASES_FILE"; then
+      log "route: \${old:-none} -> $primary ($reason)"
+      : >"$STATE_DIR/reload-pending"
+    else
+      rm -f "$tmp"
+      log "could not replace $DATABASES_FILE"
+      return 1
+    fi
+  fi
+  note "primary: $primary"
+  if [ -e "$STATE_DIR/reload-pending" ]; then
+    if psql -X -q -h "$SOCKET_DIR" -p "$ADMIN_PORT" -U postgres -d pgbouncer -c RELOAD </dev/null >/dev/null 2>&1; then
+      rm -f "$STATE_DIR/reload-pending"
+      log "pgbouncer reloaded: clients now go to $primary"
+    else
+      note "pgbouncer did not take RELOAD (not running?); will retry"
+    fi
+  fi
+  return 0
+}
+
+locked_check() {
+  (
+    flock -w 30 9 || { log "another check holds $STATE_DIR/lock"; exit 0; }
+    check_once "$1"
+  ) 9>"$STATE_DIR/lock"
+}
+
+load_conf
+if [ "\${1:-}" = --render ]; then
+  render "\${2:?--render needs an address}"
+  exit 0
+fi
+# the route file must stay owned by postgres, whoever runs this
+if [ "$(id -u)" -eq 0 ]; then exec runuser -u postgres -- "$0" "$@"; fi
+
+case "\${1:-}" in
+  --loop)
+    interval=\${2:-5}
+    while :; do
+      load_conf
+      mkdir -p "$STATE_DIR"
+      locked_check "periodic check"
+      sleep "$interval"
+    done
+    ;;
+  --reason)
+    mkdir -p "$STATE_DIR"
+    locked_check "\${2:-}"
+    ;;
+  '')
+    mkdir -p "$STATE_DIR"
+    locked_check "manual run"
+    ;;
+  *)
+    echo "usage: $0 [--reason TEXT | --loop SECONDS | --render ADDRESS]" >&2
+    exit 2
+    ;;
+esac
+`;
+}

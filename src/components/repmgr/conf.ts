@@ -1,0 +1,160 @@
+/**
+ * /etc/repmgr.conf for one node, and the paths and names the repmgr component installs.
+ * Pure: everything comes from config, inventory and the postgres component's conventions.
+ */
+import type { ClusterConfig } from '../../model/schema.ts';
+import { PG_PORT, REPMGR_DATABASE, ROLES, type PgPaths } from '../postgres/paths.ts';
+import { repmgrNodeId, repmgrPriority } from './topology.ts';
+
+export const REPMGR_CONF = '/etc/repmgr.conf';
+/** tpa's scripts on the hosts (shared with the pgbouncer component) */
+export const TPA_LIB_DIR = '/usr/local/lib/tpa';
+export const EVENT_SCRIPT = `${TPA_LIB_DIR}/repmgr-event.sh`;
+/** one line per repmgr/repmgrd event; /var/log/postgresql is rotated by postgresql-common */
+export const EVENT_LOG = '/var/log/postgresql/repmgr-events.log';
+/** tpa's native unit replaces the package's SysV script (which cannot supervise repmgrd) */
+export const REPMGRD_UNIT = 'repmgrd';
+export const REPMGRD_UNIT_FILE = `/etc/systemd/system/${REPMGRD_UNIT}.service`;
+export const REPMGRD_PID_FILE = `/run/${REPMGRD_UNIT}/repmgrd.pid`;
+export const SUDOERS_FILE = '/etc/sudoers.d/tpa-repmgr';
+export const SYSTEMCTL = '/usr/bin/systemctl';
+
+export const REPMGR_PACKAGES = (p: PgPaths) => [`postgresql-${p.version}-repmgr`, 'repmgr'];
+
+export interface RepmgrOptions {
+  /** failed checks of the upstream before repmgrd acts */
+  reconnectAttempts: number;
+  /** seconds between those checks: failover starts after about attempts x interval */
+  reconnectInterval: number;
+  /** write repmgr.monitoring_history (grows until `repmgr cluster cleanup`) */
+  monitoringHistory: boolean;
+  /** repmgr location: nodes in another location than the primary never promote */
+  location: string;
+  /** node name -> priority, overriding the default (100 minus position) */
+  priorities: Record<string, number>;
+}
+
+export const DEFAULT_REPMGR_OPTIONS: RepmgrOptions = {
+  reconnectAttempts: 6,
+  reconnectInterval: 5,
+  monitoringHistory: false,
+  location: 'default',
+  priorities: {},
+};
+
+export function repmgrBin(p: PgPaths): string {
+  return `${p.binDir}/repmgr`;
+}
+
+/**
+ * conninfo of a node as every other node reaches it: TCP to its address, TLS required (the
+ * pg_hba rules are hostssl). No password: libpq reads ~postgres/.pgpass.
+ */
+export function nodeConninfo(address: string): string {
+  return `host=${address} port=${PG_PORT} user=${ROLES.repmgr} dbname=${REPMGR_DATABASE} connect_timeout=2 sslmode=require`;
+}
+
+function q(value: string): string {
+  if (value.includes("'") || value.includes('\n'))
+    throw new Error(`repmgr.conf value cannot contain a quote or newline: ${value}`);
+  return `'${value}'`;
+}
+
+export interface RepmgrConfInput {
+  cluster: ClusterConfig;
+  nodeName: string;
+  address: string;
+  paths: PgPaths;
+  options?: Partial<RepmgrOptions>;
+}
+
+export function renderRepmgrConf(input: RepmgrConfInput): string {
+  const { cluster, nodeName, address, paths: p } = input;
+  const o: RepmgrOptions = { ...DEFAULT_REPMGR_OPTIONS, ...input.options };
+  const repmgr = repmgrBin(p);
+  const sudo = `sudo -n ${SYSTEMCTL}`;
+  const lines: [string, string | number][] = [
+    ['node_id', repmgrNodeId(cluster, nodeName)],
+    ['node_name', q(nodeName)],
+    ['conninfo', q(nodeConninfo(address))],
+    ['data_directory', q(p.dataDir)],
+    ['config_directory', q(p.configDir)],
+    ['pg_bindir', q(p.binDir)],
+    ['repmgr_bindir', q(p.binDir)],
+    ['replication_user', q(ROLES.replication)],
+    ['use_replication_slots', 'yes'],
+    ['location', q(o.location)],
+    ['', ''],
+    ['failover', q('automatic')],
+    ['priority', repmgrPriority(cluster, nodeName, o.priorities)],
+    ['connection_check_type', q('ping')],
+    ['reconnect_attempts', o.reconnectAttempts],
+    ['reconnect_interval', o.reconnectInterval],
+    ['primary_visibility_consensus', 'true'],
+    ['promote_command', q(`${repmgr} standby promote -f ${REPMGR_CONF} --log-to-file`)],
+    ['follow_command', q(`${repmgr} standby follow -f ${REPMGR_CONF} --log-to-file --upstream-node-id=%n`)],
+    ['monitoring_history', o.monitoringHistory ? 'yes' : 'no'],
+    ['repmgrd_pid_file', q(REPMGRD_PID_FILE)],
+    ['log_level', q('INFO')],
+    ['log_facility', q('STDERR')],
+    ['', ''],
+    ['service_start_command', q(`${sudo} start ${p.service}`)],
+    ['service_stop_command', q(`${sudo} stop ${p.service}`)],
+    ['service_restart_command', q(`${sudo} restart ${p.service}`)],
+    ['service_reload_command', q(`${sudo} reload ${p.service}`)],
+    ['repmgrd_service_start_command', q(`${sudo} start ${REPMGRD_UNIT}`)],
+    ['repmgrd_service_stop_command', q(`${sudo} stop ${REPMGRD_UNIT}`)],
+    ['', ''],
+    ['event_notification_command', q(`${EVENT_SCRIPT} %n %e %s "%t" "%d"`)],
+  ];
+  const body = lines.map(([k, v]) => (k === '' ? '' : `${k}=${v}`)).join('\n');
+  return (
+    '# Managed by tpa: changes made here are overwritten by the next `tpa deploy`.\n' +
+    `# repmgr node ${nodeName} of cluster ${cluster.name}; node_id is its position in config.yml.\n` +
+    '# Passwords come from ~postgres/.pgpass. repmgrd runs as the systemd unit repmgrd.\n\n' +
+    `${body}\n`
+  );
+}
+
+/**
+ * sudo rules for the postgres OS user: repmgr controls the server (and repmgrd) through
+ * systemd, so systemd keeps tracking the unit across promote, follow and switchover.
+ */
+export function renderSudoers(p: PgPaths): string {
+  const cmds = [
+    ...['start', 'stop', 'restart', 'reload'].map((a) => `${SYSTEMCTL} ${a} ${p.service}`),
+    ...['start', 'stop'].map((a) => `${SYSTEMCTL} ${a} ${REPMGRD_UNIT}`),
+  ];
+  return (
+    '# Managed by tpa: repmgr (running as postgres) controls PostgreSQL and repmgrd through systemd.\n' +
+    'Defaults:postgres !requiretty\n' +
+    `postgres ALL=(root) NOPASSWD: ${cmds.join(', ')}\n`
+  );
+}
+
+/**
+ * repmgrd in the foreground under systemd, restarted if it dies. Not bound to the postgres
+ * unit: repmgrd must keep running while the server is restarted by a follow or is down.
+ */
+export function renderRepmgrdUnit(p: PgPaths): string {
+  return `# Managed by tpa. Replaces the SysV script of the repmgr-common package.
+[Unit]
+Description=repmgrd: replication monitoring and automatic failover for PostgreSQL ${p.version}
+Documentation=https://repmgr.org/docs/current/repmgrd-overview.html
+After=network-online.target ${p.service}.service
+Wants=network-online.target
+
+[Service]
+Type=simple
+User=postgres
+Group=postgres
+RuntimeDirectory=${REPMGRD_UNIT}
+ExecStart=${p.binDir}/repmgrd -f ${REPMGR_CONF} --daemonize=false
+ExecReload=/bin/kill -HUP $MAINPID
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+`;
+}

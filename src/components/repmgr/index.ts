@@ -1,0 +1,228 @@
+/**
+ * repmgr: replication metadata, cloning of replicas and automatic failover (repmgrd) for
+ * clusters with `failover_manager: repmgr`, from Debian's packages.
+ *
+ *   postgres-primary   (configured primary) packages, /etc/repmgr.conf, sudo rules, event
+ *                      script; `repmgr primary register` (creates the repmgr extension)
+ *   postgres-replicas  (replicas, the engine runs them by upstream depth) the same files;
+ *                      `repmgr standby clone` from the upstream when the data directory holds
+ *                      no member of this cluster; start the server; `repmgr standby register`
+ *   failover-manager   (every node) repmgrd under a native systemd unit, enabled and running
+ *   checks             repmgrd active; `repmgr cluster show` clean and complete on each node
+ *
+ * A replica clones from its configured `upstream`, else from the node that is the primary
+ * now (from facts), so a replica added after a failover clones from the real primary.
+ */
+import type { Component, DeployContext, HealthCheck } from '../component.ts';
+import type { HostFacts, Phase, Resource } from '../../plan/types.ts';
+import type { InventoryHost } from '../../platforms/platform.ts';
+import { PG_OS_GROUP, pgPathsFor, type PgPaths } from '../postgres/paths.ts';
+import {
+  EVENT_SCRIPT,
+  REPMGR_CONF,
+  REPMGR_PACKAGES,
+  REPMGRD_UNIT,
+  REPMGRD_UNIT_FILE,
+  renderRepmgrConf,
+  renderRepmgrdUnit,
+  renderSudoers,
+  SUDOERS_FILE,
+  TPA_LIB_DIR,
+  type RepmgrOptions,
+} from './conf.ts';
+import {
+  cloneCommand,
+  clusterShowCheck,
+  dataDirProbeCommand,
+  nodeRecordProbeCommand,
+  parseDataDirProbe,
+  parseNodeRecord,
+  primaryRegisterCommand,
+  renderEventScript,
+  standbyRegisterCommand,
+} from './scripts.ts';
+import {
+  clusterOfHost,
+  cloneUpstreamName,
+  currentPrimaryName,
+  hostByName,
+  parsePrimaryState,
+  PRIMARY_STATE_PROBE,
+  primaryStateProbeCommand,
+  repmgrNodeId,
+} from './topology.ts';
+import { systemdReload } from './systemd.ts';
+
+export const DATADIR_PROBE = 'repmgr.datadir';
+export const NODE_RECORD_PROBE = 'repmgr.node';
+
+/** Options from config.yml when the schema carries them; defaults otherwise. */
+export function repmgrOptions(_ctx: DeployContext): Partial<RepmgrOptions> {
+  return {};
+}
+
+type FileResource = Extract<Resource, { kind: 'file' }>;
+
+function file(
+  path: string,
+  content: string,
+  mode: number,
+  group = 'root',
+  extra: Pick<FileResource, 'notify' | 'secret'> = {},
+): FileResource {
+  return { kind: 'file', path, content, mode, owner: 'root', group, ...extra };
+}
+
+/** files and packages every repmgr node needs before repmgr runs there */
+function nodeSetup(host: InventoryHost, ctx: DeployContext, p: PgPaths): Resource[] {
+  const cluster = clusterOfHost(host, ctx.config);
+  return [
+    ...REPMGR_PACKAGES(p).map((name): Resource => ({ kind: 'package', name })),
+    { kind: 'package', name: 'sudo' },
+    file(SUDOERS_FILE, renderSudoers(p), 0o440),
+    { kind: 'directory', path: TPA_LIB_DIR, mode: 0o755, owner: 'root', group: 'root' },
+    file(EVENT_SCRIPT, renderEventScript(), 0o755),
+    file(
+      REPMGR_CONF,
+      renderRepmgrConf({
+        cluster,
+        nodeName: host.name,
+        address: host.address,
+        paths: p,
+        options: repmgrOptions(ctx),
+      }),
+      0o640,
+      PG_OS_GROUP,
+      { notify: [`restart:${REPMGRD_UNIT}`] },
+    ),
+  ];
+}
+
+/** the system identifier of the cluster: the current primary's, when it answers */
+function clusterSystemId(ctx: DeployContext, primary: string): string | undefined {
+  const f = ctx.facts[primary];
+  return parsePrimaryState(f).systemId ?? f?.postgres?.systemIdentifier;
+}
+
+/**
+ * Clone only a data directory that is not this cluster's: no standby.signal, not in
+ * recovery, not the current primary, and a system identifier other than the cluster's
+ * (Debian's empty cluster, or nothing yet). The command re-checks all of it on the host.
+ */
+export function cloneNeeded(
+  facts: HostFacts,
+  isCurrentPrimary: boolean,
+  clusterSysid: string | undefined,
+): boolean {
+  if (isCurrentPrimary) return false;
+  const state = parsePrimaryState(facts);
+  if (state.running && state.inRecovery) return false;
+  const dd = parseDataDirProbe(facts.probes[DATADIR_PROBE]);
+  if (dd?.standbySignal) return false;
+  const mine = dd?.systemId || state.systemId || facts.postgres?.systemIdentifier;
+  if (mine && clusterSysid && mine === clusterSysid) return false;
+  return true;
+}
+
+function primaryResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): Resource[] {
+  const cluster = clusterOfHost(host, ctx.config);
+  const nodeId = repmgrNodeId(cluster, host.name);
+  return [
+    ...nodeSetup(host, ctx, p),
+    {
+      kind: 'action',
+      id: 'repmgr-primary-register',
+      description: `register ${host.name} as the repmgr primary (node ${nodeId})`,
+      command: primaryRegisterCommand(p, nodeId),
+      needed: (f) => {
+        if (parseNodeRecord(f.probes[NODE_RECORD_PROBE])) return false;
+        const s = parsePrimaryState(f);
+        return !(s.running && s.inRecovery);
+      },
+    },
+  ];
+}
+
+function replicaResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): Resource[] {
+  const cluster = clusterOfHost(host, ctx.config);
+  const nodeId = repmgrNodeId(cluster, host.name);
+  const primary = currentPrimaryName(cluster, ctx.facts);
+  const upstreamName = cloneUpstreamName(cluster, host.name, ctx.facts);
+  const upstream = hostByName(ctx.inventory.hosts, upstreamName);
+  const upstreamNodeId = repmgrNodeId(cluster, upstreamName);
+  const isCurrentPrimary = primary === host.name;
+  const sysid = clusterSystemId(ctx, primary);
+  return [
+    ...nodeSetup(host, ctx, p),
+    {
+      kind: 'action',
+      id: 'repmgr-standby-clone',
+      description: `clone ${host.name} from ${upstreamName} (repmgr standby clone)`,
+      command: cloneCommand({ paths: p, upstreamAddress: upstream.address, upstreamNodeId }),
+      needed: (f) => cloneNeeded(f, isCurrentPrimary, sysid),
+      timeoutMs: 60 * 60 * 1000,
+    },
+    // the cloner owns the replica's server unit (see postgres/paths.ts)
+    { kind: 'service', name: p.service, state: 'running', enabled: true },
+    {
+      kind: 'action',
+      id: 'repmgr-standby-register',
+      description: `register ${host.name} as a repmgr standby of ${upstreamName} (node ${nodeId})`,
+      command: standbyRegisterCommand(p, nodeId, upstreamNodeId),
+      needed: (f) => !isCurrentPrimary && !parseNodeRecord(f.probes[NODE_RECORD_PROBE]),
+    },
+  ];
+}
+
+function repmgrdResources(p: PgPaths): Resource[] {
+  const unit = renderRepmgrdUnit(p);
+  return [
+    file(REPMGRD_UNIT_FILE, unit, 0o644, 'root', { notify: [`restart:${REPMGRD_UNIT}`] }),
+    systemdReload(REPMGRD_UNIT_FILE, unit),
+    { kind: 'service', name: REPMGRD_UNIT, state: 'running', enabled: true },
+  ];
+}
+
+export const repmgrComponent: Component = {
+  name: 'repmgr',
+
+  appliesTo(host, ctx) {
+    return host.kind === 'postgres' && clusterOfHost(host, ctx.config).failover_manager === 'repmgr';
+  },
+
+  probes(host, ctx) {
+    const p = pgPathsFor(ctx.config);
+    const nodeId = repmgrNodeId(clusterOfHost(host, ctx.config), host.name);
+    return {
+      [PRIMARY_STATE_PROBE]: primaryStateProbeCommand(),
+      [DATADIR_PROBE]: dataDirProbeCommand(p),
+      [NODE_RECORD_PROBE]: nodeRecordProbeCommand(nodeId),
+    };
+  },
+
+  desired(host, ctx) {
+    const p = pgPathsFor(ctx.config);
+    const setupPhase: Phase = host.role === 'primary' ? 'postgres-primary' : 'postgres-replicas';
+    return [
+      {
+        phase: setupPhase,
+        resources: host.role === 'primary' ? primaryResources(host, ctx, p) : replicaResources(host, ctx, p),
+      },
+      { phase: 'failover-manager', resources: repmgrdResources(p) },
+    ];
+  },
+
+  checks(host, ctx): HealthCheck[] {
+    const p = pgPathsFor(ctx.config);
+    const cluster = clusterOfHost(host, ctx.config);
+    return [
+      { name: 'repmgrd is running', command: `systemctl is-active --quiet ${REPMGRD_UNIT}` },
+      {
+        name: 'repmgr cluster show: every node registered and in its role',
+        command: clusterShowCheck(p, cluster.nodes.length),
+      },
+    ];
+  },
+};
+
+export { REPMGR_CONF, EVENT_SCRIPT };

@@ -1,0 +1,206 @@
+/**
+ * Shell that the repmgr component runs or installs on the hosts. Every command re-checks the
+ * host's real state before it changes anything, because the facts a plan was made from may be
+ * stale by the time it runs; and none of them ever overwrites a data directory that belongs to
+ * the cluster (same system identifier as the upstream) or that holds user databases.
+ */
+import { PG_OS_USER, REPMGR_DATABASE, ROLES, type PgPaths } from '../postgres/paths.ts';
+import { EVENT_LOG, REPMGR_CONF, repmgrBin } from './conf.ts';
+
+/** the pgbouncer component installs this; the event script runs it when it exists */
+export const PGBOUNCER_FOLLOW_SCRIPT = '/usr/local/lib/tpa/pgbouncer-follow.sh';
+
+/** events after which the primary may have moved, so the local pgbouncer re-checks its route */
+export const PRIMARY_CHANGE_EVENTS = [
+  'standby_promote',
+  'repmgrd_failover_promote',
+  'standby_switchover',
+  'standby_follow',
+  'repmgrd_failover_follow',
+  'repmgrd_upstream_reconnect',
+  'node_rejoin',
+] as const;
+
+/**
+ * event_notification_command: logs every event as one tab-separated line
+ * (timestamp, node id, event, success, details) and, after an event that can move the
+ * primary, lets the local pgbouncer follow it. Runs as postgres, from repmgr and repmgrd.
+ */
+export function renderEventScript(): string {
+  return `#!/bin/sh
+# Managed by tpa: repmgr event notification (event_notification_command in ${REPMGR_CONF}).
+# Called by repmgr and repmgrd as: repmgr-event.sh <node_id> <event> <success> <timestamp> <details>
+# Logs one line per event to ${EVENT_LOG}; after an event that can move the
+# primary it runs the pgbouncer follower, which points the local pgbouncer at the primary.
+LOG=\${TPA_REPMGR_EVENT_LOG:-${EVENT_LOG}}
+FOLLOW=\${TPA_PGBOUNCER_FOLLOW:-${PGBOUNCER_FOLLOW_SCRIPT}}
+
+node_id=\${1:-} event=\${2:-} success=\${3:-} timestamp=\${4:-} details=\${5:-}
+oneline() { printf '%s' "$1" | tr '\\t\\r\\n' '   '; }
+
+printf '%s\\tnode=%s\\tevent=%s\\tsuccess=%s\\t%s\\n' \\
+  "$(oneline "$timestamp")" "$(oneline "$node_id")" "$(oneline "$event")" \\
+  "$(oneline "$success")" "$(oneline "$details")" >>"$LOG" 2>/dev/null
+
+case "$event" in
+  ${PRIMARY_CHANGE_EVENTS.join('|')})
+    if [ -x "$FOLLOW" ]; then
+      timeout 60 "$FOLLOW" --reason "repmgr event $event on node $node_id" >>"$LOG" 2>&1 ||
+        printf '%s\\tpgbouncer follower failed after %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$event" >>"$LOG" 2>/dev/null
+    fi
+    ;;
+esac
+exit 0
+`;
+}
+
+const asPostgres = (cmd: string) => `runuser -u ${PG_OS_USER} -- ${cmd}`;
+
+/** a psql over the local socket as postgres: one value, no headers */
+const localPsql = (sql: string, db = 'postgres') => asPostgres(`psql -X -A -t -q -d ${db} -c "${sql}"`);
+
+/** waits up to 60 s for the local server to accept connections */
+const waitReady = (p: PgPaths) =>
+  `i=0; until ${p.binDir}/pg_isready -q -h /var/run/postgresql; do i=$((i+1)); ` +
+  `[ $i -lt 60 ] || { echo "postgres did not start (see ${p.logFile})" >&2; exit 1; }; sleep 1; done`;
+
+export interface CloneInput {
+  paths: PgPaths;
+  upstreamAddress: string;
+  upstreamNodeId: number;
+}
+
+/**
+ * Clones this replica from its upstream with `repmgr standby clone`, then starts it.
+ * Refuses (exit 1) rather than overwrite a data directory of this cluster that is not a
+ * standby (a former primary: it needs `repmgr node rejoin`, not a clone) or one that holds
+ * databases other than the three an initdb creates.
+ */
+export function cloneCommand(c: CloneInput): string {
+  const p = c.paths;
+  const upstream = `host=${c.upstreamAddress} port=5432 user=${ROLES.repmgr} dbname=${REPMGR_DATABASE} connect_timeout=5 sslmode=require`;
+  return [
+    'set -eu',
+    `PGDATA=${p.dataDir}`,
+    `if [ -f ${p.standbySignal} ]; then echo "already a standby: nothing to clone"; exit 0; fi`,
+    // whose data is this? the same system identifier as the upstream = a member of the cluster
+    `up_sysid=$(${asPostgres(`psql -X -A -t -q -d "${upstream}" -c "SELECT system_identifier FROM pg_control_system()"`)})`,
+    `[ -n "$up_sysid" ] || { echo "cannot read the upstream's system identifier" >&2; exit 1; }`,
+    `my_sysid=$(LC_ALL=C ${p.binDir}/pg_controldata -D "$PGDATA" 2>/dev/null | sed -n 's/^Database system identifier: *//p' || true)`,
+    'if [ "$my_sysid" = "$up_sysid" ]; then',
+    `  echo "refusing to clone: $PGDATA already belongs to this cluster but is not a standby (a former primary?); rejoin it with 'repmgr node rejoin' or move the directory away" >&2`,
+    '  exit 1',
+    'fi',
+    `if systemctl is-active --quiet ${p.service}; then`,
+    `  extra=$(${localPsql("SELECT string_agg(datname, ' ') FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')")})`,
+    '  if [ -n "$extra" ]; then',
+    '    echo "refusing to clone: the running server on this node holds databases ($extra)" >&2',
+    '    exit 1',
+    '  fi',
+    `  systemctl stop ${p.service}`,
+    'fi',
+    `install -d -o ${PG_OS_USER} -g ${PG_OS_USER} -m 0700 "$PGDATA"`,
+    asPostgres(
+      `${repmgrBin(p)} -f ${REPMGR_CONF} -d "${upstream}" standby clone ` +
+        `--upstream-node-id=${c.upstreamNodeId} --fast-checkpoint --force`,
+    ),
+    `systemctl start ${p.service}`,
+    waitReady(p),
+  ].join('\n');
+}
+
+/**
+ * `repmgr primary register` unless this node's record exists; it must be the primary now.
+ * Creates the repmgr extension in the repmgr database on the way.
+ */
+export function primaryRegisterCommand(p: PgPaths, nodeId: number): string {
+  return [
+    'set -eu',
+    waitReady(p),
+    `if [ "$(${localPsql('SELECT pg_is_in_recovery()')})" != f ]; then echo "not a primary: cannot register it as one" >&2; exit 1; fi`,
+    `rec=$(${localPsql(`SELECT type FROM repmgr.nodes WHERE node_id = ${nodeId}`, REPMGR_DATABASE)} 2>/dev/null || true)`,
+    'if [ -n "$rec" ]; then echo "already registered ($rec)"; exit 0; fi',
+    asPostgres(`${repmgrBin(p)} -f ${REPMGR_CONF} primary register`),
+  ].join('\n');
+}
+
+/**
+ * `repmgr standby register` (--force replaces a stale record of an earlier incarnation),
+ * then waits up to 30 s for the record to replicate back to this node.
+ */
+export function standbyRegisterCommand(p: PgPaths, nodeId: number, upstreamNodeId: number): string {
+  const mine = localPsql(
+    `SELECT type FROM repmgr.nodes WHERE node_id = ${nodeId} AND active`,
+    REPMGR_DATABASE,
+  );
+  return [
+    'set -eu',
+    waitReady(p),
+    `if [ "$(${localPsql('SELECT pg_is_in_recovery()')})" != t ]; then echo "not a standby: cannot register it as one" >&2; exit 1; fi`,
+    `if [ "$(${mine} 2>/dev/null || true)" = standby ]; then echo "already registered"; exit 0; fi`,
+    asPostgres(
+      `${repmgrBin(p)} -f ${REPMGR_CONF} standby register --upstream-node-id=${upstreamNodeId} --force`,
+    ),
+    `i=0; until [ "$(${mine} 2>/dev/null || true)" = standby ] || [ $i -ge 30 ]; do i=$((i+1)); sleep 1; done`,
+  ].join('\n');
+}
+
+/** the record of this node in repmgr.nodes: `type|upstream_node_id|active`, empty if none */
+export function nodeRecordProbeCommand(nodeId: number): string {
+  return `${localPsql(
+    `SELECT type, coalesce(upstream_node_id::text, ''), active FROM repmgr.nodes WHERE node_id = ${nodeId}`,
+    REPMGR_DATABASE,
+  )} 2>/dev/null || true`;
+}
+
+/** the data directory as it is on disk: `pg_version=15 standby_signal=0 sysid=7312...` */
+export function dataDirProbeCommand(p: PgPaths): string {
+  return [
+    `d=${p.dataDir}`,
+    'v=; [ -f "$d/PG_VERSION" ] && v=$(cat "$d/PG_VERSION")',
+    's=0; [ -f "$d/standby.signal" ] && s=1',
+    `id=$(LC_ALL=C ${p.binDir}/pg_controldata -D "$d" 2>/dev/null | sed -n 's/^Database system identifier: *//p')`,
+    `printf 'pg_version=%s standby_signal=%s sysid=%s\\n' "$v" "$s" "$id"`,
+  ].join('; ');
+}
+
+export interface DataDirState {
+  pgVersion: string;
+  standbySignal: boolean;
+  systemId: string;
+}
+
+export function parseDataDirProbe(raw: string | undefined): DataDirState | undefined {
+  const m = /pg_version=(\S*) standby_signal=([01]) sysid=(\S*)/.exec(raw ?? '');
+  if (!m) return undefined;
+  return { pgVersion: m[1]!, standbySignal: m[2] === '1', systemId: m[3]! };
+}
+
+export interface NodeRecord {
+  type: string;
+  upstreamNodeId?: number;
+  active: boolean;
+}
+
+export function parseNodeRecord(raw: string | undefined): NodeRecord | undefined {
+  const m = /^(primary|standby|witness|bdr)\|(\d*)\|([tf])$/m.exec(raw ?? '');
+  if (!m) return undefined;
+  return {
+    type: m[1]!,
+    ...(m[2] ? { upstreamNodeId: Number(m[2]) } : {}),
+    active: m[3] === 't',
+  };
+}
+
+/**
+ * `repmgr cluster show` exits non-zero when a node is unreachable or not in the role the
+ * metadata says; its --csv form counts the registered nodes.
+ */
+export function clusterShowCheck(p: PgPaths, expectedNodes: number): string {
+  const show = asPostgres(`${repmgrBin(p)} -f ${REPMGR_CONF} cluster show`);
+  return [
+    `out=$(${show} 2>&1) || { printf '%s\\n' "$out" >&2; exit 1; }`,
+    `n=$(${show} --csv | grep -c .)`,
+    `[ "$n" -eq ${expectedNodes} ] || { echo "repmgr knows $n nodes, config.yml has ${expectedNodes}" >&2; exit 1; }`,
+  ].join('\n');
+}
