@@ -7,8 +7,10 @@ import { register as secrets } from './secrets.ts';
 import { register as validate } from './validate.ts';
 import { register as configure } from './configure.ts';
 import { register as cost } from './cost.ts';
+import { register as provision } from './provision.ts';
+import { register as deprovision } from './deprovision.ts';
 
 export type SetExit = (code: number) => void;
 export type RegisterCommand = (program: Command, setExit: SetExit) => void;
 
-export const commands: RegisterCommand[] = [configure, validate, cost, secrets];
+export const commands: RegisterCommand[] = [configure, validate, cost, secrets, provision, deprovision];
