@@ -88,10 +88,12 @@ export function backupServers(config: ClusterGroupConfig): RuleIssue[] {
     const server = backupServerOf(config, c);
     if (server !== undefined) clustersOf.get(server)!.push(ci);
   });
+  const unresolved = config.clusters.some((c) => backupServerOf(config, c) === undefined);
   config.services.forEach((s, si) => {
     if (s.role !== 'barman') return;
     const served = clustersOf.get(s.name) ?? [];
-    if (served.length === 0) {
+    // while some cluster's server is unknown or ambiguous, "serves nothing" would only repeat that error
+    if (served.length === 0 && !unresolved) {
       const message = `barman service "${s.name}" backs up no cluster`;
       issues.push(
         mode === 'exclusive'

@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { config } from '../testdata/fixtures.ts';
+import { found } from '../testdata/check.ts';
+import { postgresVersionAvailable, supportedFailoverManager } from './postgres.ts';
+
+void test('postgresVersionAvailable: Debian 12 ships 15 only', () => {
+  assert.deepEqual(found(postgresVersionAvailable, config()), []);
+  for (const platform of ['lxc', 'bare', 'aws'] as const) {
+    const v16 = config((c) => {
+      c.platform = platform;
+      c.postgres = { version: 16 };
+    });
+    assert.deepEqual(found(postgresVersionAvailable, v16), [
+      `error postgres.version: PostgreSQL 16 is not offered by Debian 12 (bookworm), the system of platform ${platform}`,
+    ]);
+    assert.equal(postgresVersionAvailable(v16)[0]?.hint, 'use 15');
+  }
+});
+
+void test('supportedFailoverManager: patroni is refused, repmgr suggested', () => {
+  assert.deepEqual(found(supportedFailoverManager, config()), []);
+  const patroni = config((c) => {
+    c.clusters[0]!.failover_manager = 'patroni';
+  });
+  assert.deepEqual(found(supportedFailoverManager, patroni), [
+    'error clusters.0.failover_manager: patroni is not implemented by tpa yet',
+  ]);
+  assert.match(supportedFailoverManager(patroni)[0]?.hint ?? '', /repmgr/);
+});
