@@ -1,7 +1,7 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, stat, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretKeyInvalidError, SecretKeyMissingError } from './errors.ts';
@@ -9,9 +9,13 @@ import { keyFilePath, loadKey, loadOrCreateKey } from './key.ts';
 
 const mode = async (p: string) => (await stat(p)).mode & 0o777;
 
+const scratchDirs: string[] = [];
 async function scratch(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'tpa-key-test-'));
+  const dir = await mkdtemp(join(tmpdir(), 'tpa-key-test-'));
+  scratchDirs.push(dir);
+  return dir;
 }
+after(() => Promise.all(scratchDirs.map((d) => rm(d, { recursive: true, force: true }))));
 
 void test('the key file is created 0600 in a new 0700 directory, holding base64 of 32 bytes', async () => {
   const root = await scratch();

@@ -1,4 +1,4 @@
-import { test, beforeEach } from 'node:test';
+import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,6 +36,8 @@ beforeEach(async () => {
   process.env.TPA_KEY_FILE = join(root, 'keys', 'secret.key');
   process.env.TPA_CACHE_DIR = join(root, 'cache');
 });
+
+afterEach(() => rm(root, { recursive: true, force: true }));
 
 const ALL = [...GENERATED_PASSWORDS, 'ssh_private_key', 'ssh_public_key'].sort();
 

@@ -1,7 +1,7 @@
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateClusterSecrets, GENERATED_PASSWORDS, loadAllSecrets } from '../../secrets/vault.ts';
@@ -23,6 +23,8 @@ before(async () => {
   await generateClusterSecrets(dir, { generateSshKey: true });
   values = await loadAllSecrets(dir);
 });
+
+after(() => rm(root, { recursive: true, force: true }));
 
 function run(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(tpa, args, { env: { ...env, ...extraEnv }, encoding: 'utf8' });
