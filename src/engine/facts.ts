@@ -55,13 +55,14 @@ export async function gatherAll(
   transports: Record<string, Transport>,
   requests: Record<string, FactRequest>,
   concurrency: number,
+  gather: (t: Transport, req: FactRequest) => Promise<HostFacts> = gatherFacts,
 ): Promise<Record<string, HostFacts>> {
   const hosts = Object.keys(requests);
   const results = await mapLimit(hosts, concurrency, async (host) => {
     const t = transports[host];
     if (!t) return unreachableFacts(host, 'no connection');
     try {
-      return await gatherFacts(t, requests[host]!);
+      return await gather(t, requests[host]!);
     } catch (e) {
       if (isTpaError(e)) throw e;
       throw new OperationError(`${host}: could not gather facts: ${(e as Error).message}`, { host });

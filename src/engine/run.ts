@@ -31,6 +31,8 @@ export interface EngineInput {
   concurrency: number;
   /** secret values hidden in everything reported */
   redact: string[];
+  /** how facts are gathered; tests replace it, deploys use the fact script */
+  gather?: (t: Transport, req: FactRequest) => Promise<HostFacts>;
 }
 
 export interface PlanState {
@@ -64,7 +66,7 @@ export async function refresh(
     const ask = Object.fromEntries(
       hosts.map((h) => [h, requests[h]!]).filter(([, r]) => r !== undefined),
     ) as Record<string, FactRequest>;
-    facts = { ...facts, ...(await gatherAll(input.transports, ask, input.concurrency)) };
+    facts = { ...facts, ...(await gatherAll(input.transports, ask, input.concurrency, input.gather)) };
     desired = desiredState(input.components, ctxWith(input, facts));
     const next = factRequests(input.components, ctxWith(input, facts), desired);
     const stale = hosts.filter((h) => next[h] && ask[h] && !requestCovered(next[h], ask[h]));

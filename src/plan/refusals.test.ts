@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { refusals } from './refusals.ts';
+import type { DesiredHost, HostFacts, Resource } from './types.ts';
+
+function facts(host: string, postgres?: Partial<NonNullable<HostFacts['postgres']>>): HostFacts {
+  return {
+    host,
+    reachable: true,
+    packages: {},
+    files: {},
+    directories: {},
+    services: {},
+    probes: {},
+    ...(postgres
+      ? {
+          postgres: {
+            running: true,
+            inRecovery: false,
+            version: '15',
+            settings: {},
+            roles: {},
+            databases: [],
+            ...postgres,
+          },
+        }
+      : {}),
+  };
+}
+
+const node = (
+  host: string,
+  role: 'primary' | 'replica',
+  upstream?: string,
+  address?: string,
+): DesiredHost => ({
+  host,
+  role,
+  cluster: 'main',
+  ...(upstream ? { upstream } : {}),
+  ...(address ? { address } : {}),
+  phases: [],
+});
+
+void test('no refusals for a healthy cluster', () => {
+  const d = [node('a', 'primary'), node('b', 'replica', 'a'), node('c', 'replica', 'b')];
+  const f = {
+    a: facts('a', { systemIdentifier: '1' }),
+    b: facts('b', { inRecovery: true, systemIdentifier: '1' }),
+    c: facts('c', { inRecovery: true, systemIdentifier: '1' }),
+  };
+  assert.deepEqual(refusals(d, f), []);
+});
+
+void test('a configured primary running in recovery is refused: deploy never promotes', () => {
+  const r = refusals([node('a', 'primary'), node('b', 'replica', 'a')], {
+    a: facts('a', { inRecovery: true }),
+    b: facts('b', { systemIdentifier: '1' }),
+  });
+  assert.equal(r[0]?.host, 'a');
+  assert.match(r[0]?.message ?? '', /configured as the primary but runs as a replica.*never promotes/);
+});
+
+void test('a configured replica running as a primary of the same system is refused: deploy never demotes', () => {
+  const r = refusals([node('a', 'primary'), node('b', 'replica', 'a')], {
+    a: facts('a', { systemIdentifier: '7' }),
+    b: facts('b', { systemIdentifier: '7' }),
+  });
+  assert.deepEqual(
+    r.map((x) => x.host),
+    ['b'],
+  );
+  assert.match(r[0]!.message, /never demotes/);
+});
+
+void test('a replica still running the empty cluster Debian created is not a role change', () => {
+  const r = refusals([node('a', 'primary'), node('b', 'replica', 'a')], {
+    a: facts('a', { systemIdentifier: '7' }),
+    b: facts('b', { systemIdentifier: '8' }),
+  });
+  assert.deepEqual(r, []);
+});
+
+void test('a replica running as primary while the primary is down is refused (looks like a failover)', () => {
+  const r = refusals([node('a', 'primary'), node('b', 'replica', 'a')], { a: facts('a'), b: facts('b', {}) });
+  assert.match(r[0]?.message ?? '', /while a \(the configured primary\) is not running/);
+});
+
+void test('an upstream loop is refused once, naming the loop', () => {
+  const r = refusals([node('a', 'primary'), node('b', 'replica', 'c'), node('c', 'replica', 'b')], {});
+  assert.equal(r.length, 1);
+  assert.match(r[0]!.message, /loop: (b -> c -> b|c -> b -> c)/);
+});
+
+void test('an unknown upstream is refused', () => {
+  const r = refusals([node('a', 'primary'), node('b', 'replica', 'zz')], {});
+  assert.match(r[0]!.message, /upstream zz of b is not a node/);
+});
+
+void test('moving a node under one of its own downstreams is refused while that one streams from it', () => {
+  const d = [
+    node('a', 'primary', undefined, '10.0.0.1'),
+    node('b', 'replica', 'c', '10.0.0.2'),
+    node('c', 'replica', 'a', '10.0.0.3'),
+  ];
+  const f = {
+    a: facts('a', { systemIdentifier: '1' }),
+    b: facts('b', { inRecovery: true, systemIdentifier: '1', upstream: '10.0.0.1' }),
+    c: facts('c', { inRecovery: true, systemIdentifier: '1', upstream: '10.0.0.2' }),
+  };
+  const r = refusals(d, f);
+  assert.equal(r.length, 1);
+  assert.match(r[0]!.message, /b is to follow c, which streams from b now/);
+});
+
+void test('destructive actions are refused', () => {
+  const action = (command: string, stdin?: string): Resource => ({
+    kind: 'action',
+    id: 'x',
+    description: 'x',
+    command,
+    ...(stdin ? { stdin } : {}),
+    needed: () => true,
+  });
+  const host = (r: Resource): DesiredHost[] => [{ host: 'a', phases: [{ phase: 'common', resources: [r] }] }];
+  for (const bad of [
+    action('pg_dropcluster 15 main'),
+    action('runuser -u postgres -- psql', 'DROP DATABASE app;'),
+    action('repmgr standby promote'),
+    action('rm -rf /var/lib/postgresql/15/main'),
+    action('mkfs.ext4 /dev/vdb'),
+  ]) {
+    assert.equal(refusals(host(bad), {}).length, 1, `refused: ${bad.kind === 'action' ? bad.command : ''}`);
+  }
+  for (const ok of [
+    action('repmgr standby clone'),
+    action('install -d /var/lib/tpa'),
+    action('psql', 'CREATE DATABASE x;'),
+  ]) {
+    assert.deepEqual(refusals(host(ok), {}), []);
+  }
+});
