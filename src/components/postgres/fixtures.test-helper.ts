@@ -1,0 +1,97 @@
+/** Test fixtures of the postgres, common and tls tests: a group, its inventory, secrets, facts. */
+import { ClusterGroupSchema, type ClusterGroupInput } from '../../model/schema.ts';
+import type { HostFacts } from '../../plan/types.ts';
+import type { Inventory, InventoryHost } from '../../platforms/platform.ts';
+import type { DeployContext } from '../component.ts';
+import { TLS_CA_CERT, tlsCertName, tlsKeyName } from '../tls/names.ts';
+
+export function groupConfig(over: Partial<ClusterGroupInput> = {}) {
+  return ClusterGroupSchema.parse({
+    name: 'acme',
+    clusters: [
+      {
+        name: 'main',
+        nodes: [
+          { name: 'main-1', role: 'primary' },
+          { name: 'main-2', role: 'replica' },
+          { name: 'main-3', role: 'replica', upstream: 'main-2' },
+        ],
+      },
+    ],
+    ...over,
+  });
+}
+
+export function node(
+  name: string,
+  address: string,
+  role: InventoryHost['role'] = 'replica',
+  over: Partial<InventoryHost> = {},
+): InventoryHost {
+  return {
+    name,
+    kind: role === 'barman' ? 'barman' : 'postgres',
+    ...(role === 'barman' ? {} : { cluster: 'main' }),
+    role,
+    address,
+    sshUser: 'root',
+    sshPort: 22,
+    instanceType: 'small',
+    cpus: 1,
+    memoryMb: 1024,
+    volumeGb: 20,
+    ...over,
+  };
+}
+
+export function groupInventory(extra: InventoryHost[] = []): Inventory {
+  return {
+    group: 'acme',
+    platform: 'lxc',
+    hosts: [
+      node('main-1', '10.0.3.11', 'primary'),
+      node('main-2', '10.0.3.12'),
+      node('main-3', '10.0.3.13', 'replica', { upstream: 'main-2' }),
+      ...extra,
+    ],
+  };
+}
+
+export function groupSecrets(inventory: Inventory): Record<string, string> {
+  const s: Record<string, string> = {
+    postgres_password: 'pw-postgres-0123456789',
+    replication_password: 'pw-replication-0123456789',
+    repmgr_password: 'pw-repmgr-0123456789',
+    barman_password: 'pw-barman-0123456789',
+    pgbouncer_password: 'pw-pgbouncer-0123456789',
+    ssh_public_key:
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKtpaTpaTpaTpaTpaTpaTpaTpaTpaTpaTpaTpaTpaTpa tpa@acme',
+    [TLS_CA_CERT]: '-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n',
+  };
+  for (const h of inventory.hosts) {
+    s[tlsCertName(h.name)] = `-----BEGIN CERTIFICATE-----\n${h.name}\n-----END CERTIFICATE-----\n`;
+    s[tlsKeyName(h.name)] = `-----BEGIN RSA PRIVATE KEY-----\n${h.name}\n-----END RSA PRIVATE KEY-----\n`;
+  }
+  return s;
+}
+
+export function deployContext(
+  config = groupConfig(),
+  inventory = groupInventory(),
+  facts: Record<string, HostFacts> = {},
+): DeployContext {
+  return { config, inventory, secrets: groupSecrets(inventory), facts };
+}
+
+export function facts(host: string, over: Partial<HostFacts> = {}): HostFacts {
+  return {
+    host,
+    reachable: true,
+    packages: {},
+    files: {},
+    directories: {},
+    services: {},
+    probes: {},
+    ...over,
+  };
+}
