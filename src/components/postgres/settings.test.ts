@@ -124,7 +124,7 @@ void test('rendering: quoted strings, bare numbers, on/off; the file names overr
   const c = groupConfig({ postgres: { settings: { work_mem: '8MB' } }, clusters: [{ name: 'main', nodes }] });
   const text = renderTpaConf(nodeSettings(inv().hosts[0]!, c, inv()));
   assert.match(text, /^# Managed by tpa/);
-  assert.match(text, /^work_mem = '8MB'  # from config\.yml$/m);
+  assert.match(text, /^work_mem = '8MB' {2}# from config\.yml$/m);
   assert.match(text, /^shared_buffers = '256MB'$/m);
   assert.match(text, /^ssl = on$/m);
   assert.match(text, /^max_connections = 100$/m);
