@@ -24,7 +24,7 @@ Suites: bookworm
 Components: main
 `;
 
-test('deb822: main and security mirrors, deb-src ignored', () => {
+void test('deb822: main and security mirrors, deb-src ignored', () => {
   const entries = parseDeb822(DEB822);
   assert.equal(entries.length, 2);
   assert.deepEqual(pickMirrors(entries), {
@@ -33,14 +33,14 @@ test('deb822: main and security mirrors, deb-src ignored', () => {
   });
 });
 
-test('deb822: a disabled stanza does not count', () => {
+void test('deb822: a disabled stanza does not count', () => {
   const entries = parseDeb822(
     'Types: deb\nEnabled: no\nURIs: http://a.example.org/debian\nSuites: bookworm\n',
   );
   assert.deepEqual(entries, []);
 });
 
-test('one-line sources.list with options and comments', () => {
+void test('one-line sources.list with options and comments', () => {
   const entries = parseOneLine(
     '# deb http://old.example.org/debian bookworm main\n' +
       'deb [arch=amd64 signed-by=/k.gpg] http://m.example.org/debian/ bookworm main contrib\n' +
@@ -52,11 +52,11 @@ test('one-line sources.list with options and comments', () => {
   });
 });
 
-test('no http mirror: nothing picked (file: and cdrom: cannot go through the proxy)', () => {
+void test('no http mirror: nothing picked (file: and cdrom: cannot go through the proxy)', () => {
   assert.equal(pickMirrors(parseOneLine('deb file:/srv/debian bookworm main\n')), undefined);
 });
 
-test('readHostMirrors reads a host tree and fails clearly when it has no mirror', async () => {
+void test('readHostMirrors reads a host tree and fails clearly when it has no mirror', async () => {
   const root = await mkdtemp(join(tmpdir(), 'tpa-mirror-'));
   try {
     await mkdir(join(root, 'etc/apt/sources.list.d'), { recursive: true });

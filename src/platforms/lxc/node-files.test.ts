@@ -36,7 +36,7 @@ lxc.uts.name = tpa-base-1
 lxc.arch = amd64
 `;
 
-test('names: prefix per directory, interface names within 15 characters', () => {
+void test('names: prefix per directory, interface names within 15 characters', () => {
   const p = groupPrefix('acme', '/srv/acme');
   assert.ok(isGroupPrefix(p));
   assert.equal(p, groupPrefix('acme', '/srv/acme/'));
@@ -48,7 +48,7 @@ test('names: prefix per directory, interface names within 15 characters', () => 
   assert.match(baseContainerName('0123456789abcdef'), /^tpa-base-01234567$/);
 });
 
-test('node config: tpa keys replace the clone ones, rootfs and includes kept', () => {
+void test('node config: tpa keys replace the clone ones, rootfs and includes kept', () => {
   const conf = nodeLxcConfig(CLONE, settings);
   assert.equal(configValue(conf, 'lxc.net.0.type'), 'veth');
   assert.equal(configValue(conf, 'lxc.net.0.link'), 'tpa-abcdef');
@@ -64,14 +64,14 @@ test('node config: tpa keys replace the clone ones, rootfs and includes kept', (
   assert.equal(nodeLxcConfig(conf, settings), conf);
 });
 
-test('node config: cgroup v2 limits on a unified host', () => {
+void test('node config: cgroup v2 limits on a unified host', () => {
   const conf = nodeLxcConfig(CLONE, { ...settings, cgroup: 'v2', memoryMb: 2048, cpus: 2 });
   assert.equal(configValue(conf, 'lxc.cgroup2.memory.max'), '2048M');
   assert.equal(configValue(conf, 'lxc.cgroup2.cpu.max'), '200000 100000');
   assert.equal(configValue(conf, 'lxc.cgroup.memory.limit_in_bytes'), undefined);
 });
 
-test('/etc/hosts: the node itself, every node and the host', () => {
+void test('/etc/hosts: the node itself, every node and the host', () => {
   const text = hostsFile(
     'main-2',
     [
@@ -86,7 +86,7 @@ test('/etc/hosts: the node itself, every node and the host', () => {
   assert.match(text, /^10\.123\.7\.1\ttpa-host$/m);
 });
 
-test('apt sources: main, updates and security from the mirrors given', () => {
+void test('apt sources: main, updates and security from the mirrors given', () => {
   const text = aptSources(
     { main: 'http://m.example.org/debian', security: 'http://m.example.org/debian-security' },
     'bookworm',
@@ -98,7 +98,7 @@ test('apt sources: main, updates and security from the mirrors given', () => {
   ]);
 });
 
-test('apt-cacher-ng config is minimal: no Remap lines, bound to the proxy address', () => {
+void test('apt-cacher-ng config is minimal: no Remap lines, bound to the proxy address', () => {
   const conf = acngConfig({ https: false });
   assert.doesNotMatch(conf, /Remap/);
   for (const key of ['CacheDir', 'LogDir', 'SupportDir', 'BindAddress', 'Port', 'PidFile']) {
@@ -109,7 +109,7 @@ test('apt-cacher-ng config is minimal: no Remap lines, bound to the proxy addres
   assert.match(acngConfig({ https: true }), /PassThroughPattern/);
 });
 
-test('ss listeners parsed with their pids', () => {
+void test('ss listeners parsed with their pids', () => {
   const out =
     'LISTEN 0      250       10.123.0.1:3142      0.0.0.0:*    users:(("apt-cacher-ng",pid=19956,fd=12))\n' +
     'LISTEN 0      250          0.0.0.0:3142      0.0.0.0:*\n';
@@ -119,7 +119,7 @@ test('ss listeners parsed with their pids', () => {
   ]);
 });
 
-test('base recipe: its hash follows the mirrors; the script installs through the proxy', () => {
+void test('base recipe: its hash follows the mirrors; the script installs through the proxy', () => {
   const a = baseRecipe({ main: 'http://a.example.org/debian' });
   const b = baseRecipe({ main: 'http://b.example.org/debian' });
   assert.notEqual(recipeHash(a), recipeHash(b));
