@@ -33,6 +33,9 @@ run_node_tests() { # tap file, concurrency, files...
   count_tap "$tap"
 }
 
+# Unit tests use real sshd, PostgreSQL and strace on this host; as root, install them first.
+if [ "$(id -u)" = 0 ]; then bash scripts/install-host-deps.sh; fi
+
 check "lint (eslint)" npx eslint --max-warnings 0 .
 check "format (prettier)" npx prettier --check --log-level warn .
 check "typecheck (tsc)" npx tsc -p .
@@ -44,7 +47,6 @@ if [ "${TPA_TEST_ONLY:-}" != unit ]; then
   mapfile -t integ < <(find test -name '*.test.ts' | sort)
   if [ ${#integ[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && [ "${TPA_INTEGRATION:-1}" != 0 ]; then
-      bash scripts/install-host-deps.sh
       run_node_tests "$out/integ.tap" 1 "${integ[@]}"
     else
       echo "integration tests need root (and TPA_INTEGRATION unset): ${#integ[@]} files skipped"
