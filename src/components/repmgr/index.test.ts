@@ -1,0 +1,153 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { HostFacts, PhasedResources, Resource } from '../../plan/types.ts';
+import { sha256 } from '../../plan/diff.ts';
+import { cloneNeeded, DATADIR_PROBE, NODE_RECORD_PROBE, repmgrComponent } from './index.ts';
+import { REPMGRD_UNIT_FILE } from './conf.ts';
+import {
+  emptyFacts,
+  sampleContext,
+  sampleInventory,
+  serverFacts,
+  shellProblems,
+} from './fixtures.test-helper.ts';
+
+const host = (name: string) => sampleInventory().hosts.find((h) => h.name === name)!;
+
+function action(phases: PhasedResources[], id: string) {
+  const r = phases.flatMap((p) => p.resources).find((x) => x.kind === 'action' && x.id === id);
+  assert.ok(r && r.kind === 'action', `no action ${id}`);
+  return r;
+}
+
+const phaseOf = (phases: PhasedResources[], pred: (r: Resource) => boolean) =>
+  phases.find((p) => p.resources.some(pred))?.phase;
+
+void test('the primary registers in postgres-primary, replicas clone and register in postgres-replicas', () => {
+  const ctx = sampleContext();
+  const primary = repmgrComponent.desired(host('main-1'), ctx);
+  const replica = repmgrComponent.desired(host('main-3'), ctx);
+  assert.equal(
+    phaseOf(primary, (r) => r.kind === 'action' && r.id === 'repmgr-primary-register'),
+    'postgres-primary',
+  );
+  assert.equal(
+    phaseOf(replica, (r) => r.kind === 'action' && r.id === 'repmgr-standby-clone'),
+    'postgres-replicas',
+  );
+  assert.equal(
+    phaseOf(replica, (r) => r.kind === 'service' && r.name === 'repmgrd'),
+    'failover-manager',
+  );
+  // main-3 cascades from main-2 (node 2)
+  const clone = action(replica, 'repmgr-standby-clone');
+  assert.match(clone.command, /-d "host=10\.0\.3\.12 .*standby clone --upstream-node-id=2 /);
+  assert.match(
+    action(replica, 'repmgr-standby-register').command,
+    /standby register --upstream-node-id=2 --force/,
+  );
+  // clone, then start the server, then register
+  const order = replica
+    .find((p) => p.phase === 'postgres-replicas')!
+    .resources.map((r) => (r.kind === 'action' ? r.id : r.kind === 'service' ? `service ${r.name}` : r.kind));
+  assert.deepEqual(order.slice(-3), [
+    'repmgr-standby-clone',
+    'service postgresql@15-main',
+    'repmgr-standby-register',
+  ]);
+});
+
+void test('every command, probe and check is valid sh, and none carries a secret', () => {
+  const ctx = sampleContext();
+  const secrets = Object.values(ctx.secrets);
+  for (const name of ['main-1', 'main-2', 'main-3']) {
+    const h = host(name);
+    const commands = [
+      ...repmgrComponent
+        .desired(h, ctx)
+        .flatMap((p) => p.resources)
+        .flatMap((r) => (r.kind === 'action' ? [r.command] : [])),
+      ...Object.values(repmgrComponent.probes!(h, ctx)),
+      ...repmgrComponent.checks!(h, ctx).map((c) => c.command),
+    ];
+    for (const c of commands) {
+      assert.deepEqual(shellProblems(`#!/bin/sh\n${c}\n`), [], c);
+      for (const s of secrets) assert.ok(!c.includes(s), 'a secret in a command');
+    }
+    for (const r of repmgrComponent.desired(h, ctx).flatMap((p) => p.resources)) {
+      if (r.kind === 'file')
+        for (const s of secrets) assert.ok(!r.content.includes(s), `a secret in ${r.path}`);
+    }
+  }
+});
+
+void test('clone only a directory that holds no member of the cluster', () => {
+  const S = '7300000000000000001';
+  const dd = (standby: 0 | 1, sysid: string) => ({
+    [DATADIR_PROBE]: `pg_version=15 standby_signal=${standby} sysid=${sysid}`,
+  });
+  // nothing known yet (first deploy, before postgres is installed)
+  assert.equal(cloneNeeded(emptyFacts('main-2'), false, undefined), true);
+  // Debian's empty cluster: its own system identifier
+  assert.equal(cloneNeeded(emptyFacts('main-2', dd(0, '7399999999999999999')), false, S), true);
+  // a standby already
+  assert.equal(cloneNeeded(emptyFacts('main-2', dd(1, S)), false, S), false);
+  assert.equal(cloneNeeded(serverFacts('main-2', 'standby', 1, S), false, S), false);
+  // the cluster's own data, not a standby (a former primary): never cloned over
+  assert.equal(cloneNeeded(emptyFacts('main-2', dd(0, S)), false, S), false);
+  // the node that is the primary now
+  assert.equal(cloneNeeded(serverFacts('main-2', 'primary', 2, S), true, S), false);
+});
+
+void test('after a failover the promoted replica is left alone and a new clone comes from it', () => {
+  const S = '7300000000000000001';
+  const facts: Record<string, HostFacts> = {
+    'main-1': emptyFacts('main-1'),
+    'main-2': serverFacts('main-2', 'primary', 2, S),
+    'main-3': emptyFacts('main-3'),
+  };
+  const ctx = sampleContext(facts);
+  const promoted = repmgrComponent.desired(host('main-2'), ctx);
+  assert.equal(action(promoted, 'repmgr-standby-clone').needed(facts['main-2']!), false);
+  assert.equal(action(promoted, 'repmgr-standby-register').needed(facts['main-2']!), false);
+
+  // a replica with no configured upstream clones from the node that is primary now
+  const config = structuredClone(ctx.config);
+  config.clusters[0]!.nodes[2]!.upstream = undefined;
+  const c = action(repmgrComponent.desired(host('main-3'), { ...ctx, config }), 'repmgr-standby-clone');
+  assert.match(c.command, /-d "host=10\.0\.3\.12 /);
+  assert.match(c.description, /from main-2/);
+});
+
+void test('registration and the repmgrd unit reload are needed only when the facts say so', () => {
+  const ctx = sampleContext();
+  const primary = repmgrComponent.desired(host('main-1'), ctx);
+  const register = action(primary, 'repmgr-primary-register');
+  assert.equal(register.needed(emptyFacts('main-1')), true);
+  assert.equal(register.needed(emptyFacts('main-1', { [NODE_RECORD_PROBE]: 'primary||t' })), false);
+  // configured primary that runs as a standby now: not registered as a primary by deploy
+  assert.equal(register.needed(serverFacts('main-1', 'standby')), false);
+
+  const unitFile = primary
+    .flatMap((p) => p.resources)
+    .find((r) => r.kind === 'file' && r.path === REPMGRD_UNIT_FILE);
+  assert.ok(unitFile?.kind === 'file');
+  const reload = action(primary, `systemd-daemon-reload ${REPMGRD_UNIT_FILE}`);
+  assert.equal(reload.needed(emptyFacts('main-1')), true);
+  const same = emptyFacts('main-1');
+  same.files[REPMGRD_UNIT_FILE] = {
+    sha256: sha256(unitFile.content),
+    mode: 0o644,
+    owner: 'root',
+    group: 'root',
+  };
+  assert.equal(reload.needed(same), false);
+});
+
+void test('applies to repmgr clusters only', () => {
+  const ctx = sampleContext();
+  assert.equal(repmgrComponent.appliesTo(host('main-1'), ctx), true);
+  const config = structuredClone(ctx.config);
+  config.clusters[0]!.failover_manager = 'patroni';
+  assert.equal(repmgrComponent.appliesTo(host('main-1'), { ...ctx, config }), false);
+});
