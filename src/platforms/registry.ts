@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../core/errors.ts';
 import type { ClusterGroupConfig } from '../model/schema.ts';
+import { barePlatform } from './bare/index.ts';
 import { lxcPlatform } from './lxc/index.ts';
 import type { Platform } from './platform.ts';
 
@@ -11,6 +12,7 @@ type PlatformName = ClusterGroupConfig['platform'];
 
 const platforms: Partial<Record<PlatformName, Platform>> = {
   lxc: lxcPlatform,
+  bare: barePlatform,
 };
 
 /** Registers a platform (platform modules other than lxc call this from their own index). */
