@@ -137,8 +137,11 @@ export function barmanHbaRules(barmanHosts: InventoryHost[]): HbaRule[] {
 /**
  * pgbouncer runs on each postgres node and reaches postgres over the unix socket. Its
  * auth_user looks users up in every database, so it must work before clients are let in.
+ * With `nodes`: pgbouncer on every node forwards to the current primary over TCP + TLS
+ * (pgbouncer component), both its auth_user's lookups and the clients' sessions. Clients
+ * only reach pgbouncer from phase client-access on, when it starts listening.
  */
-export function pgbouncerAuthHbaRules(): HbaRule[] {
+export function pgbouncerAuthHbaRules(nodes: InventoryHost[] = []): HbaRule[] {
   return [
     {
       type: 'local',
@@ -147,6 +150,16 @@ export function pgbouncerAuthHbaRules(): HbaRule[] {
       method: 'scram-sha-256',
       comment: "pgbouncer's auth_user (auth_query)",
     },
+    ...nodes.map(
+      (n, i): HbaRule => ({
+        type: 'hostssl',
+        database: 'all',
+        user: 'all',
+        address: hostCidr(n.address),
+        method: 'scram-sha-256',
+        ...(i === 0 ? { comment: 'pgbouncer on the nodes, forwarding to the primary' } : {}),
+      }),
+    ),
   ];
 }
 
@@ -207,7 +220,7 @@ export function infraHbaRules(
     ...replicationHbaRules(nodes),
     ...(cluster.failover_manager === 'repmgr' ? repmgrHbaRules(nodes) : []),
     ...barmanHbaRules(backupHostsFor(host, config, inventory)),
-    ...(cluster.pooler === 'pgbouncer' ? pgbouncerAuthHbaRules() : []),
+    ...(cluster.pooler === 'pgbouncer' ? pgbouncerAuthHbaRules(nodes) : []),
   ];
 }
 

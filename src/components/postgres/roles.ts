@@ -95,5 +95,9 @@ export function pgpassContent(cluster: ClusterConfig, secrets: Record<string, st
     `*:${PG_PORT}:${db}:${user}:${pgpassField(requireSecret(secrets, secret, host))}`;
   const lines = ['# Managed by tpa', line('replication', ROLES.replication, SECRETS.replication)];
   if (cluster.failover_manager === 'repmgr') lines.push(line('*', ROLES.repmgr, SECRETS.repmgr));
+  // the pgbouncer component's health check logs in through pgbouncer (port 6432) as repmgr
+  if (cluster.failover_manager === 'repmgr' && cluster.pooler === 'pgbouncer') {
+    lines.push(line('*', ROLES.repmgr, SECRETS.repmgr).replace(`*:${PG_PORT}:`, '*:6432:'));
+  }
   return lines.join('\n') + '\n';
 }
