@@ -9,8 +9,10 @@ import { register as configure } from './configure.ts';
 import { register as cost } from './cost.ts';
 import { register as provision } from './provision.ts';
 import { register as deprovision } from './deprovision.ts';
+import { register as plan } from './plan.ts';
+import { register as deploy } from './deploy.ts';
 
 export type SetExit = (code: number) => void;
 export type RegisterCommand = (program: Command, setExit: SetExit) => void;
 
-export const commands: RegisterCommand[] = [configure, validate, cost, secrets, provision, deprovision];
+export const commands: RegisterCommand[] = [configure, validate, cost, secrets, provision, deprovision, plan, deploy];
