@@ -150,16 +150,14 @@ export function pgbouncerAuthHbaRules(nodes: InventoryHost[] = []): HbaRule[] {
       method: 'scram-sha-256',
       comment: "pgbouncer's auth_user (auth_query)",
     },
-    ...nodes.map(
-      (n, i): HbaRule => ({
-        type: 'hostssl',
-        database: 'all',
-        user: 'all',
-        address: hostCidr(n.address),
-        method: 'scram-sha-256',
-        ...(i === 0 ? { comment: 'pgbouncer on the nodes, forwarding to the primary' } : {}),
-      }),
-    ),
+    ...nodes.map((n, i): HbaRule => ({
+      type: 'hostssl',
+      database: 'all',
+      user: 'all',
+      address: hostCidr(n.address),
+      method: 'scram-sha-256',
+      ...(i === 0 ? { comment: 'pgbouncer on the nodes, forwarding to the primary' } : {}),
+    })),
   ];
 }
 
