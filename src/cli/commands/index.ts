@@ -11,8 +11,23 @@ import { register as provision } from './provision.ts';
 import { register as deprovision } from './deprovision.ts';
 import { register as plan } from './plan.ts';
 import { register as deploy } from './deploy.ts';
+import { register as ping } from './ping.ts';
+import { register as ssh } from './ssh.ts';
+import { register as fault } from './fault.ts';
 
 export type SetExit = (code: number) => void;
 export type RegisterCommand = (program: Command, setExit: SetExit) => void;
 
-export const commands: RegisterCommand[] = [configure, validate, cost, secrets, provision, deprovision, plan, deploy];
+export const commands: RegisterCommand[] = [
+  configure,
+  validate,
+  cost,
+  secrets,
+  provision,
+  deprovision,
+  plan,
+  deploy,
+  ping,
+  ssh,
+  fault,
+];

@@ -10,10 +10,11 @@
 import { OperationError } from '../../core/errors.ts';
 import type { EventSink } from '../../core/events.ts';
 import { nullSink } from '../../core/events.ts';
-import type { FaultInjector, Inventory, InventoryHost } from '../platform.ts';
+import type { FaultInjector, Inventory, InventoryHost, PlatformContext } from '../platform.ts';
 import { containerState, hostVeth } from './containers.ts';
-import { q, type HostShell } from './host.ts';
+import { HostShell, q } from './host.ts';
 import { isGroupPrefix } from './names.ts';
+import { previousInventory } from './prefix.ts';
 import { waitForSshBanner } from './ssh-wait.ts';
 
 /** nft chains must not be called after keywords (`fwd`, `forward`); this name is neither. */
@@ -270,4 +271,32 @@ export class LxcFaults implements FaultInjector {
   private run(node: string | undefined, step: string, command: string): Promise<string> {
     return this.sh.run(command, { step, ...(node !== undefined ? { node } : {}) }, { timeoutMs: 60_000 });
   }
+}
+
+/**
+ * The platform's fault injector for a group: reads the group's inventory on first use (the
+ * Platform interface hands over a context, and the containers are known from the inventory).
+ */
+export function lxcFaults(ctx: Pick<PlatformContext, 'dir' | 'events'>): FaultInjector {
+  let ready: Promise<LxcFaults> | undefined;
+  const get = (): Promise<LxcFaults> =>
+    (ready ??= previousInventory(ctx.dir).then((inv) => {
+      if (!inv || inv.platform !== 'lxc') {
+        throw new OperationError(`${ctx.dir} has no lxc inventory: the group is not provisioned`, {
+          step: 'faults',
+          hint: `run: tpa provision ${ctx.dir}`,
+        });
+      }
+      return new LxcFaults(inv, { shell: new HostShell(undefined, ctx.events), events: ctx.events });
+    }));
+  return {
+    poweroff: async (n) => (await get()).poweroff(n),
+    start: async (n) => (await get()).start(n),
+    kill: async (n, p) => (await get()).kill(n, p),
+    freeze: async (n) => (await get()).freeze(n),
+    thaw: async (n) => (await get()).thaw(n),
+    isolate: async (n) => (await get()).isolate(n),
+    partition: async (a, b) => (await get()).partition(a, b),
+    heal: async () => (await get()).heal(),
+  };
 }

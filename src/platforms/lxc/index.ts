@@ -3,6 +3,7 @@
  * its group's own, on this machine. The embedded default: a Debian host with root needs nothing else.
  */
 import type { Platform, PlatformContext } from '../platform.ts';
+import { lxcFaults } from './faults.ts';
 import { HostShell } from './host.ts';
 import { preflight } from './preflight.ts';
 import { provisionLxc } from './provision.ts';
@@ -15,4 +16,5 @@ export const lxcPlatform: Platform = {
   },
   provision: (ctx) => provisionLxc(ctx),
   deprovision: (ctx) => deprovisionLxc(ctx),
+  faults: (ctx) => lxcFaults(ctx),
 };
