@@ -52,7 +52,7 @@ void test('the primary registers in postgres-primary, replicas clone and registe
     .resources.map((r) => (r.kind === 'action' ? r.id : r.kind === 'service' ? `service ${r.name}` : r.kind));
   assert.deepEqual(order.slice(-3), [
     'repmgr-standby-clone',
-    'service postgresql@15-main',
+    'repmgr-start-standby',
     'repmgr-standby-register',
   ]);
 });

@@ -40,6 +40,8 @@ import {
   primaryRegisterCommand,
   renderEventScript,
   standbyRegisterCommand,
+  startStandbyCommand,
+  unitStateProbeCommand,
 } from './scripts.ts';
 import {
   clusterOfHost,
@@ -55,6 +57,7 @@ import { systemdReload } from './systemd.ts';
 
 export const DATADIR_PROBE = 'repmgr.datadir';
 export const NODE_RECORD_PROBE = 'repmgr.node';
+export const UNIT_PROBE = 'repmgr.pg-unit';
 
 /** Options from config.yml when the schema carries them; defaults otherwise. */
 export function repmgrOptions(_ctx: DeployContext): Partial<RepmgrOptions> {
@@ -163,7 +166,13 @@ function replicaResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): 
       timeoutMs: 60 * 60 * 1000,
     },
     // the cloner owns the replica's server unit (see postgres/paths.ts)
-    { kind: 'service', name: p.service, state: 'running', enabled: true },
+    {
+      kind: 'action',
+      id: 'repmgr-start-standby',
+      description: `start and enable ${p.service} (a standby only)`,
+      command: startStandbyCommand(p),
+      needed: (f) => f.probes[UNIT_PROBE] !== 'active=1 enabled=1',
+    },
     {
       kind: 'action',
       id: 'repmgr-standby-register',
@@ -197,6 +206,7 @@ export const repmgrComponent: Component = {
       [PRIMARY_STATE_PROBE]: primaryStateProbeCommand(),
       [DATADIR_PROBE]: dataDirProbeCommand(p),
       [NODE_RECORD_PROBE]: nodeRecordProbeCommand(nodeId),
+      [UNIT_PROBE]: unitStateProbeCommand(p),
     };
   },
 

@@ -15,6 +15,8 @@ import {
   primaryRegisterCommand,
   renderEventScript,
   standbyRegisterCommand,
+  startStandbyCommand,
+  unitStateProbeCommand,
 } from './scripts.ts';
 import { primaryStateProbeCommand } from './topology.ts';
 import { shellProblems } from './fixtures.test-helper.ts';
@@ -31,6 +33,8 @@ void test('every command and script is valid sh (sh -n, shellcheck when installe
     dataDirProbe: dataDirProbeCommand(p),
     primaryProbe: primaryStateProbeCommand(),
     clusterShow: clusterShowCheck(p, 3),
+    startStandby: startStandbyCommand(p),
+    unitProbe: unitStateProbeCommand(p),
   };
   for (const [name, script] of Object.entries(scripts)) {
     const text = script.startsWith('#!') ? script : `#!/bin/sh\n${script}\n`;
@@ -113,6 +117,24 @@ void test('the event script logs every event and runs the follower after promote
       '2026-01-01 10:05:00+00\tnode=2\tevent=repmgrd_failover_promote\tsuccess=1\tnode "main-2" (ID: 2) promoted',
       'route changed',
     ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('a replica that is not a standby is never started (a former primary would be a second primary)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tpa-start-'));
+  try {
+    const data = join(dir, 'main');
+    const cmd = startStandbyCommand({
+      ...p,
+      dataDir: data,
+      standbySignal: join(data, 'standby.signal'),
+      service: 'tpa-test-none',
+    });
+    const r = spawnSync('/bin/sh', ['-c', cmd], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /refusing to start tpa-test-none: .* is not a standby/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

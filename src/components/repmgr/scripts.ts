@@ -110,6 +110,33 @@ export function cloneCommand(c: CloneInput): string {
 }
 
 /**
+ * Starts (and enables) a replica's server, but only a standby: a data directory of this
+ * cluster without standby.signal on a node configured as a replica is a former primary, and
+ * starting it would make two primaries. It needs `repmgr node rejoin`, which deploy never runs.
+ */
+export function startStandbyCommand(p: PgPaths): string {
+  return [
+    'set -eu',
+    `if [ ! -f ${p.standbySignal} ]; then`,
+    `  echo "refusing to start ${p.service}: ${p.dataDir} is not a standby (a former primary?); rejoin it with 'repmgr node rejoin' first" >&2`,
+    '  exit 1',
+    'fi',
+    `systemctl enable --quiet ${p.service}`,
+    `systemctl start ${p.service}`,
+    waitReady(p),
+  ].join('\n');
+}
+
+/** `active=<0|1> enabled=<0|1>` for the server's unit */
+export function unitStateProbeCommand(p: PgPaths): string {
+  return (
+    `a=0; systemctl is-active --quiet ${p.service} && a=1; ` +
+    `e=0; systemctl is-enabled --quiet ${p.service} 2>/dev/null && e=1; ` +
+    `echo "active=$a enabled=$e"`
+  );
+}
+
+/**
  * `repmgr primary register` unless this node's record exists; it must be the primary now.
  * Creates the repmgr extension in the repmgr database on the way.
  */
