@@ -64,6 +64,9 @@ const waitReady = (p: PgPaths) =>
   `i=0; until ${p.binDir}/pg_isready -q -h /var/run/postgresql; do i=$((i+1)); ` +
   `[ $i -lt 60 ] || { echo "postgres did not start (see ${p.logFile})" >&2; exit 1; }; sleep 1; done`;
 
+/** how long a replica waits for its upstream to come up before giving up */
+export const UPSTREAM_WAIT_SECONDS = 20 * 60;
+
 export interface CloneInput {
   paths: PgPaths;
   upstreamAddress: string;
@@ -83,6 +86,12 @@ export function cloneCommand(c: CloneInput): string {
     'set -eu',
     `PGDATA=${p.dataDir}`,
     `if [ -f ${p.standbySignal} ]; then echo "already a standby: nothing to clone"; exit 0; fi`,
+    // replicas of one phase run in parallel: a cascaded replica waits for its upstream to be
+    // cloned and registered (or the next deploy carries on)
+    `i=0; until [ "$(${asPostgres(`psql -X -A -t -q -d "${upstream}" -c "SELECT 1 FROM repmgr.nodes WHERE node_id = ${c.upstreamNodeId} AND active"`)} 2>/dev/null)" = 1 ]; do`,
+    `  i=$((i+1)); [ $i -le ${UPSTREAM_WAIT_SECONDS / 5} ] || { echo "upstream node ${c.upstreamNodeId} (${c.upstreamAddress}) is not registered and running after ${UPSTREAM_WAIT_SECONDS} s" >&2; exit 1; }`,
+    '  sleep 5',
+    'done',
     // whose data is this? the same system identifier as the upstream = a member of the cluster
     `up_sysid=$(${asPostgres(`psql -X -A -t -q -d "${upstream}" -c "SELECT system_identifier FROM pg_control_system()"`)})`,
     `[ -n "$up_sysid" ] || { echo "cannot read the upstream's system identifier" >&2; exit 1; }`,
