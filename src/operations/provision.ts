@@ -39,10 +39,14 @@ const CREATES_MACHINES = new Set(['lxc', 'aws']);
 export async function platformContext(
   dir: string,
   events: EventSink,
+  opts: { beforeSecrets?: (ctx: PlatformContext) => Promise<void> } = {},
 ): Promise<PlatformContext & { secretFiles: string[]; generatedKey: boolean }> {
   const loaded = await loadClusterConfig(dir);
   for (const w of loaded.warnings) events({ kind: 'warning', message: formatIssue(w) });
   const config = loaded.config;
+  const hosts = hostSpecs(config);
+  // e.g. the platform's preflight: it must fail before anything (secrets included) is written
+  await opts.beforeSecrets?.({ dir: loaded.dir, config, hosts, authorizedKeys: [], events });
   const secrets = await generateClusterSecrets(loaded.dir, {
     generateSshKey: CREATES_MACHINES.has(config.platform),
   });
@@ -52,7 +56,7 @@ export async function platformContext(
   return {
     dir: loaded.dir,
     config,
-    hosts: hostSpecs(config),
+    hosts,
     authorizedKeys,
     events,
     secretFiles: secrets.created.length > 0 ? secrets.files : [],
@@ -63,12 +67,12 @@ export async function platformContext(
 export async function provision(req: ProvisionRequest): Promise<ProvisionOutcome> {
   const started = Date.now();
   const events = req.events;
-  const ctx = await platformContext(req.dir, events);
+  const ctx = await platformContext(req.dir, events, {
+    beforeSecrets: (c) => getPlatform(c.config.platform).preflight(c),
+  });
   if (ctx.generatedKey)
     events({ kind: 'info', message: 'generated the SSH key pair tpa uses to reach the machines' });
   const platform = getPlatform(ctx.config.platform);
-
-  await platform.preflight(ctx);
   const result = await platform.provision(ctx);
 
   // hosts reached with tpa's own key get its path (kept outside the directory, see secrets/vault.ts)

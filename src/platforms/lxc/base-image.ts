@@ -5,7 +5,7 @@
  * and the old one keeps serving the clones made from it.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventSink } from '../../core/events.ts';
@@ -187,4 +187,27 @@ export async function ensureBaseImage(
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Destroys bases of older recipes that no container is cloned from any more. A clone's config
+ * names its base's rootfs (overlay lower layer); a base still named by one stays.
+ */
+export async function pruneOldBases(sh: HostShell, keep: string, events?: EventSink): Promise<string[]> {
+  const names = (await readdir(LXC_PATH).catch(() => [] as string[])).filter((n) => n !== keep);
+  const bases = names.filter((n) => /^tpa-base-[0-9a-f]{8}$/.test(n));
+  if (bases.length === 0) return [];
+  const configs = await Promise.all(
+    names.map((n) => readFile(join(LXC_PATH, n, 'config'), 'utf8').catch(() => '')),
+  );
+  const removed: string[] = [];
+  for (const base of bases) {
+    const lower = join(LXC_PATH, base, 'rootfs');
+    if (configs.some((c) => c.includes(`${lower}:`))) continue;
+    if ((await sh.test(`lxc-destroy -n ${q(base)}`)).ok) {
+      removed.push(`removed unused base image ${base}`);
+      events?.({ kind: 'info', message: `removed ${base}: an older base image no node uses any more` });
+    }
+  }
+  return removed;
 }

@@ -10,7 +10,7 @@ import { recordHostKey, removeHostKey } from '../../transport/known-hosts.ts';
 import type { Inventory, InventoryHost, PlatformContext, ProvisionResult } from '../platform.ts';
 import { addressOf, assignHostNumbers } from './addresses.ts';
 import { ensureAptProxy } from './apt-proxy.ts';
-import { baseRecipe, ensureBaseImage } from './base-image.ts';
+import { baseRecipe, ensureBaseImage, pruneOldBases } from './base-image.ts';
 import { configAddress, containerState, listContainers, readContainerConfig } from './containers.ts';
 import { destroyContainer } from './teardown.ts';
 import { writeGroupRecord } from './group-state.ts';
@@ -110,10 +110,18 @@ export async function provisionLxc(
     return n;
   });
   const recipe = baseRecipe(mirrors);
-  const base = await withHostLock('base', () => ensureBaseImage(sh, recipe, { events }), {
-    onWait: () =>
-      events({ kind: 'info', message: 'waiting for another tpa process building the base image' }),
-  });
+  const base = await withHostLock(
+    'base',
+    async () => {
+      const b = await ensureBaseImage(sh, recipe, { events });
+      changes.push(...(await pruneOldBases(sh, b.image.name, events)));
+      return b;
+    },
+    {
+      onWait: () =>
+        events({ kind: 'info', message: 'waiting for another tpa process building the base image' }),
+    },
+  );
   if (base.built) changes.push(`built base image ${base.image.name}`);
   events({ kind: 'phase-finished', phase: 'host', ok: true, durationMs: Date.now() - started });
 
