@@ -12,6 +12,7 @@ import {
   aptInstallCommand,
   dedupeHandlers,
   directoryCommand,
+  handlerCommand,
   handlerUnit,
   parentDirCommand,
   PSQL,
@@ -40,6 +41,8 @@ export interface HostResult {
   applied: Change[];
   /** handlers to run at the end of the phase, deduplicated, in notification order */
   handlers: HandlerName[];
+  /** handlers already run during the phase (for actions with afterHandlers) */
+  handlersRun: HandlerName[];
   failure?: HostFailure;
 }
 
@@ -59,6 +62,7 @@ export async function applyPhaseChanges(
           host: hosts[i]!,
           applied: [],
           handlers: [],
+          handlersRun: [],
           failure: { host: hosts[i]!, step: 'apply', message: errorText(s.reason, opts.redact) },
         },
   );
@@ -78,14 +82,37 @@ async function applyHost(
       host,
       applied,
       handlers: [],
+      handlersRun: [],
       failure: { host, step: 'connect', message: `no connection to ${host}` },
     };
   }
+  const handlersRun: HandlerName[] = [];
   for (let i = 0; i < changes.length; i++) {
     const c = changes[i]!;
     // consecutive package changes install in one apt run
     const batch =
       c.resource.kind === 'package' ? takeWhile(changes, i, (x) => x.resource.kind === 'package') : [c];
+    if (c.resource.kind === 'action' && c.resource.afterHandlers) {
+      for (const h of dedupeHandlers(pending)) {
+        const task = `${h.startsWith('restart:') ? 'restart' : 'reload'} ${handlerUnit(h)}`;
+        try {
+          await t.exec(handlerCommand(h), {
+            sudo: true,
+            events: opts.events,
+            step: task,
+            redact: opts.redact,
+          });
+        } catch (e) {
+          const failure = failureOf(host, task, e, opts.redact);
+          opts.events({ kind: 'task', host, task, status: 'failed', detail: failure.message.split('\n')[0] });
+          const left = dedupeHandlers(pending).filter((x) => !handlersRun.includes(x));
+          return { host, applied, handlers: left, handlersRun, failure };
+        }
+        handlersRun.push(h);
+        opts.events({ kind: 'task', host, task, status: 'changed' });
+      }
+      pending = [];
+    }
     try {
       await applyChange(t, batch, facts, opts);
     } catch (e) {
@@ -97,7 +124,7 @@ async function applyHost(
         status: 'failed',
         detail: failure.message.split('\n')[0],
       });
-      return { host, applied, handlers: dedupeHandlers(pending), failure };
+      return { host, applied, handlers: dedupeHandlers(pending), handlersRun, failure };
     }
     for (const b of batch) {
       opts.events({ kind: 'task', host, task: b.summary, status: 'changed' });
@@ -109,7 +136,7 @@ async function applyHost(
     }
     i += batch.length - 1;
   }
-  return { host, applied, handlers: dedupeHandlers(pending) };
+  return { host, applied, handlers: dedupeHandlers(pending), handlersRun };
 }
 
 function takeWhile<T>(list: T[], from: number, pred: (x: T) => boolean): T[] {

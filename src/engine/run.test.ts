@@ -127,7 +127,7 @@ function gather(t: Transport, _req: FactRequest): Promise<HostFacts> {
 }
 
 /** what the fake components want; tests change it between deploys */
-const want = { maxConnections: '100', appConf: 'a=1\n', secondFileNotifies: true };
+const want = { maxConnections: '100', appConf: 'a=1\n', secondFileNotifies: true, register: false };
 
 const base: Component = {
   name: 'base',
@@ -178,6 +178,16 @@ const pg: Component = {
       },
       { kind: 'pg-setting', name: 'max_connections', value: want.maxConnections, unit: 'postgresql' },
     ];
+    if (want.register && h.role === 'primary') {
+      resources.push({
+        kind: 'action',
+        id: 'register',
+        description: 'register-now',
+        command: 'register-now',
+        needed: () => true,
+        afterHandlers: true,
+      });
+    }
     return [{ phase: h.role === 'primary' ? 'postgres-primary' : 'postgres-replicas', resources }];
   },
 };
@@ -199,7 +209,7 @@ const inv = (name: string, role: 'primary' | 'replica', upstream?: string): Inve
 
 function cluster() {
   log.length = 0;
-  Object.assign(want, { maxConnections: '100', appConf: 'a=1\n', secondFileNotifies: true });
+  Object.assign(want, { maxConnections: '100', appConf: 'a=1\n', secondFileNotifies: true, register: false });
   const hosts = { p: new FakeHost('p'), r1: new FakeHost('r1'), r2: new FakeHost('r2') };
   const events = collectingSink();
   const input: EngineInput = {
@@ -351,4 +361,19 @@ void test('reload and restart of one unit in one phase: only the restart runs', 
     const mine = log.filter((l) => l.host === h && /systemctl (reload|try-restart)/.test(l.command));
     assert.equal(mine.length, 1, `${h}: ${mine.map((m) => m.command).join(' | ')}`);
   }
+});
+
+void test('an action with afterHandlers runs after the handlers notified before it, which then do not run again', async () => {
+  const { input } = await converged();
+  want.maxConnections = '250';
+  want.register = true;
+  const out = await deploy(input);
+  const onPrimary = log
+    .filter((l) => l.host === 'p' && /try-restart|register-now/.test(l.command))
+    .map((l) => l.command);
+  assert.deepEqual(onPrimary, [
+    'systemctl try-restart -- postgresql || { rc=$?; journalctl -u postgresql -n 20 --no-pager >&2; exit $rc; }',
+    'register-now',
+  ]);
+  assert.equal(out.handlers.filter((h) => h.host === 'p').length, 1);
 });

@@ -149,6 +149,7 @@ export async function deploy(input: EngineInput): Promise<DeployOutcome> {
     const pending = new Map<string, HandlerName[]>();
     for (const r of results) {
       applied.push(...r.applied);
+      handlersRun.push(...r.handlersRun.map((handler) => ({ host: r.host, handler })));
       if (r.applied.length) {
         dirty.add(r.host);
         touched.add(r.host);

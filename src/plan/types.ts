@@ -78,6 +78,12 @@ export type Resource =
       notify?: HandlerName[];
       /** default 10 minutes */
       timeoutMs?: number;
+      /**
+       * Run the handlers this host's earlier changes of the phase notified (e.g. the restart
+       * that applies listen_addresses) right before this action, instead of at the end of the
+       * phase. Only when the action runs; those handlers then skip the cluster-wide order.
+       */
+      afterHandlers?: boolean;
     };
 
 export type ResourceKind = Resource['kind'];

@@ -1,6 +1,5 @@
 /** tpa deploy DIR: install and configure everything config.yml describes, converging the hosts. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { deploy } from '../../operations/deploy.ts';
 import { eventSink, printJson, reportError } from '../output.ts';
 import type { RegisterCommand } from './index.ts';
 
@@ -42,6 +41,8 @@ Examples:
     .action(async (dir: string, opts: { json?: boolean; concurrency?: number }) => {
       const json = opts.json === true;
       try {
+        // loaded on use: the CLI starts faster when every command does not load every module
+        const { deploy } = await import('../../operations/deploy.ts');
         const out = await deploy({
           dir,
           events: eventSink(json),

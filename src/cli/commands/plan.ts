@@ -1,6 +1,5 @@
 /** tpa plan DIR: what a deploy would change now, grouped by host and phase, with diffs. */
 import type { Command } from 'commander';
-import { plan } from '../../operations/plan.ts';
 import { planJson, renderPlan, type LineStyle } from '../../plan/render.ts';
 import { c, eventSink, printJson, reportError } from '../output.ts';
 import { parseConcurrency } from './deploy.ts';
@@ -48,6 +47,8 @@ Examples:
     .action(async (dir: string, opts: { json?: boolean; concurrency?: number }) => {
       const json = opts.json === true;
       try {
+        // loaded on use: the CLI starts faster when every command does not load every module
+        const { plan } = await import('../../operations/plan.ts');
         const out = await plan({
           dir,
           events: eventSink(json),
