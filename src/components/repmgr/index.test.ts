@@ -23,13 +23,18 @@ function action(phases: PhasedResources[], id: string) {
 const phaseOf = (phases: PhasedResources[], pred: (r: Resource) => boolean) =>
   phases.find((p) => p.resources.some(pred))?.phase;
 
-void test('the primary registers in postgres-primary, replicas clone and register in postgres-replicas', () => {
+void test('files come with the server; registration, clones and standby registration in postgres-replicas', () => {
   const ctx = sampleContext();
   const primary = repmgrComponent.desired(host('main-1'), ctx);
   const replica = repmgrComponent.desired(host('main-3'), ctx);
   assert.equal(
-    phaseOf(primary, (r) => r.kind === 'action' && r.id === 'repmgr-primary-register'),
+    phaseOf(primary, (r) => r.kind === 'file' && r.path === '/etc/repmgr.conf'),
     'postgres-primary',
+  );
+  // the server listens on its address only after postgres-primary's restart handler
+  assert.equal(
+    phaseOf(primary, (r) => r.kind === 'action' && r.id === 'repmgr-primary-register'),
+    'postgres-replicas',
   );
   assert.equal(
     phaseOf(replica, (r) => r.kind === 'action' && r.id === 'repmgr-standby-clone'),

@@ -14,7 +14,7 @@
  * now (from facts), so a replica added after a failover clones from the real primary.
  */
 import type { Component, DeployContext, HealthCheck } from '../component.ts';
-import type { HostFacts, Phase, Resource } from '../../plan/types.ts';
+import type { HostFacts, PhasedResources, Resource } from '../../plan/types.ts';
 import type { InventoryHost } from '../../platforms/platform.ts';
 import { PG_OS_GROUP, pgPathsFor, type PgPaths } from '../postgres/paths.ts';
 import {
@@ -127,11 +127,15 @@ export function cloneNeeded(
   return true;
 }
 
-function primaryResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): Resource[] {
+/**
+ * Registration of the configured primary. It runs in phase postgres-replicas, alongside the
+ * clones (which wait for it): in postgres-primary the server still listens on localhost
+ * only until the phase's restart handler, and repmgr connects to the node's address.
+ */
+function primaryRegistration(host: InventoryHost, ctx: DeployContext, p: PgPaths): Resource[] {
   const cluster = clusterOfHost(host, ctx.config);
   const nodeId = repmgrNodeId(cluster, host.name);
   return [
-    ...nodeSetup(host, ctx, p),
     {
       kind: 'action',
       id: 'repmgr-primary-register',
@@ -212,14 +216,14 @@ export const repmgrComponent: Component = {
 
   desired(host, ctx) {
     const p = pgPathsFor(ctx.config);
-    const setupPhase: Phase = host.role === 'primary' ? 'postgres-primary' : 'postgres-replicas';
-    return [
-      {
-        phase: setupPhase,
-        resources: host.role === 'primary' ? primaryResources(host, ctx, p) : replicaResources(host, ctx, p),
-      },
-      { phase: 'failover-manager', resources: repmgrdResources(p) },
-    ];
+    const phases: PhasedResources[] =
+      host.role === 'primary'
+        ? [
+            { phase: 'postgres-primary', resources: nodeSetup(host, ctx, p) },
+            { phase: 'postgres-replicas', resources: primaryRegistration(host, ctx, p) },
+          ]
+        : [{ phase: 'postgres-replicas', resources: replicaResources(host, ctx, p) }];
+    return [...phases, { phase: 'failover-manager', resources: repmgrdResources(p) }];
   },
 
   checks(host, ctx): HealthCheck[] {

@@ -84,6 +84,7 @@ export function cloneCommand(c: CloneInput): string {
   const upstream = `host=${c.upstreamAddress} port=5432 user=${ROLES.repmgr} dbname=${REPMGR_DATABASE} connect_timeout=5 sslmode=require`;
   return [
     'set -eu',
+    'cd /',
     `PGDATA=${p.dataDir}`,
     `if [ -f ${p.standbySignal} ]; then echo "already a standby: nothing to clone"; exit 0; fi`,
     // replicas of one phase run in parallel: a cascaded replica waits for its upstream to be
@@ -126,6 +127,7 @@ export function cloneCommand(c: CloneInput): string {
 export function startStandbyCommand(p: PgPaths): string {
   return [
     'set -eu',
+    'cd /',
     `if [ ! -f ${p.standbySignal} ]; then`,
     `  echo "refusing to start ${p.service}: ${p.dataDir} is not a standby (a former primary?); rejoin it with 'repmgr node rejoin' first" >&2`,
     '  exit 1',
@@ -152,6 +154,7 @@ export function unitStateProbeCommand(p: PgPaths): string {
 export function primaryRegisterCommand(p: PgPaths, nodeId: number): string {
   return [
     'set -eu',
+    'cd /',
     waitReady(p),
     `if [ "$(${localPsql('SELECT pg_is_in_recovery()')})" != f ]; then echo "not a primary: cannot register it as one" >&2; exit 1; fi`,
     `rec=$(${localPsql(`SELECT type FROM repmgr.nodes WHERE node_id = ${nodeId}`, REPMGR_DATABASE)} 2>/dev/null || true)`,
@@ -171,6 +174,7 @@ export function standbyRegisterCommand(p: PgPaths, nodeId: number, upstreamNodeI
   );
   return [
     'set -eu',
+    'cd /',
     waitReady(p),
     `if [ "$(${localPsql('SELECT pg_is_in_recovery()')})" != t ]; then echo "not a standby: cannot register it as one" >&2; exit 1; fi`,
     `if [ "$(${mine} 2>/dev/null || true)" = standby ]; then echo "already registered"; exit 0; fi`,
@@ -235,6 +239,7 @@ export function parseNodeRecord(raw: string | undefined): NodeRecord | undefined
 export function clusterShowCheck(p: PgPaths, expectedNodes: number): string {
   const show = asPostgres(`${repmgrBin(p)} -f ${REPMGR_CONF} cluster show`);
   return [
+    'cd /',
     `out=$(${show} 2>&1) || { printf '%s\\n' "$out" >&2; exit 1; }`,
     `n=$(${show} --csv | grep -c .)`,
     `[ "$n" -eq ${expectedNodes} ] || { echo "repmgr knows $n nodes, config.yml has ${expectedNodes}" >&2; exit 1; }`,
