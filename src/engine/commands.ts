@@ -67,9 +67,10 @@ export function handlerCommand(h: HandlerName): string {
   const verb = h.slice(0, colon);
   const unit = h.slice(colon + 1);
   const u = q(unit);
-  return verb === 'restart'
-    ? withJournal(unit, `systemctl try-restart -- ${u}`)
-    : `if systemctl is-active --quiet -- ${u}; then ${withJournal(unit, `systemctl reload -- ${u}`)}; fi`;
+  // only a running unit: a stopped one reads its configuration when it starts, and a unit
+  // that does not exist yet (its file comes later) is no error
+  const run = verb === 'restart' ? `systemctl restart -- ${u}` : `systemctl reload -- ${u}`;
+  return `if systemctl is-active --quiet -- ${u}; then ${withJournal(unit, run)}; fi`;
 }
 
 export function handlerUnit(h: HandlerName): string {

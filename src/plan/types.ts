@@ -19,8 +19,9 @@ export type Phase = (typeof PHASES)[number];
 
 /**
  * A handler runs once at the end of a phase if any change notified it. The part after the
- * colon is a systemd unit: `restart:U` runs `systemctl try-restart U`, `reload:U` runs
- * `systemctl reload U` when U is active. A restart of U makes a reload of U redundant, and a
+ * colon is a systemd unit: `restart:U` runs `systemctl restart U`, `reload:U` runs
+ * `systemctl reload U`, each only when U is active (a stopped unit reads its configuration
+ * when it starts). A restart of U makes a reload of U redundant, and a
  * service change that starts U later in the same phase cancels what was notified before it.
  */
 export type HandlerName = `${'restart' | 'reload'}:${string}`;
