@@ -6,7 +6,6 @@
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OperationError } from '../../core/errors.ts';
-import { STATE_DIR } from './names.ts';
 
 function alive(pid: number): boolean {
   try {
@@ -16,6 +15,9 @@ function alive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** Host-wide lock files of the lxc platform. */
+export const LOCK_DIR = '/run/tpa-lxc';
 
 // Callers within one process take turns per name through this queue (the lock is not re-entrant).
 const held = new Map<string, Promise<unknown>>();
@@ -44,7 +46,8 @@ async function lockedRun<T>(
   fn: () => Promise<T>,
   opts: { timeoutMs?: number; onWait?: () => void },
 ): Promise<T> {
-  const dir = join(STATE_DIR, 'locks');
+  // in /run: a reboot clears it, so a pid reused after a reboot is never taken for an owner
+  const dir = LOCK_DIR;
   await mkdir(dir, { recursive: true });
   const file = join(dir, `${name}.lock`);
   const deadline = Date.now() + (opts.timeoutMs ?? 15 * 60_000);

@@ -31,11 +31,28 @@ import {
   type Subnet,
 } from './network.ts';
 import { convergeConfig, convergeFiles, createNode, managedFiles, nodeHostKey, nodeMac } from './node.ts';
-import { hostsFile, type NodeLxcSettings } from './node-files.ts';
+import { configValue, hostsFile, type NodeLxcSettings } from './node-files.ts';
 import { preflight, type CgroupMode } from './preflight.ts';
 import { waitForSshBanner } from './ssh-wait.ts';
 
 const SSH_WAIT_MS = 90_000;
+
+/**
+ * The subnet the group had before, when its bridge is gone (the host rebooted): from the last
+ * inventory, else from a container's address. Reused when still free, so nodes keep addresses.
+ */
+async function formerSubnet(ctx: PlatformContext, prefix: string): Promise<Subnet | undefined> {
+  const inv = await previousInventory(ctx.dir);
+  if (inv?.platform === 'lxc' && inv.network?.prefix === prefix && inv.network.subnet) {
+    return parseSubnet(inv.network.subnet);
+  }
+  for (const h of ctx.hosts) {
+    const config = await readContainerConfig(containerName(prefix, h.name));
+    const cidr = config ? configValue(config, 'lxc.net.0.ipv4.address') : undefined;
+    if (cidr?.includes('/')) return parseSubnet(cidr);
+  }
+  return undefined;
+}
 
 async function groupNetwork(sh: HostShell, ctx: PlatformContext, prefix: string): Promise<GroupNetwork> {
   const bridge = bridgeName(prefix);
@@ -69,10 +86,15 @@ async function groupNetwork(sh: HostShell, ctx: PlatformContext, prefix: string)
       );
     }
   } else {
-    subnet = pickSubnet(
-      used.filter((u) => u.prefix > 0),
-      prefix,
-    );
+    const former = await formerSubnet(ctx, prefix);
+    const free = (c: Subnet) => !used.some((u) => u.prefix > 0 && overlaps(u, c));
+    subnet =
+      former && free(former)
+        ? former
+        : pickSubnet(
+            used.filter((u) => u.prefix > 0),
+            prefix,
+          );
     if (!subnet)
       throw new OperationError('no free /24 left in 10.123.0.0/16', {
         step: 'network',
