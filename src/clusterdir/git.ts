@@ -4,7 +4,8 @@
  * files it changed and saying what changed. git runs with argument arrays, never a shell.
  */
 import { execFile } from 'node:child_process';
-import { realpath } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { OperationError } from '../core/errors.ts';
 
 export interface GitResult {
@@ -58,13 +59,12 @@ async function gitOk(dir: string, args: string[]): Promise<string> {
   return r.stdout;
 }
 
+/** True when dir is the top of a git repository (not merely inside one). */
 export async function isRepo(dir: string): Promise<boolean> {
-  const r = await git(dir, ['rev-parse', '--show-toplevel']);
-  return r.code === 0 && r.stdout.trim() !== '' && (await sameDir(r.stdout.trim(), dir));
-}
-
-async function sameDir(a: string, b: string): Promise<boolean> {
-  return (await realpath(a)) === (await realpath(b));
+  return stat(join(dir, '.git')).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** `git init` (branch main) unless dir is already the top of a repository. */
@@ -75,13 +75,10 @@ export async function initRepo(dir: string): Promise<void> {
 
 /** Sets a local user.name/user.email only where git has none configured at all. */
 export async function ensureIdentity(dir: string): Promise<void> {
-  for (const [key, value] of [
-    ['user.name', FALLBACK_IDENTITY.name],
-    ['user.email', FALLBACK_IDENTITY.email],
-  ] as const) {
-    const r = await git(dir, ['config', '--get', key]);
-    if (r.code !== 0 || r.stdout.trim() === '') await gitOk(dir, ['config', '--local', key, value]);
-  }
+  const r = await git(dir, ['config', '--get-regexp', '^user\\.(name|email)$']);
+  const have = new Set(r.stdout.split('\n').map((l) => l.split(' ')[0]));
+  if (!have.has('user.name')) await gitOk(dir, ['config', '--local', 'user.name', FALLBACK_IDENTITY.name]);
+  if (!have.has('user.email')) await gitOk(dir, ['config', '--local', 'user.email', FALLBACK_IDENTITY.email]);
 }
 
 /**

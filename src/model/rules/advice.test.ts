@@ -10,7 +10,7 @@ void test('highAvailability: a single-node cluster is a warning', () => {
     c.clusters[0]!.nodes = [{ name: 'main-1', role: 'primary' }];
   });
   assert.deepEqual(found(highAvailability, single), [
-    'warning clusters.0.nodes: cluster "main" has a single node: no high availability (nothing to fail over to)',
+    'warning clusters.0.nodes: cluster "main" has a single node: no high availability, nothing to fail over to',
   ]);
 });
 

@@ -8,7 +8,7 @@ export function highAvailability(config: ClusterGroupConfig): RuleIssue[] {
       ? [
           warning(
             ['clusters', ci, 'nodes'],
-            `cluster "${c.name}" has a single node: no high availability (nothing to fail over to)`,
+            `cluster "${c.name}" has a single node: no high availability, nothing to fail over to`,
             'add a replica for HA',
           ),
         ]
