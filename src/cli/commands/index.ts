@@ -14,6 +14,9 @@ import { register as deploy } from './deploy.ts';
 import { register as ping } from './ping.ts';
 import { register as ssh } from './ssh.ts';
 import { register as fault } from './fault.ts';
+import { register as test } from './test.ts';
+import { register as status } from './status.ts';
+import { register as info } from './info.ts';
 
 export type SetExit = (code: number) => void;
 export type RegisterCommand = (program: Command, setExit: SetExit) => void;
@@ -30,4 +33,7 @@ export const commands: RegisterCommand[] = [
   ping,
   ssh,
   fault,
+  test,
+  status,
+  info,
 ];

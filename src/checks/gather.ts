@@ -1,0 +1,59 @@
+/**
+ * Runs the observation script on many nodes at once (one round trip each) and sorts the
+ * answers into observations and unreachable nodes.
+ */
+import type { InventoryHost } from '../platforms/platform.ts';
+import type { ClusterAccess } from '../operations/connect.ts';
+import type { Observed } from './cluster-view.ts';
+import {
+  buildObserveScript,
+  parseObservation,
+  type NodeObservation,
+  type ObserveRequest,
+} from './observe.ts';
+
+export interface GatherOptions {
+  /** what to ask each host */
+  request: (host: InventoryHost) => ObserveRequest;
+  /** fed on stdin (the superuser's password, when the request has a client part) */
+  stdin?: (host: InventoryHost) => string | undefined;
+  redact?: string[];
+  /** per host; default 90 s */
+  timeoutMs?: number;
+  /** default: the postgres nodes */
+  hosts?: InventoryHost[];
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export async function gatherObservations(access: ClusterAccess, opts: GatherOptions): Promise<Observed> {
+  const hosts = opts.hosts ?? access.inventory.hosts.filter((h) => h.kind === 'postgres');
+  const outcomes = await access.pool.all(
+    hosts.map((h) => h.name),
+    async (t, name): Promise<NodeObservation> => {
+      const host = hosts.find((h) => h.name === name)!;
+      const stdin = opts.stdin?.(host);
+      const r = await t.exec(buildObserveScript(opts.request(host)), {
+        sudo: true,
+        check: false,
+        timeoutMs: opts.timeoutMs ?? 90_000,
+        step: 'observe',
+        ...(stdin !== undefined ? { stdin } : {}),
+        ...(opts.redact ? { redact: opts.redact } : {}),
+      });
+      return parseObservation(name, r.stdout);
+    },
+  );
+  const observations: Record<string, NodeObservation> = {};
+  const unreachable: Record<string, string> = {};
+  for (const o of outcomes) {
+    if (o.ok) observations[o.host] = o.value;
+    else {
+      const text = message(o.error);
+      unreachable[o.host] = text.startsWith(`${o.host}: `) ? text.slice(o.host.length + 2) : text;
+    }
+  }
+  return { config: access.config, inventory: access.inventory, observations, unreachable };
+}

@@ -1,0 +1,374 @@
+/**
+ * What a node looks like right now, as `tpa test`, `tpa status` and `tpa info` need it: one
+ * shell script per node (one round trip), printing framed sections, and a pure parser for its
+ * output. postgres answers in JSON; everything else is a few plain lines per section.
+ *
+ * The client section (test only) connects to the node's own pgbouncer and postgres over TCP,
+ * the way a client does: the superuser's password arrives on stdin and reaches psql through
+ * its environment, never its arguments.
+ */
+import { PG_OS_USER, PG_PORT, PG_SOCKET_DIR, ROLES, type PgPaths } from '../components/postgres/paths.ts';
+import { DATABASES_INI, PGBOUNCER_PORT } from '../components/pgbouncer/files.ts';
+import { REPMGR_CONF, repmgrBin } from '../components/repmgr/conf.ts';
+import { shellQuote } from '../transport/shell.ts';
+import { MARKER_SETUP_SQL, markerInsertSql } from './markers.ts';
+
+const BEGIN = '@@tpa-begin ';
+const END = '@@tpa-end ';
+
+export interface ObserveRequest {
+  paths: PgPaths;
+  /** systemd units whose state to report */
+  services: string[];
+  repmgr: boolean;
+  pgbouncer: boolean;
+  /** Debian packages whose installed version to report */
+  packages: string[];
+  /** client checks against this node's own endpoints; needs the superuser's password on stdin */
+  client?: { address: string; markerId: string; wrongPassword: string };
+}
+
+/** The SQL of the `pg` section: one JSON object. */
+export const PG_OBSERVE_SQL = `SELECT json_build_object(
+  'inRecovery', pg_is_in_recovery(),
+  'version', current_setting('server_version'),
+  'lsn', CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,
+  'receiveLsn', pg_last_wal_receive_lsn(),
+  'timeline', CASE WHEN pg_is_in_recovery()
+    THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
+    ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END,
+  'startedAt', pg_postmaster_start_time(),
+  'systemId', (SELECT system_identifier::text FROM pg_control_system()),
+  'replayDelayS', CASE WHEN pg_is_in_recovery() THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END,
+  'walReceiver', (SELECT row_to_json(w) FROM (SELECT status, sender_host AS "senderHost",
+      sender_port AS "senderPort", received_tli AS "receivedTli" FROM pg_stat_wal_receiver) w),
+  'replication', (SELECT coalesce(json_agg(r), '[]'::json) FROM (SELECT application_name AS "applicationName",
+      host(client_addr) AS "clientAddr", state, sync_state AS "syncState",
+      pg_wal_lsn_diff(sent_lsn, replay_lsn)::bigint AS "replayLagBytes",
+      extract(epoch FROM replay_lag)::float8 AS "replayLagS" FROM pg_stat_replication) r)
+)`;
+
+function asPostgres(command: string): string {
+  return `(cd / && runuser -u ${PG_OS_USER} -- ${command})`;
+}
+
+function section(name: string, body: string): string {
+  return [`echo '${BEGIN}${name}'`, `( ${body}\n)`, `echo "${END}${name} $?"`].join('\n');
+}
+
+function clientConn(address: string, port: number, sslmode: string): string {
+  return shellQuote(
+    `host=${address} port=${port} dbname=postgres user=${ROLES.superuser} sslmode=${sslmode} connect_timeout=5 application_name=tpa-test`,
+  );
+}
+
+/** The whole script. Stdout only; stderr of each part is folded in where a message matters. */
+export function buildObserveScript(req: ObserveRequest): string {
+  const p = req.paths;
+  const parts: string[] = ['export LC_ALL=C'];
+  if (req.client) parts.push('IFS= read -r TPA_PW || :');
+  else parts.push('exec </dev/null');
+  const psql = (sql: string, db = 'postgres') =>
+    asPostgres(`psql -X -A -t -q -p ${PG_PORT} -d ${db} -c ${shellQuote(sql)} </dev/null`);
+
+  if (req.services.length > 0) {
+    parts.push(
+      section(
+        'services',
+        `for u in ${req.services.map(shellQuote).join(' ')}; do printf '%s %s\\n' "$u" "$(systemctl is-active -- "$u" 2>/dev/null)"; done`,
+      ),
+    );
+  }
+  parts.push(section('pg', `${psql(PG_OBSERVE_SQL)} 2>&1`));
+  if (req.pgbouncer) {
+    parts.push(section('pgbouncer-route', `sed -n 's/^\\* *= *//p' ${DATABASES_INI} 2>&1`));
+    parts.push(
+      section(
+        'pgbouncer-databases',
+        asPostgres(
+          `psql -X -A -t -q -F '|' -h ${PG_SOCKET_DIR} -p ${PGBOUNCER_PORT} -U ${PG_OS_USER} -d pgbouncer -c 'SHOW DATABASES' </dev/null`,
+        ) + ' 2>&1',
+      ),
+    );
+  }
+  if (req.repmgr) {
+    const repmgr = `${repmgrBin(p)} -f ${REPMGR_CONF} cluster show`;
+    parts.push(section('repmgr-csv', `${asPostgres(`${repmgr} --csv </dev/null`)} 2>&1`));
+    parts.push(section('repmgr-table', `${asPostgres(`${repmgr} </dev/null`)} 2>&1`));
+  }
+  if (req.packages.length > 0) {
+    parts.push(
+      section(
+        'packages',
+        `dpkg-query -W -f='\${Package}|\${Version}|\${db:Status-Status}\\n' ${req.packages.map(shellQuote).join(' ')} 2>/dev/null; ` +
+          `printf 'debian|%s|installed\\n' "$(cat /etc/debian_version 2>/dev/null)"`,
+      ),
+    );
+  }
+  if (req.client) {
+    const c = req.client;
+    const run = (pw: string, port: number, sslmode: string, sql: string) =>
+      `cd / && PGPASSWORD=${pw} psql -X -A -t -q -v ON_ERROR_STOP=1 -d ${clientConn(c.address, port, sslmode)} -c ${shellQuote(sql)} </dev/null 2>&1`;
+    const write = [
+      MARKER_SETUP_SQL,
+      markerInsertSql(c.markerId, `pgbouncer@${c.address}`),
+      `SELECT json_build_object('server', host(inet_server_addr()), 'inRecovery', pg_is_in_recovery(),
+        'serverTls', (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()))`,
+    ].join('; ');
+    const wrong = shellQuote(c.wrongPassword);
+    if (req.pgbouncer) {
+      parts.push(section('client-write', run('"$TPA_PW"', PGBOUNCER_PORT, 'require', write)));
+      parts.push(section('client-notls-pgbouncer', run('"$TPA_PW"', PGBOUNCER_PORT, 'disable', 'SELECT 1')));
+      parts.push(section('client-badpw-pgbouncer', run(wrong, PGBOUNCER_PORT, 'require', 'SELECT 1')));
+    }
+    parts.push(section('client-notls-postgres', run('"$TPA_PW"', PG_PORT, 'disable', 'SELECT 1')));
+    parts.push(section('client-badpw-postgres', run(wrong, PG_PORT, 'require', 'SELECT 1')));
+  }
+  return parts.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------
+// Parsing
+
+export interface Section {
+  output: string;
+  exitCode: number;
+}
+
+/** name -> output and exit code; a section cut short (no end line) has exit code -1 */
+export function splitSections(stdout: string): Record<string, Section> {
+  const out: Record<string, Section> = {};
+  let name: string | undefined;
+  let lines: string[] = [];
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith(BEGIN)) {
+      if (name !== undefined) out[name] = { output: lines.join('\n'), exitCode: -1 };
+      name = line.slice(BEGIN.length).trim();
+      lines = [];
+    } else if (line.startsWith(END) && name !== undefined) {
+      const [endName, code] = line.slice(END.length).trim().split(' ');
+      if (endName === name) {
+        out[name] = { output: lines.join('\n').trim(), exitCode: Number(code ?? -1) };
+        name = undefined;
+        lines = [];
+      }
+    } else if (name !== undefined) lines.push(line);
+  }
+  if (name !== undefined) out[name] = { output: lines.join('\n').trim(), exitCode: -1 };
+  return out;
+}
+
+export interface WalReceiver {
+  status: string;
+  senderHost: string | null;
+  senderPort: number | null;
+  receivedTli: number | null;
+}
+
+export interface ReplicationRow {
+  applicationName: string;
+  clientAddr: string | null;
+  state: string;
+  syncState: string;
+  replayLagBytes: number | null;
+  replayLagS: number | null;
+}
+
+export interface PgObservation {
+  inRecovery: boolean;
+  version: string;
+  lsn: string | null;
+  receiveLsn: string | null;
+  timeline: number | null;
+  startedAt: string;
+  systemId: string;
+  replayDelayS: number | null;
+  walReceiver: WalReceiver | null;
+  replication: ReplicationRow[];
+}
+
+export interface RepmgrRow {
+  id: number;
+  name: string;
+  role: string;
+  status: string;
+  upstream: string;
+}
+
+export interface ClientProbe {
+  ok: boolean;
+  output: string;
+}
+
+export interface NodeObservation {
+  node: string;
+  /** unit -> `systemctl is-active` answer (active, inactive, failed, ...) */
+  services: Record<string, string>;
+  /** present when postgres answered on the local socket */
+  pg?: PgObservation;
+  /** why postgres did not answer */
+  pgError?: string;
+  pgbouncer?: {
+    /** `host=... port=...` from databases.ini */
+    route?: string;
+    routeHost?: string;
+    /** SHOW DATABASES: database -> host pgbouncer uses for it now */
+    databases: Record<string, string>;
+    consoleError?: string;
+  };
+  repmgr?: {
+    ok: boolean;
+    /** node_id -> [connection status, recovery type] from --csv */
+    csv: { id: number; connection: number; recovery: number }[];
+    table: RepmgrRow[];
+    error?: string;
+  };
+  /** package -> installed version */
+  packages?: Record<string, string>;
+  client?: {
+    /** through this node's pgbouncer (pooler pgbouncer only) */
+    write?: ClientProbe & { server?: string; inRecovery?: boolean; serverTls?: boolean };
+    noTlsPgbouncer?: ClientProbe;
+    badPasswordPgbouncer?: ClientProbe;
+    noTlsPostgres: ClientProbe;
+    badPasswordPostgres: ClientProbe;
+  };
+}
+
+function hostOf(conninfo: string): string | undefined {
+  return /(?:^|\s)host=([^\s]+)/.exec(conninfo)?.[1];
+}
+
+/** `repmgr cluster show` table: a header line of column names, a rule, then one row per node. */
+export function parseRepmgrTable(text: string): RepmgrRow[] {
+  const lines = text.split('\n').filter((l) => l.includes('|'));
+  if (lines.length === 0) return [];
+  const header = lines[0]!.split('|').map((h) => h.trim().toLowerCase());
+  const col = (name: string) => header.indexOf(name);
+  const [iId, iName, iRole, iStatus, iUp] = ['id', 'name', 'role', 'status', 'upstream'].map(col);
+  if ([iId, iName, iRole, iStatus, iUp].some((i) => i === undefined || i < 0)) return [];
+  const rows: RepmgrRow[] = [];
+  for (const line of lines.slice(1)) {
+    const cells = line.split('|').map((c) => c.trim());
+    const id = Number(cells[iId!]);
+    if (!Number.isInteger(id)) continue;
+    rows.push({
+      id,
+      name: cells[iName!] ?? '',
+      role: cells[iRole!] ?? '',
+      status: cells[iStatus!] ?? '',
+      upstream: cells[iUp!] ?? '',
+    });
+  }
+  return rows;
+}
+
+/** `repmgr cluster show --csv`: node_id,connection status (0 ok, -1 unreachable),recovery (0 primary, 1 standby, -1 unknown) */
+export function parseRepmgrCsv(text: string): { id: number; connection: number; recovery: number }[] {
+  const rows = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\d+),(-?\d+),(-?\d+)\s*$/.exec(line);
+    if (m) rows.push({ id: Number(m[1]), connection: Number(m[2]), recovery: Number(m[3]) });
+  }
+  return rows;
+}
+
+function probe(s: Section | undefined): ClientProbe {
+  return { ok: s?.exitCode === 0, output: s?.output ?? '(not run)' };
+}
+
+function parseJson<T>(text: string): T | undefined {
+  const line = text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l.startsWith('{'));
+  if (line === undefined) return undefined;
+  try {
+    return JSON.parse(line) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function parseObservation(node: string, stdout: string): NodeObservation {
+  const s = splitSections(stdout);
+  const obs: NodeObservation = { node, services: {} };
+  for (const line of (s.services?.output ?? '').split('\n')) {
+    const [unit, state] = line.trim().split(/\s+/);
+    if (unit) obs.services[unit] = state || 'unknown';
+  }
+  const pg = s.pg;
+  if (pg) {
+    const parsed = pg.exitCode === 0 ? parseJson<PgObservation>(pg.output) : undefined;
+    if (parsed) obs.pg = { ...parsed, replication: parsed.replication ?? [] };
+    else obs.pgError = lastLine(pg.output) || `psql exited with ${pg.exitCode}`;
+  }
+  if (s['pgbouncer-route'] || s['pgbouncer-databases']) {
+    const route = s['pgbouncer-route']?.output.split('\n')[0]?.trim() || undefined;
+    const routeHost = route ? hostOf(route) : undefined;
+    const dbs = s['pgbouncer-databases'];
+    const databases: Record<string, string> = {};
+    if (dbs?.exitCode === 0) {
+      for (const line of dbs.output.split('\n')) {
+        const [name, host] = line.split('|');
+        if (name && host !== undefined) databases[name] = host;
+      }
+    }
+    obs.pgbouncer = {
+      ...(route ? { route } : {}),
+      ...(routeHost ? { routeHost } : {}),
+      databases,
+      ...(dbs && dbs.exitCode !== 0 ? { consoleError: lastLine(dbs.output) } : {}),
+    };
+  }
+  if (s['repmgr-csv'] || s['repmgr-table']) {
+    const csv = s['repmgr-csv'];
+    const table = s['repmgr-table'];
+    const ok = csv?.exitCode === 0 && table?.exitCode === 0;
+    obs.repmgr = {
+      ok,
+      csv: parseRepmgrCsv(csv?.output ?? ''),
+      table: parseRepmgrTable(table?.output ?? ''),
+      ...(ok ? {} : { error: lastLine(csv?.exitCode !== 0 ? (csv?.output ?? '') : (table?.output ?? '')) }),
+    };
+  }
+  if (s.packages) {
+    obs.packages = {};
+    for (const line of s.packages.output.split('\n')) {
+      const [name, version, status] = line.split('|');
+      if (name && version && status === 'installed') obs.packages[name] = version;
+    }
+  }
+  if (s['client-write']) {
+    const w = s['client-write'];
+    const answer =
+      w.exitCode === 0
+        ? parseJson<{ server: string; inRecovery: boolean; serverTls: boolean }>(w.output)
+        : undefined;
+    obs.client = {
+      write: { ok: answer !== undefined, output: w.output, ...(answer ?? {}) },
+      noTlsPgbouncer: probe(s['client-notls-pgbouncer']),
+      noTlsPostgres: probe(s['client-notls-postgres']),
+      badPasswordPgbouncer: probe(s['client-badpw-pgbouncer']),
+      badPasswordPostgres: probe(s['client-badpw-postgres']),
+    };
+  }
+  return obs;
+}
+
+function lastLine(text: string): string {
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '')
+      .at(-1) ?? ''
+  );
+}
+
+/** `0/3000148` -> bytes; undefined for anything else */
+export function lsnBytes(lsn: string | null | undefined): bigint | undefined {
+  const m = /^([0-9A-Fa-f]+)\/([0-9A-Fa-f]+)$/.exec(lsn ?? '');
+  if (!m) return undefined;
+  return (BigInt(`0x${m[1]}`) << 32n) + BigInt(`0x${m[2]}`);
+}

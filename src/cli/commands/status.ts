@@ -1,0 +1,105 @@
+/** tpa status DIR: a live table of the cluster's nodes, like `patronictl list`. */
+import type { Command } from 'commander';
+import Table from 'cli-table3';
+import { formatBytes } from '../../checks/cluster-view.ts';
+import { clusterStatus, type StatusReport, type StatusRow } from '../../operations/status.ts';
+import { c, eventSink, printJson, reportError } from '../output.ts';
+import type { RegisterCommand } from './index.ts';
+
+function lag(r: StatusRow): string {
+  if (r.role !== 'replica') return '';
+  const parts = [
+    r.lagBytes !== undefined ? formatBytes(r.lagBytes) : undefined,
+    r.lagSeconds !== undefined ? `${r.lagSeconds.toFixed(1)} s` : undefined,
+  ].filter((x) => x !== undefined);
+  return parts.length ? parts.join(', ') : '?';
+}
+
+function state(r: StatusRow): string {
+  if (r.state === 'running') return c.green('running');
+  if (r.state === 'stopped') return c.red('stopped');
+  return c.red('unreachable');
+}
+
+function role(r: StatusRow): string {
+  if (r.role === 'unknown') return c.dim('-');
+  const moved = r.role !== r.configuredRole;
+  const text = r.role === 'primary' ? c.bold('primary') : 'replica';
+  return moved ? `${text} ${c.yellow(`(config: ${r.configuredRole})`)}` : text;
+}
+
+export function renderStatusTable(report: StatusReport): string {
+  const clusters = new Set(report.nodes.map((n) => n.cluster));
+  const table = new Table({
+    head: [
+      ...(clusters.size > 1 ? ['cluster'] : []),
+      'node',
+      'address',
+      'role',
+      'state',
+      'upstream',
+      'lag',
+      'TL',
+      'version',
+      'pgbouncer ->',
+    ],
+    style: { head: [], border: [], compact: true },
+  });
+  for (const r of report.nodes) {
+    const bouncer =
+      r.pgbouncer === undefined
+        ? ''
+        : r.pgbouncer !== 'active'
+          ? c.red(r.pgbouncer)
+          : (r.pgbouncerTarget ?? '?');
+    table.push([
+      ...(clusters.size > 1 ? [r.cluster] : []),
+      r.node,
+      r.address,
+      role(r),
+      state(r),
+      r.upstream ?? (r.role === 'replica' ? c.red('none') : ''),
+      lag(r),
+      r.timeline !== undefined ? String(r.timeline) : '',
+      r.version ?? '',
+      bouncer,
+    ]);
+  }
+  const notes = report.nodes
+    .filter((r) => r.detail)
+    .map((r) => c.dim(`${r.node}: ${r.detail!.split('\n')[0]}`));
+  return [table.toString(), ...notes].join('\n') + '\n';
+}
+
+export const register: RegisterCommand = (program: Command, setExit) => {
+  program
+    .command('status')
+    .description("the cluster's nodes as they are now: role, state, upstream, lag, timeline, pooler target")
+    .argument('<dir>', 'cluster directory')
+    .option('--json', 'the rows as JSON')
+    .addHelpText(
+      'after',
+      `
+Asks every node at once (one round trip each) and shows what the servers say, not what
+config.yml says: after a failover the promoted node shows as primary, with "(config:
+replica)" beside it. lag is WAL not yet replayed (bytes behind the primary) and the replay
+lag the upstream reports; "pgbouncer ->" is the node the node's pgbouncer sends clients to.
+Changes nothing. Exit code 0 whatever state the nodes are in (use tpa test to judge them).
+
+Examples:
+  $ tpa status acme
+  $ watch -n 2 tpa status acme
+  $ tpa status acme --json | jq -r '.primaries.main'
+`,
+    )
+    .action(async (dir: string, opts: { json?: boolean }) => {
+      const json = opts.json === true;
+      try {
+        const report = await clusterStatus(dir, json ? {} : { events: eventSink(false) });
+        if (json) printJson(report);
+        else process.stdout.write(renderStatusTable(report));
+      } catch (err) {
+        setExit(reportError(err, json));
+      }
+    });
+};
