@@ -7,10 +7,12 @@ import { commonComponent } from './common/component.ts';
 import { postgresComponent } from './postgres/component.ts';
 import { repmgrComponent } from './repmgr/index.ts';
 import { pgbouncerComponent } from './pgbouncer/index.ts';
+import { barmanComponent } from './barman/index.ts';
 
 export const components: readonly Component[] = [
   commonComponent,
   postgresComponent,
   repmgrComponent,
   pgbouncerComponent,
+  barmanComponent,
 ];
