@@ -28,6 +28,8 @@ export function run(
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
+    // a command that exits without reading its stdin must not fail the test with EPIPE
+    child.stdin.on('error', () => {});
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(opts.stdin ?? '');
   });
@@ -68,10 +70,12 @@ export interface PrivatePostgres {
 export interface PrivatePostgresOptions {
   version?: number;
   initdbArgs?: string[];
-  /** lines appended to postgresql.conf */
+  /** lines appended to postgresql.conf (port, listen_addresses and the socket directory are set after them) */
   settings?: string[];
   /** replaces pg_hba.conf */
   hba?: string;
+  /** runs after initdb and configuration, before the server starts */
+  beforeStart?: (dataDir: string) => Promise<void>;
 }
 
 export async function startPrivatePostgres(opts: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
@@ -99,18 +103,24 @@ export async function startPrivatePostgres(opts: PrivatePostgresOptions = {}): P
     throw new Error(`initdb failed: ${init.stderr}`);
   }
   const port = await freePort();
+  // the test's own lines come first: what makes the server private (port, socket) always wins
   const conf = [
+    ...(opts.settings ?? []),
     `port = ${port}`,
     `listen_addresses = '127.0.0.1'`,
     `unix_socket_directories = '${dir}'`,
-    `password_encryption = 'scram-sha-256'`,
-    ...(opts.settings ?? []),
   ];
   await writeFile(
     join(data, 'postgresql.conf'),
     `${await readFile(join(data, 'postgresql.conf'), 'utf8')}\n${conf.join('\n')}\n`,
   );
   if (opts.hba !== undefined) await writeFile(join(data, 'pg_hba.conf'), opts.hba);
+  try {
+    await opts.beforeStart?.(data);
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
   const start = await asPostgres(`${bin}/pg_ctl`, [
     '-D',
     data,

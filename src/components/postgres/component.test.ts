@@ -76,7 +76,7 @@ void test('primary: packages, service before config, TLS files (key secret 0600)
   // every setting in the file is also a pg-setting, and nothing else
   const inFile = conf.content
     .split('\n')
-    .filter((l) => /^[a-z]/.test(l))
+    .filter((l) => /^[A-Za-z]/.test(l))
     .map((l) => l.split(' = ')[0]);
   assert.deepEqual(
     inFile,

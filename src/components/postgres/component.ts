@@ -74,7 +74,7 @@ export function parseClusterProbe(facts: HostFacts | undefined): ClusterProbe | 
   };
 }
 
-function clusterProbeCommand(p: PgPaths): string {
+export function clusterProbeCommand(p: PgPaths): string {
   return [
     `d=${sq(p.dataDir)}`,
     'if [ -f "$d/global/pg_control" ]; then',
@@ -86,7 +86,7 @@ function clusterProbeCommand(p: PgPaths): string {
   ].join('\n');
 }
 
-function hbaInfraProbe(p: PgPaths): string {
+export function hbaInfraProbe(p: PgPaths): string {
   return (
     `f=${sq(p.hbaFile)}; if [ -f "$f" ]; then awk -v b=${sq(CLIENT_BEGIN)} '$0 == b { exit } { print }' "$f"; fi` +
     " | sha256sum | cut -d' ' -f1"
@@ -97,7 +97,7 @@ function hbaInfraProbe(p: PgPaths): string {
  * Writes the infrastructure part (stdin) and keeps the client section the file already has,
  * or an empty one: clients are let in by phase client-access only.
  */
-function hbaInfraCommand(p: PgPaths): string {
+export function hbaInfraCommand(p: PgPaths): string {
   return [
     'set -eu',
     `f=${sq(p.hbaFile)}`,

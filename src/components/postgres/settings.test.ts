@@ -130,5 +130,19 @@ void test('rendering: quoted strings, bare numbers, on/off; the file names overr
   assert.match(text, /^max_connections = 100$/m);
   assert.match(text, /^log_line_prefix = '%m \[%p\] %q%u@%d\/%a '$/m);
   // one setting per line, nothing else
-  for (const l of text.split('\n').filter((x) => x && !x.startsWith('#'))) assert.match(l, /^[a-z_.]+ = \S/);
+  for (const l of text.split('\n').filter((x) => x && !x.startsWith('#')))
+    assert.match(l, /^[A-Za-z_.]+ = \S/);
+});
+
+void test("names: pg_settings' spelling (TimeZone), overrides match whatever case they are written in", () => {
+  const c = groupConfig({
+    postgres: { settings: { timezone: 'Europe/Paris', Work_Mem: '8MB' } },
+    clusters: [{ name: 'main', nodes }],
+  });
+  const s = nodeSettings(inv().hosts[0]!, c, inv()).settings;
+  assert.equal(s.TimeZone, 'Europe/Paris');
+  assert.equal(s.work_mem, '8MB');
+  assert.ok(!('timezone' in s) && !('Work_Mem' in s));
+  const text = renderTpaConf(nodeSettings(inv().hosts[0]!, c, inv()));
+  assert.equal(text.match(/^TimeZone = /gm)?.length, 1);
 });

@@ -19,7 +19,20 @@ export const PROTECTED_SETTINGS = [
   'port',
 ] as const;
 
-const NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
+const NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/i;
+
+/** pg_settings spells a few names in mixed case; facts are looked up by that spelling */
+const MIXED_CASE: Record<string, string> = {
+  timezone: 'TimeZone',
+  datestyle: 'DateStyle',
+  intervalstyle: 'IntervalStyle',
+};
+
+/** Setting names are case-insensitive in postgresql.conf; this is pg_settings' spelling. */
+export function canonicalSettingName(name: string): string {
+  const lower = name.toLowerCase();
+  return MIXED_CASE[lower] ?? lower;
+}
 
 export interface NodeSettings {
   /** name -> value, in the order they are written */
@@ -68,7 +81,7 @@ function checkOverrides(layers: ReturnType<typeof overrideLayers>): void {
           path: where,
           message: `${JSON.stringify(name)} is not a setting name`,
         });
-      } else if ((PROTECTED_SETTINGS as readonly string[]).includes(name)) {
+      } else if ((PROTECTED_SETTINGS as readonly string[]).includes(name.toLowerCase())) {
         issues.push({
           file: 'config.yml',
           path: where,
@@ -95,10 +108,10 @@ export function nodeSettings(
   const nodes = clusterNodes(host, inventory.hosts);
   const layers = overrideLayers(host, config);
   checkOverrides(layers);
-  const merged: Record<string, PgValue> = Object.assign({}, ...layers.map((l) => l.values)) as Record<
-    string,
-    PgValue
-  >;
+  const merged: Record<string, PgValue> = {};
+  for (const { values } of layers) {
+    for (const [name, value] of Object.entries(values)) merged[canonicalSettingName(name)] = value;
+  }
 
   const maxConnections = Number(merged.max_connections ?? DEFAULT_MAX_CONNECTIONS);
   const replicas = nodes.filter((n) => n.role === 'replica');
@@ -124,7 +137,8 @@ export function nodeSettings(
     }),
     wal_level: 'replica',
     wal_log_hints: true, // pg_rewind (repmgr node rejoin) needs it with or without checksums
-    wal_compression: true,
+    // 'on' reads back as 'pglz'; name the method so the value compares equal
+    wal_compression: 'lz4',
     hot_standby: true,
     hot_standby_feedback: true,
     checkpoint_timeout: '15min',
@@ -136,7 +150,7 @@ export function nodeSettings(
         ? quorumStandbyNames(nodes.map((n) => n.name))
         : '',
     shared_preload_libraries: libraries.join(','),
-    timezone: 'UTC',
+    TimeZone: 'UTC',
     log_timezone: 'UTC',
     log_line_prefix: '%m [%p] %q%u@%d/%a ',
     log_min_duration_statement: '1s',
