@@ -44,7 +44,31 @@ export interface PreflightResult {
   installed: string[];
 }
 
-/** Throws (before changing anything) when the host cannot run the platform; installs missing tools. */
+/**
+ * Services of packages tpa installed for itself that must not start at boot: the stock
+ * apt-cacher-ng listens on every address (and on tpa's port), lxc-net makes lxcbr0 with NAT.
+ * tpa runs its own apt proxy and bridges instead.
+ */
+const STOCK_SERVICES: Record<string, string> = { 'apt-cacher-ng': 'apt-cacher-ng', lxc: 'lxc-net' };
+
+async function disableStockServices(sh: HostShell, pkgs: string[], events: EventSink): Promise<void> {
+  const systemd = await exists('/run/systemd/system');
+  for (const pkg of pkgs) {
+    const service = STOCK_SERVICES[pkg];
+    if (!service) continue;
+    if (systemd) await sh.test(`systemctl disable --now ${service}`);
+    await sh.test(`update-rc.d ${service} disable`);
+    events({
+      kind: 'info',
+      message: `disabled the ${service} service of the new package (tpa runs what it needs itself)`,
+    });
+  }
+}
+
+/**
+ * Throws (before changing anything) when the host cannot run the platform; installs missing
+ * tools. Containers are privileged (tpa runs as root), so user namespaces are not needed.
+ */
 export async function preflight(sh: HostShell, events: EventSink): Promise<PreflightResult> {
   if (process.getuid?.() !== 0) {
     throw new OperationError(
@@ -104,6 +128,7 @@ export async function preflight(sh: HostShell, events: EventSink): Promise<Prefl
       if (!hadPolicy) await sh.test(`rm -f ${policy}`);
     }
     installed.push(...pkgs);
+    await disableStockServices(sh, pkgs, events);
   }
   return { cgroup, installed };
 }
