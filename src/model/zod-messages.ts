@@ -51,6 +51,16 @@ export function zodIssueText(issue: z.core.$ZodIssue, exists: (path: IssuePath) 
         return [{ path, message: `needs ${bound} ${n} item${n === 1 ? '' : 's'}` }];
       return [{ path, message: `${describe(issue.input)} is out of range: must be ${bound} ${n}` }];
     }
+    case 'invalid_union': {
+      // a union of plain types (a setting's value): say which types would do
+      const expected = issue.errors.flatMap((alt) =>
+        alt[0]?.code === 'invalid_type' ? [article(alt[0].expected)] : [],
+      );
+      if (expected.length === issue.errors.length && expected.length > 0) {
+        return [{ path, message: `expected ${expected.join(' or ')}, got ${describe(issue.input)}` }];
+      }
+      return [{ path, message: issue.message }];
+    }
     default:
       return [{ path, message: issue.message }];
   }
