@@ -51,6 +51,7 @@ before(() => {
   sql(`CREATE ROLE pgbouncer_auth LOGIN;
        CREATE ROLE alice LOGIN PASSWORD 'alice-pw';
        CREATE ROLE streamer LOGIN REPLICATION PASSWORD 'streamer-pw';
+       CREATE ROLE admin LOGIN SUPERUSER REPLICATION PASSWORD 'admin-pw';
        CREATE ROLE expired LOGIN PASSWORD 'old-pw' VALID UNTIL '2000-01-01';`);
 });
 
@@ -99,6 +100,11 @@ void test(
       );
     assert.match(asAuth('alice'), /^alice SCRAM-SHA-256\$4096:/);
     assert.equal(asAuth('streamer'), '');
+    assert.match(
+      asAuth('admin'),
+      /^admin SCRAM-SHA-256\$/,
+      'a superuser with REPLICATION (like postgres) may',
+    );
     assert.equal(asAuth('pgbouncer_auth'), '');
     assert.equal(asAuth('expired'), 'expired NULL');
     const r = sh(

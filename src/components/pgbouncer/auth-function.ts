@@ -10,8 +10,9 @@ import { createHash } from 'node:crypto';
 import { ROLES, psqlCommand } from '../postgres/paths.ts';
 
 /**
- * Roles with REPLICATION and the auth user itself are never looked up: they have no business
- * going through the pooler.
+ * Replication-only roles (REPLICATION without SUPERUSER: replicator, streaming_barman) and the
+ * auth user itself are never looked up: they have no business going through the pooler. The
+ * postgres superuser (which has REPLICATION too) is the customer's account and may.
  */
 const BODY = `CREATE SCHEMA IF NOT EXISTS pgbouncer;
 REVOKE ALL ON SCHEMA pgbouncer FROM PUBLIC;
@@ -23,7 +24,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
   SELECT rolname::text, CASE WHEN rolvaliduntil < now() THEN NULL ELSE rolpassword END
   FROM pg_authid
-  WHERE rolname = p_username AND rolcanlogin AND NOT rolreplication
+  WHERE rolname = p_username AND rolcanlogin AND (rolsuper OR NOT rolreplication)
     AND rolname <> '${ROLES.pgbouncerAuth}'
 $fn$;
 REVOKE ALL ON FUNCTION pgbouncer.get_auth(text) FROM PUBLIC;

@@ -7,7 +7,8 @@
  *   postgres-replicas  (replicas, the engine runs them by upstream depth) the same files;
  *                      `repmgr standby clone` from the upstream when the data directory holds
  *                      no member of this cluster; start the server; `repmgr standby register`
- *   failover-manager   (every node) repmgrd under a native systemd unit, enabled and running
+ *   common             (every node) tpa's native systemd unit for repmgrd
+ *   failover-manager   (every node) repmgrd enabled and running
  *   checks             repmgrd active; `repmgr cluster show` clean and complete on each node
  *
  * A replica clones from its configured `upstream`, else from the node that is the primary
@@ -187,12 +188,16 @@ function replicaResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): 
   ];
 }
 
-function repmgrdResources(p: PgPaths): Resource[] {
+/**
+ * tpa's repmgrd unit is in place before the repmgr package is installed: the package's
+ * postinst then leaves its SysV script alone (invoke-rc.d --skip-systemd-native) instead of
+ * "starting" it into a misleading active (exited) state.
+ */
+function repmgrdUnit(p: PgPaths): Resource[] {
   const unit = renderRepmgrdUnit(p);
   return [
     file(REPMGRD_UNIT_FILE, unit, 0o644, 'root', { notify: [`restart:${REPMGRD_UNIT}`] }),
     systemdReload(REPMGRD_UNIT_FILE, unit),
-    { kind: 'service', name: REPMGRD_UNIT, state: 'running', enabled: true },
   ];
 }
 
@@ -223,7 +228,14 @@ export const repmgrComponent: Component = {
             { phase: 'postgres-replicas', resources: primaryRegistration(host, ctx, p) },
           ]
         : [{ phase: 'postgres-replicas', resources: replicaResources(host, ctx, p) }];
-    return [...phases, { phase: 'failover-manager', resources: repmgrdResources(p) }];
+    return [
+      { phase: 'common', resources: repmgrdUnit(p) },
+      ...phases,
+      {
+        phase: 'failover-manager',
+        resources: [{ kind: 'service', name: REPMGRD_UNIT, state: 'running', enabled: true }],
+      },
+    ];
   },
 
   checks(host, ctx): HealthCheck[] {
