@@ -3,16 +3,14 @@
  * stops its own work; the other hosts finish the phase. Handlers are collected, not run:
  * the caller runs them at the end of the phase (see handlers.ts).
  */
-import { isTpaError, RemoteCommandError } from '../core/errors.ts';
 import type { EventSink } from '../core/events.ts';
 import type { Change, HandlerName, HostFacts, Resource } from '../plan/types.ts';
 import type { Transport } from '../transport/transport.ts';
-import { redact } from '../transport/shell.ts';
 import {
   aptInstallCommand,
   dedupeHandlers,
   directoryCommand,
-  handlerCommand,
+  handlerTask,
   handlerUnit,
   parentDirCommand,
   PSQL,
@@ -20,6 +18,10 @@ import {
   sqlFor,
 } from './commands.ts';
 import { settleLimit } from './pool.ts';
+import { errorText, failureOf, type HostFailure } from './failure.ts';
+import { execHandler } from './handlers.ts';
+
+export type { HostFailure } from './failure.ts';
 
 export interface ApplyOptions {
   transports: Record<string, Transport>;
@@ -27,13 +29,6 @@ export interface ApplyOptions {
   concurrency: number;
   /** secret values to hide in anything reported */
   redact: string[];
-}
-
-export interface HostFailure {
-  host: string;
-  step: string;
-  message: string;
-  stderr?: string;
 }
 
 export interface HostResult {
@@ -94,22 +89,15 @@ async function applyHost(
       c.resource.kind === 'package' ? takeWhile(changes, i, (x) => x.resource.kind === 'package') : [c];
     if (c.resource.kind === 'action' && c.resource.afterHandlers) {
       for (const h of dedupeHandlers(pending)) {
-        const task = `${h.startsWith('restart:') ? 'restart' : 'reload'} ${handlerUnit(h)}`;
+        const task = handlerTask(h);
         try {
-          await t.exec(handlerCommand(h), {
-            sudo: true,
-            events: opts.events,
-            step: task,
-            redact: opts.redact,
-          });
+          if ((await execHandler(t, h, opts)) === 'ran') handlersRun.push(h);
         } catch (e) {
           const failure = failureOf(host, task, e, opts.redact);
           opts.events({ kind: 'task', host, task, status: 'failed', detail: failure.message.split('\n')[0] });
           const left = dedupeHandlers(pending).filter((x) => !handlersRun.includes(x));
           return { host, applied, handlers: left, handlersRun, failure };
         }
-        handlersRun.push(h);
-        opts.events({ kind: 'task', host, task, status: 'changed' });
       }
       pending = [];
     }
@@ -193,20 +181,4 @@ async function applyChange(t: Transport, batch: Change[], facts: HostFacts | und
       });
       return;
   }
-}
-
-function errorText(e: unknown, secrets: string[]): string {
-  return redact(e instanceof Error ? e.message : String(e), secrets);
-}
-
-export function failureOf(host: string, step: string, e: unknown, secrets: string[]): HostFailure {
-  if (e instanceof RemoteCommandError) {
-    // the command itself may be a long script: the stderr says more
-    const d = e.details;
-    const status = d.signal ? `killed by ${d.signal}` : `exit code ${d.exitCode}`;
-    const stderr = redact(d.stderr, secrets).trim();
-    const tail = stderr.split('\n').slice(-15).join('\n');
-    return { host, step, message: `command failed (${status})${tail ? `:\n${tail}` : ''}`, stderr };
-  }
-  return { host, step, message: isTpaError(e) || e instanceof Error ? errorText(e, secrets) : String(e) };
 }

@@ -70,7 +70,14 @@ export function handlerCommand(h: HandlerName): string {
   // only a running unit: a stopped one reads its configuration when it starts, and a unit
   // that does not exist yet (its file comes later) is no error
   const run = verb === 'restart' ? `systemctl restart -- ${u}` : `systemctl reload -- ${u}`;
-  return `if systemctl is-active --quiet -- ${u}; then ${withJournal(unit, run)}; fi`;
+  return `if systemctl is-active --quiet -- ${u}; then ${withJournal(unit, run)}; else echo ${q(HANDLER_SKIPPED)}; fi`;
+}
+
+/** printed by a handler whose unit is not running */
+export const HANDLER_SKIPPED = 'tpa: unit not running, nothing to do';
+
+export function handlerTask(h: HandlerName): string {
+  return `${h.startsWith('restart:') ? 'restart' : 'reload'} ${handlerUnit(h)}`;
 }
 
 export function handlerUnit(h: HandlerName): string {

@@ -157,7 +157,9 @@ export function buildFactScript(req: FactRequest): string {
 
 export class FactParseError extends Error {}
 
-const ENABLED_STATES = new Set(['enabled', 'enabled-runtime', 'static', 'generated', 'alias']);
+// 'generated' (a SysV script's unit) is not enabled: a component that ships its own unit file
+// replaces it, and the enable must then follow
+const ENABLED_STATES = new Set(['enabled', 'enabled-runtime', 'static', 'alias']);
 
 interface PgJson {
   version: string;

@@ -7,8 +7,8 @@
 import type { EventSink } from '../core/events.ts';
 import type { HandlerName } from '../plan/types.ts';
 import type { Transport } from '../transport/transport.ts';
-import { handlerCommand } from './commands.ts';
-import { failureOf, type HostFailure } from './apply.ts';
+import { HANDLER_SKIPPED, handlerCommand, handlerTask } from './commands.ts';
+import { failureOf, type HostFailure } from './failure.ts';
 import { settleLimit } from './pool.ts';
 
 export interface HandlerRun {
@@ -25,8 +25,29 @@ export interface HandlerOptions {
   roles: Record<string, string | undefined>;
 }
 
-const verbOf = (h: HandlerName) => (h.startsWith('restart:') ? 'restart' : 'reload');
-const unitOf = (h: HandlerName) => h.slice(h.indexOf(':') + 1);
+/** Run one handler and report it: changed, or skipped when its unit is not running. */
+export async function execHandler(
+  t: Transport,
+  h: HandlerName,
+  opts: { events: EventSink; redact: string[] },
+): Promise<'ran' | 'skipped'> {
+  const task = handlerTask(h);
+  const r = await t.exec(handlerCommand(h), {
+    sudo: true,
+    events: opts.events,
+    step: task,
+    redact: opts.redact,
+  });
+  const skipped = r.stdout.includes(HANDLER_SKIPPED);
+  opts.events({
+    kind: 'task',
+    host: t.host,
+    task,
+    status: skipped ? 'skipped' : 'changed',
+    ...(skipped ? { detail: 'not running' } : {}),
+  });
+  return skipped ? 'skipped' : 'ran';
+}
 
 /** Run the handlers of several hosts: non-primaries in parallel, then primaries in parallel. */
 export async function runHandlers(
@@ -45,23 +66,16 @@ export async function runHandlers(
     const settled = await settleLimit(wave, opts.concurrency, async (host) => {
       const t = opts.transports[host];
       for (const h of pending.get(host) ?? []) {
-        const task = `${verbOf(h)} ${unitOf(h)}`;
+        const task = handlerTask(h);
         try {
           if (!t) throw new Error(`no connection to ${host}`);
-          await t.exec(handlerCommand(h), {
-            sudo: true,
-            events: opts.events,
-            step: task,
-            redact: opts.redact,
-          });
+          if ((await execHandler(t, h, opts)) === 'ran') ran.push({ host, handler: h });
         } catch (e) {
           const failure = failureOf(host, task, e, opts.redact);
           opts.events({ kind: 'task', host, task, status: 'failed', detail: failure.message.split('\n')[0] });
           failures.push(failure);
           return;
         }
-        ran.push({ host, handler: h });
-        opts.events({ kind: 'task', host, task, status: 'changed' });
       }
     });
     for (const s of settled) if (s.status === 'rejected') throw s.reason;

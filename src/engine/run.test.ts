@@ -14,6 +14,7 @@ import type { InventoryHost } from '../platforms/platform.ts';
 import { sha256, countChanges } from '../plan/diff.ts';
 import { computePlan, deploy, type EngineInput } from './run.ts';
 import type { FactRequest } from './fact-script.ts';
+import { HANDLER_SKIPPED } from './commands.ts';
 
 interface HostModel {
   packages: Record<string, string>;
@@ -39,6 +40,10 @@ class FakeHost implements Transport {
       return Promise.reject(
         new RemoteCommandError({ host: this.host, command, exitCode: 100, stderr: redacted }),
       );
+    }
+    const guard = /^if systemctl is-active --quiet -- (\S+); then/.exec(command);
+    if (guard && !(guard[1] === 'postgresql' ? m.pg : m.services[guard[1]!]?.active)) {
+      return Promise.resolve({ stdout: `${HANDLER_SKIPPED}\n`, stderr: '', exitCode: 0, signal: null });
     }
     for (const [, pkgs] of command.matchAll(/install (.+)$/gm)) {
       for (const p of pkgs!.split(' ')) m.packages[p] = '1.0';
@@ -373,4 +378,25 @@ void test('an action with afterHandlers runs after the handlers notified before 
     .map((l) => (l.command.includes('systemctl restart -- postgresql') ? 'restart postgresql' : l.command));
   assert.deepEqual(onPrimary, ['restart postgresql', 'register-now']);
   assert.equal(out.handlers.filter((h) => h.host === 'p').length, 1);
+});
+
+void test('a handler of a unit that is not running is reported as skipped, not as a change', async () => {
+  const { input, hosts, events } = await converged();
+  for (const h of Object.values(hosts)) h.model.services.app!.active = false;
+  // the service is to run: starting it cancels the reload, so make it stopped-by-design here
+  want.appConf = 'a=4\n';
+  const stoppedApp: Component = {
+    name: 'base',
+    appliesTo: () => true,
+    desired: (h, ctx) =>
+      base.desired(h, ctx).map((p) => ({
+        ...p,
+        resources: p.resources.map((r) => (r.kind === 'service' ? { ...r, state: 'stopped' as const } : r)),
+      })),
+  };
+  const before = events.events.length;
+  const out = await deploy({ ...input, components: [stoppedApp, pg] });
+  assert.equal(out.handlers.length, 0);
+  const skipped = events.events.slice(before).filter((e) => e.kind === 'task' && e.status === 'skipped');
+  assert.equal(skipped.length, 3);
 });

@@ -68,7 +68,8 @@ function pendingHandlersChange(d: DesiredHost, f: HostFacts, wanted: Set<Phase> 
 
 function overridden(r: Extract<Resource, { kind: 'pg-setting' }>, f: HostFacts): string | undefined {
   const have = f.postgres?.settings[r.name];
-  if (!have?.sourcefile?.endsWith('/postgresql.auto.conf') || settingMatches(r.value, have)) return undefined;
+  if (!have?.sourcefile?.endsWith('/postgresql.auto.conf') || settingMatches(r.value, have, r.name))
+    return undefined;
   return `${r.name} is ${have.setting} by ALTER SYSTEM (postgresql.auto.conf), which overrides tpa's ${r.value}; run ALTER SYSTEM RESET ${r.name} to let config.yml decide`;
 }
 
@@ -211,7 +212,7 @@ function diffSetting(
   const have = pg.settings[r.name];
   // unknown to the server (an extension's setting before it is loaded): nothing to compare
   if (!have || have.context === 'internal') return null;
-  const matches = settingMatches(r.value, have);
+  const matches = settingMatches(r.value, have, r.name);
   if (matches && !have.pendingRestart) return null;
   // ALTER SYSTEM wins over tpa's file: reloading or restarting would never converge
   if (!matches && have.sourcefile?.endsWith('/postgresql.auto.conf')) return null;

@@ -38,3 +38,17 @@ void test('settingMatches without a vartype tries numbers and booleans', () => {
   assert.ok(settingMatches('yes', { setting: 'on' }));
   assert.ok(!settingMatches('x', { setting: 'y' }));
 });
+
+void test('enum aliases and boolean spellings of enums', () => {
+  assert.ok(settingMatches('on', { setting: 'pglz', vartype: 'enum' }, 'wal_compression'));
+  assert.ok(!settingMatches('lz4', { setting: 'pglz', vartype: 'enum' }, 'wal_compression'));
+  assert.ok(settingMatches('hot_standby', { setting: 'replica', vartype: 'enum' }, 'wal_level'));
+  assert.ok(settingMatches('true', { setting: 'on', vartype: 'enum' }, 'synchronous_commit'));
+  assert.ok(!settingMatches('remote_apply', { setting: 'on', vartype: 'enum' }, 'synchronous_commit'));
+});
+
+void test('string values keep their spaces', () => {
+  assert.ok(settingMatches('%m [%p] ', { setting: '%m [%p] ', vartype: 'string' }));
+  assert.ok(settingMatches("'%m [%p] '", { setting: '%m [%p] ', vartype: 'string' }));
+  assert.ok(!settingMatches('%m [%p]', { setting: '%m [%p] ', vartype: 'string' }));
+});

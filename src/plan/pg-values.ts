@@ -47,24 +47,50 @@ export function toBaseUnits(value: string, unit: string | null | undefined): num
   return (n * factor) / base.factor;
 }
 
+/** a quoted conf-file value loses its quotes; an unquoted one is kept as it is (spaces count in strings) */
 function stripQuotes(v: string): string {
   const t = v.trim();
   if (t.length >= 2 && t.startsWith("'") && t.endsWith("'")) return t.slice(1, -1).replace(/''/g, "'");
-  return t;
+  return v;
+}
+
+/** enum values the server accepts but reports under another name */
+const ENUM_ALIASES: Record<string, Record<string, string>> = {
+  wal_compression: {
+    on: 'pglz',
+    true: 'pglz',
+    yes: 'pglz',
+    '1': 'pglz',
+    false: 'off',
+    no: 'off',
+    '0': 'off',
+  },
+  wal_level: { archive: 'replica', hot_standby: 'replica' },
+};
+
+function enumMatches(name: string | undefined, want: string, have: string): boolean {
+  const w = want.trim().toLowerCase();
+  const h = have.toLowerCase();
+  if (w === h) return true;
+  const alias = name !== undefined ? ENUM_ALIASES[name]?.[w] : undefined;
+  if (alias !== undefined) return alias === h;
+  // most enums also take the boolean spellings of on and off
+  const a = toBool(w);
+  return a !== null && a === toBool(h);
 }
 
 const TRUE = new Set(['on', 'true', 'yes', '1']);
 const FALSE = new Set(['off', 'false', 'no', '0']);
 
 function toBool(v: string): boolean | null {
-  const t = stripQuotes(v).toLowerCase();
+  const t = stripQuotes(v).trim().toLowerCase();
   if (TRUE.has(t)) return true;
   if (FALSE.has(t)) return false;
   return null;
 }
 
 /** true when the running server already has the desired value */
-export function settingMatches(desired: string, fact: SettingFact): boolean {
+export function settingMatches(desired: string, fact: SettingFact, name?: string): boolean {
   const want = stripQuotes(desired);
   const have = fact.setting;
   if (want === have) return true;
@@ -74,7 +100,7 @@ export function settingMatches(desired: string, fact: SettingFact): boolean {
       return a !== null && a === toBool(have);
     }
     case 'enum':
-      return want.toLowerCase() === have.toLowerCase();
+      return enumMatches(name, want, have);
     case 'integer': {
       const n = toBaseUnits(want, fact.unit);
       return n !== null && Math.round(n) === Number(have);
