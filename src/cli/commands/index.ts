@@ -17,6 +17,8 @@ import { register as fault } from './fault.ts';
 import { register as test } from './test.ts';
 import { register as status } from './status.ts';
 import { register as info } from './info.ts';
+import { register as psql } from './psql.ts';
+import { register as demo } from './demo.ts';
 
 export type SetExit = (code: number) => void;
 export type RegisterCommand = (program: Command, setExit: SetExit) => void;
@@ -36,4 +38,6 @@ export const commands: RegisterCommand[] = [
   test,
   status,
   info,
+  psql,
+  demo,
 ];
