@@ -72,7 +72,7 @@ function serverActions(cluster: ClusterConfig, primaryAddress: string): Resource
       kind: 'action',
       id: `barman-stream-${s}`,
       description: `start WAL streaming of cluster ${s} from ${primaryAddress} and archive a first WAL file`,
-      command: startStreamingCommand(s),
+      command: startStreamingCommand(s, primaryAddress),
       needed: stream,
       timeoutMs: 5 * 60_000,
     },

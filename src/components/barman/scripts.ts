@@ -3,7 +3,8 @@
  * every barman call runs as the barman OS user (paths.ts barmanCommand).
  */
 import { shellQuote } from '../../transport/shell.ts';
-import { BARMAN_HOME, barmanCommand, serverHome } from './paths.ts';
+import { barmanConninfo } from './conf.ts';
+import { BARMAN_HOME, BARMAN_USER, barmanCommand, serverHome } from './paths.ts';
 
 const b = (args: string[]) => barmanCommand(args);
 
@@ -29,18 +30,32 @@ function waitForStreaming(server: string, seconds: number): string {
 }
 
 /**
+ * Close the primary's current WAL file and wait until barman has archived it. barman 3.4's
+ * `switch-wal --force` issues CHECKPOINT, which it allows only to superusers (it predates
+ * pg_checkpoint); instead the barman role writes a restore point, so there is always
+ * something to switch, and `switch-wal` without --force closes the file.
+ */
+export function closeWalCommand(server: string, primaryAddress: string, timeoutSeconds = 120): string {
+  const sql = "SELECT pg_create_restore_point('tpa_barman_switch_wal')";
+  return [
+    `env -C / runuser -u ${BARMAN_USER} -- psql -X -q -w -d ${shellQuote(barmanConninfo(primaryAddress))} -c ${shellQuote(sql)} >/dev/null`,
+    b(['switch-wal', '--archive', '--archive-timeout', String(timeoutSeconds), server]),
+  ].join('\n');
+}
+
+/**
  * (Re)start WAL streaming with the configuration as written now: stop a receive-wal that may
  * stream from a former primary, let `barman cron` start it again (it creates the slot on
  * the primary, create_slot = auto), then switch WAL and wait until that file is archived, so
  * `barman check` sees WAL archiving working and a backup can complete.
  */
-export function startStreamingCommand(server: string): string {
+export function startStreamingCommand(server: string, primaryAddress: string): string {
   return [
     'set -eu',
     `${b(['receive-wal', '--stop', server])} >/dev/null 2>&1 || true`,
     `${b(['cron'])}`,
     waitForStreaming(server, 60),
-    `${b(['switch-wal', '--force', '--archive', '--archive-timeout', '120', server])}`,
+    closeWalCommand(server, primaryAddress),
   ].join('\n');
 }
 
