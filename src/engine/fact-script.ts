@@ -142,8 +142,11 @@ export function buildFactScript(req: FactRequest): string {
   req.directories.forEach((d, i) => lines.push(`d ${i} ${q(d)}`));
   req.services.forEach((s, i) => lines.push(`s ${i} ${q(s)}`));
   lines.push(
-    'if id -u postgres >/dev/null 2>&1 && command -v psql >/dev/null 2>&1; then',
-    "  o=$(cd / && PGCONNECT_TIMEOUT=5 timeout 20 runuser -u postgres -- psql -X -A -t -q -v ON_ERROR_STOP=1 -d postgres 2>/dev/null <<'TPA_SQL'",
+    // psql itself, not Debian's wrapper (a Perl program that costs more than the query)
+    'b=$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)',
+    '[ -n "$b" ] || b=$(command -v psql)',
+    'if id -u postgres >/dev/null 2>&1 && [ -n "$b" ]; then',
+    '  o=$(cd / && PGCONNECT_TIMEOUT=5 timeout 20 runuser -u postgres -- "$b" -X -A -t -q -v ON_ERROR_STOP=1 -d postgres 2>/dev/null <<\'TPA_SQL\'',
     postgresQuery(req.settings),
     'TPA_SQL',
     ') && [ -n "$o" ] && printf \'G\\t%s\\n\' "$o"',
