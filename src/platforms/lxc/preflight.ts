@@ -2,7 +2,7 @@
  * What the lxc platform needs from the host, checked before anything changes: root, cgroups
  * with a memory controller, overlayfs, and the tools (installed with apt-get when missing).
  */
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { OperationError } from '../../core/errors.ts';
 import type { EventSink } from '../../core/events.ts';
 import { q, type HostShell } from './host.ts';
@@ -39,9 +39,38 @@ export async function missingTools(sh: HostShell): Promise<typeof REQUIRED_TOOLS
   return missing;
 }
 
+/**
+ * Kernel limits shared by all containers: every node's systemd takes inotify instances from the
+ * host root's allowance (128 by default), and past it systemd inside a new container stalls
+ * ("Too many open files") and sshd never starts. Raised at run time, never lowered.
+ */
+export const KERNEL_MINIMUMS: Array<{ key: string; min: number }> = [
+  { key: 'fs/inotify/max_user_instances', min: 8192 },
+  { key: 'fs/inotify/max_user_watches', min: 524288 },
+];
+
+export async function raiseKernelLimits(events: EventSink): Promise<string[]> {
+  const changes: string[] = [];
+  for (const { key, min } of KERNEL_MINIMUMS) {
+    const path = `/proc/sys/${key}`;
+    const current = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (!Number.isFinite(current) || current >= min) continue;
+    await writeFile(path, `${min}\n`);
+    const name = key.replace(/\//g, '.');
+    changes.push(`raised ${name} from ${current} to ${min}`);
+    events({
+      kind: 'info',
+      message: `raised ${name} from ${current} to ${min}: every container's systemd needs some`,
+    });
+  }
+  return changes;
+}
+
 export interface PreflightResult {
   cgroup: CgroupMode;
   installed: string[];
+  /** kernel limits raised */
+  raised: string[];
 }
 
 /**
@@ -130,5 +159,6 @@ export async function preflight(sh: HostShell, events: EventSink): Promise<Prefl
     installed.push(...pkgs);
     await disableStockServices(sh, pkgs, events);
   }
-  return { cgroup, installed };
+  const raised = await raiseKernelLimits(events);
+  return { cgroup, installed, raised };
 }

@@ -35,7 +35,7 @@ import { configValue, hostsFile, type NodeLxcSettings } from './node-files.ts';
 import { preflight, type CgroupMode } from './preflight.ts';
 import { waitForSshBanner } from './ssh-wait.ts';
 
-const SSH_WAIT_MS = 90_000;
+const SSH_WAIT_MS = 60_000;
 
 /**
  * The subnet the group had before, when its bridge is gone (the host rebooted): from the last
@@ -119,7 +119,7 @@ export async function provisionLxc(
 
   events({ kind: 'phase-started', phase: 'host' });
   const pf = await preflight(sh, events);
-  changes.push(...pf.installed.map((p) => `installed ${p} on this host`));
+  changes.push(...pf.installed.map((p) => `installed ${p} on this host`), ...pf.raised);
   const prefix = await resolvePrefix(ctx);
   const mirrors = await readHostMirrors();
   const https = mirrors.main.startsWith('https:') || (mirrors.security?.startsWith('https:') ?? false);
@@ -242,14 +242,29 @@ export async function provisionLxc(
         events({ kind: 'task', host: h.name, task: 'start', status: 'changed' });
       }
       if (!(await waitForSshBanner(settings.address, 22, SSH_WAIT_MS))) {
-        throw failure(
-          new Error(`sshd at ${settings.address}:22 did not answer within ${SSH_WAIT_MS / 1000} s`),
-          {
-            node: h.name,
-            step: 'wait for sshd',
-            hint: `look inside: lxc-attach -n ${container} -- systemctl status ssh`,
-          },
+        // a boot that stalled (systemd waiting forever) is cured by booting again, once
+        events({
+          kind: 'warning',
+          host: h.name,
+          message: `sshd did not answer within ${SSH_WAIT_MS / 1000} s; restarting the container once`,
+        });
+        await sh.run(
+          `lxc-stop -k -n ${q(container)}`,
+          { node: h.name, step: 'restart' },
+          { timeoutMs: 60_000 },
         );
+        await sh.run(`lxc-start -n ${q(container)} -d`, { node: h.name, step: 'restart' });
+        changes.push(`${h.name}: restarted (sshd did not answer)`);
+        if (!(await waitForSshBanner(settings.address, 22, SSH_WAIT_MS))) {
+          throw failure(
+            new Error(`sshd at ${settings.address}:22 did not answer within ${SSH_WAIT_MS / 1000} s, twice`),
+            {
+              node: h.name,
+              step: 'wait for sshd',
+              hint: `look inside: lxc-attach -n ${container} -- systemctl status ssh; journalctl -b`,
+            },
+          );
+        }
       }
       events({ kind: 'task', host: h.name, task: 'sshd answers', status: 'ok', detail: settings.address });
     }),
