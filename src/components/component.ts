@@ -2,6 +2,27 @@
  * A component is one piece of software (common OS setup, postgres, repmgr, pgbouncer,
  * barman): one folder that declares, per host, its desired resources by phase, the facts
  * it needs probed, and its health checks.
+ *
+ * The contract with the engine (src/engine):
+ * - desired() is pure and is called several times per deploy: first with ctx.facts = {}
+ *   (to learn what to ask the hosts), then with the gathered facts, and again before each
+ *   phase with facts re-gathered from the hosts earlier phases changed. It must work with
+ *   a host's facts missing.
+ * - Within a phase, resources apply in registry order, then in the order returned. One
+ *   component owns a path/package/unit/setting/role/database/action id; two components may
+ *   declare the same one only identically.
+ * - Facts are gathered in one round trip per host: every package, file, directory, service
+ *   and pg-setting named by a resource is looked at; probes() add shell commands (run as
+ *   root by sh -c, stdout kept with trailing newlines removed, exit code in probeExitCodes).
+ *   Probes must be read-only and fast (prefer /usr/lib/postgresql/<v>/bin/psql to Debian's
+ *   Perl wrapper psql).
+ * - Actions: needed(facts) decides; the command must be safe to re-run after a failure;
+ *   secrets go in stdin (and redact); commands that drop, promote, format or remove
+ *   /var/lib/postgresql are refused. afterHandlers runs the handlers notified so far on the
+ *   host first (e.g. a restart that applies listen_addresses).
+ * - Handlers are `restart:<unit>` / `reload:<unit>` (systemd units), run once per host at
+ *   the end of the phase, non-primaries before primaries; a primary's restart in phase
+ *   postgres-primary waits for the replicas' when they are running.
  */
 import type { ClusterGroupConfig } from '../model/schema.ts';
 import type { Inventory, InventoryHost } from '../platforms/platform.ts';
