@@ -28,6 +28,8 @@ export const FOLLOW_STATE_DIR = '/var/lib/postgresql/tpa-pgbouncer';
 /** seconds between two checks of the safety-net loop */
 export const FOLLOW_INTERVAL = 5;
 export const PGBOUNCER_LOG = '/var/log/postgresql/pgbouncer.log';
+/** the follower reloads pgbouncer with SIGHUP to the pid in it (both run as postgres) */
+export const PGBOUNCER_PIDFILE = `${PG_SOCKET_DIR}/pgbouncer.pid`;
 export const AUTH_QUERY = 'SELECT username, password FROM pgbouncer.get_auth($1)';
 
 export { PG_OS_GROUP, PG_OS_USER };
@@ -56,7 +58,7 @@ export function renderPgbouncerIni(input: PgbouncerIniInput): string {
     ['listen_port', PGBOUNCER_PORT],
     ['unix_socket_dir', PG_SOCKET_DIR],
     ['logfile', PGBOUNCER_LOG],
-    ['pidfile', `${PG_SOCKET_DIR}/pgbouncer.pid`],
+    ['pidfile', PGBOUNCER_PIDFILE],
     ['', ''],
     ['auth_type', 'hba'],
     ['auth_hba_file', PGBOUNCER_HBA],
@@ -104,7 +106,8 @@ export function renderPgbouncerHba(input: PgbouncerHbaInput): string {
     `${type.padEnd(8)} ${db.padEnd(10)} ${user.padEnd(16)} ${addr.padEnd(20)} ${method}`.trimEnd();
   const lines = [
     '# Managed by tpa: changes made here are overwritten by the next `tpa deploy`.',
-    '# admin console: the postgres OS user over the socket (the follower RELOADs through it)',
+    '# admin console: the postgres OS user over the socket (its login waits on auth_query,',
+    '# so it hangs while the primary is unreachable)',
     row('local', 'pgbouncer', PG_OS_USER, '', 'peer'),
     `# ${ROLES.pgbouncerAuth} only looks passwords up; it never logs in as a client`,
     row('hostssl', 'all', ROLES.pgbouncerAuth, '0.0.0.0/0', 'reject'),
@@ -147,8 +150,7 @@ export function renderFollowConf(input: FollowConfInput): string {
     `CHECK_USER=${input.checkUser}`,
     `CHECK_DB=${input.checkDatabase}`,
     'CONNECT_TIMEOUT=2',
-    `ADMIN_PORT=${PGBOUNCER_PORT}`,
-    `SOCKET_DIR=${PG_SOCKET_DIR}`,
+    `PIDFILE=${PGBOUNCER_PIDFILE}`,
     `DATABASES_FILE=${DATABASES_INI}`,
     `STATE_DIR=${FOLLOW_STATE_DIR}`,
     `LOG=${FOLLOW_LOG}`,

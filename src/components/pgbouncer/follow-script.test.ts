@@ -1,32 +1,26 @@
 /**
  * The follower runs for real here, as an unprivileged user, against a fake `psql` that
- * answers for each node address from a file (or fails like an unreachable node) and records
- * the RELOADs sent to pgbouncer's console.
+ * answers for each node address from a file (or fails like an unreachable node), and a
+ * stand-in pgbouncer process that counts the SIGHUPs (reloads) it gets.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { renderDatabasesIni, renderFollowConf } from './files.ts';
 import { renderFollowScript } from './follow-script.ts';
 import { shellProblems } from '../repmgr/fixtures.test-helper.ts';
 
 const FAKE_PSQL = `#!/bin/sh
-addr='' cmd=''
+addr=''
 while [ $# -gt 0 ]; do
   case $1 in
     -d) shift; case $1 in host=*) addr=\${1#host=}; addr=\${addr%% *} ;; esac ;;
-    -c) shift; cmd=$1 ;;
   esac
   shift
 done
-if [ "$cmd" = RELOAD ]; then
-  echo reload >>"$FAKE_DIR/reloads"
-  [ ! -e "$FAKE_DIR/reload-fails" ] || exit 2
-  exit 0
-fi
 [ -f "$FAKE_DIR/nodes/$addr" ] || { echo "psql: error: connection to server at $addr failed" >&2; exit 2; }
 cat "$FAKE_DIR/nodes/$addr"
 `;
@@ -38,6 +32,14 @@ const primary = (timeline: number) =>
   `f ${timeline.toString(16).padStart(8, '0').toUpperCase()}0000000000000007\n`;
 const standby = 't -\n';
 
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** as root the script would switch to postgres; run it (and the stand-in) as nobody */
+const asUser = (argv: string[]) =>
+  process.getuid?.() === 0
+    ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', ...argv]
+    : argv;
+
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'tpa-follow-'));
   chmodSync(dir, 0o777);
@@ -45,13 +47,28 @@ function setup() {
     mkdirSync(join(dir, d));
     chmodSync(join(dir, d), 0o777);
   }
+  const pidfile = join(dir, 'pgbouncer.pid');
   writeFileSync(join(dir, 'bin', 'psql'), FAKE_PSQL, { mode: 0o755 });
   writeFileSync(join(dir, 'follow.sh'), renderFollowScript(), { mode: 0o755 });
   const conf = renderFollowConf({ nodeAddresses: [A, B, C], checkUser: 'repmgr', checkDatabase: 'repmgr' })
     .replace(/^DATABASES_FILE=.*$/m, `DATABASES_FILE=${join(dir, 'etc', 'databases.ini')}`)
     .replace(/^STATE_DIR=.*$/m, `STATE_DIR=${join(dir, 'state')}`)
+    .replace(/^PIDFILE=.*$/m, `PIDFILE=${pidfile}`)
     .replace(/^LOG=.*$/m, `LOG=${join(dir, 'follow.log')}`);
   writeFileSync(join(dir, 'follow.conf'), conf, { mode: 0o644 });
+
+  // the stand-in pgbouncer: same user as the follower, counts the SIGHUPs it gets
+  const reloadsFile = join(dir, 'reloads');
+  const bouncerArgv = asUser([
+    'sh',
+    '-c',
+    `trap 'echo reload >>${reloadsFile}' HUP; echo $$ >${pidfile}.tmp; mv ${pidfile}.tmp ${pidfile}; while :; do sleep 0.1; done`,
+  ]);
+  const bouncer = spawn(bouncerArgv[0]!, bouncerArgv.slice(1), { stdio: 'ignore' });
+  const t0 = Date.now();
+  while (!existsSync(pidfile) && Date.now() - t0 < 5000) pause(50);
+  const pid = readFileSync(pidfile, 'utf8');
+
   const node = (addr: string, answer: string | null) => {
     const f = join(dir, 'nodes', addr);
     if (answer === null) rmSync(f, { force: true });
@@ -64,12 +81,7 @@ function setup() {
       FAKE_DIR: dir,
       TPA_PGBOUNCER_FOLLOW_CONF: join(dir, 'follow.conf'),
     };
-    // as root the script would switch to postgres; run it as nobody like a service user
-    const argv = ['sh', join(dir, 'follow.sh'), ...args];
-    const cmd =
-      process.getuid?.() === 0
-        ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', ...argv]
-        : argv;
+    const cmd = asUser(['sh', join(dir, 'follow.sh'), ...args]);
     const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', env, timeout: 30_000 });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
     return r;
@@ -79,19 +91,16 @@ function setup() {
     return existsSync(f) ? readFileSync(f, 'utf8') : undefined;
   };
   const reloads = () => {
-    const f = join(dir, 'reloads');
-    return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).length : 0;
+    pause(400); // the stand-in runs its trap once its current sleep is over
+    return existsSync(reloadsFile) ? readFileSync(reloadsFile, 'utf8').split('\n').filter(Boolean).length : 0;
   };
   const log = () => readFileSync(join(dir, 'follow.log'), 'utf8');
-  return {
-    dir,
-    node,
-    run,
-    route,
-    reloads,
-    log,
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  const breakPidfile = (broken: boolean) => writeFileSync(pidfile, broken ? 'gone\n' : pid);
+  const cleanup = () => {
+    bouncer.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   };
+  return { dir, node, run, route, reloads, log, breakPidfile, cleanup };
 }
 
 void test('the follower script is valid sh and renders the route byte for byte like tpa deploy', () => {
@@ -165,18 +174,21 @@ void test('the follower leaves the route alone with no primary or two on the sam
   }
 });
 
-void test('a RELOAD that fails is retried on the next check', () => {
+void test('a reload that fails is retried on the next check', () => {
   const t = setup();
   try {
     t.node(B, primary(1));
-    writeFileSync(join(t.dir, 'reload-fails'), '');
+    t.breakPidfile(true);
     t.run();
     assert.equal(t.route(), renderDatabasesIni(B));
+    assert.equal(t.reloads(), 0);
     assert.ok(existsSync(join(t.dir, 'state', 'reload-pending')));
-    rmSync(join(t.dir, 'reload-fails'));
+    t.breakPidfile(false);
     t.run();
-    assert.equal(t.reloads(), 2);
+    assert.equal(t.reloads(), 1);
     assert.ok(!existsSync(join(t.dir, 'state', 'reload-pending')));
+    t.run();
+    assert.equal(t.reloads(), 1);
   } finally {
     t.cleanup();
   }

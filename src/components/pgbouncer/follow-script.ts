@@ -26,7 +26,7 @@ function renderFunction(): string {
 export function renderFollowScript(): string {
   return `#!/bin/sh
 # Managed by tpa: keeps the local pgbouncer pointed at the cluster's current primary.
-#   ${FOLLOW_SCRIPT} [--reason TEXT]    check once; rewrite the route and RELOAD when the primary moved
+#   ${FOLLOW_SCRIPT} [--reason TEXT]    check once; rewrite the route and reload pgbouncer when the primary moved
 #   ${FOLLOW_SCRIPT} --loop SECONDS     check forever (the tpa-pgbouncer-follow unit)
 #   ${FOLLOW_SCRIPT} --render ADDRESS   print the route file for ADDRESS
 # The primary is the reachable node that is not in recovery and writes on the highest
@@ -34,7 +34,7 @@ export function renderFollowScript(): string {
 set -u
 CONF=\${TPA_PGBOUNCER_FOLLOW_CONF:-${FOLLOW_CONF}}
 NODES='' PG_PORT=5432 CHECK_USER=repmgr CHECK_DB=repmgr CONNECT_TIMEOUT=2
-ADMIN_PORT=6432 SOCKET_DIR=/var/run/postgresql DATABASES_FILE='' STATE_DIR='' LOG=/dev/null
+PIDFILE=/var/run/postgresql/pgbouncer.pid DATABASES_FILE='' STATE_DIR='' LOG=/dev/null
 # shellcheck disable=SC1090
 load_conf() { if [ -r "$CONF" ]; then . "$CONF"; fi; }
 
@@ -59,7 +59,7 @@ note() {
 find_primary() {
   best='' best_tl=-1 tie=0
   for addr in $NODES; do
-    row=$(psql -X -A -t -q -F ' ' </dev/null 2>/dev/null \\
+    row=$(timeout 10 psql -X -A -t -q -F ' ' </dev/null 2>/dev/null \\
       -d "host=$addr port=$PG_PORT dbname=$CHECK_DB user=$CHECK_USER connect_timeout=$CONNECT_TIMEOUT sslmode=require" \\
       -c "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN '-' ELSE pg_walfile_name(pg_current_wal_lsn()) END") ||
       continue
@@ -77,6 +77,14 @@ find_primary() {
   [ -n "$best" ] || return 1
   [ "$tie" -eq 0 ] || return 2
   printf '%s\\n' "$best"
+}
+
+# SIGHUP, the same as RELOAD on the console, which needs a login that itself may wait on a
+# dead primary (auth_query)
+reload_pgbouncer() {
+  pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
+  case $pid in '' | *[!0-9]*) return 1 ;; esac
+  kill -HUP "$pid" 2>/dev/null
 }
 
 current_route() { sed -n 's/^\\* = host=\\([^ ]*\\) .*/\\1/p' "$DATABASES_FILE" 2>/dev/null; }
@@ -104,11 +112,11 @@ check_once() {
   fi
   note "primary: $primary"
   if [ -e "$STATE_DIR/reload-pending" ]; then
-    if psql -X -q -h "$SOCKET_DIR" -p "$ADMIN_PORT" -U postgres -d pgbouncer -c RELOAD </dev/null >/dev/null 2>&1; then
+    if reload_pgbouncer; then
       rm -f "$STATE_DIR/reload-pending"
       log "pgbouncer reloaded: clients now go to $primary"
     else
-      note "pgbouncer did not take RELOAD (not running?); will retry"
+      note "could not signal pgbouncer (not running?); will retry"
     fi
   fi
   return 0
