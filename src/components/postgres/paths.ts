@@ -15,6 +15,10 @@
  *
  * A standby's application_name (primary_conninfo) is its node name: quorum synchronous
  * replication (durability: sync) lists node names.
+ *
+ * Connection strings between nodes use addresses, not names: on lxc a node's own name
+ * resolves to 127.0.1.1, which no pg_hba rule lets in. Every server certificate carries the
+ * node's name and address (IP SAN), so sslmode=verify-full works with host=<address>.
  */
 import type { InventoryHost } from '../../platforms/platform.ts';
 import type { ClusterGroupConfig } from '../../model/schema.ts';
@@ -142,5 +146,6 @@ export function clusterNodes(host: InventoryHost, hosts: InventoryHost[]): Inven
  */
 export function psqlCommand(sql: string, db = 'postgres'): string {
   const quoted = `'${sql.replaceAll("'", `'\\''`)}'`;
-  return `runuser -u ${PG_OS_USER} -- psql -X -A -t -q -p ${PG_PORT} -d ${db} -c ${quoted}`;
+  // env --chdir: psql as postgres must not start in a directory it cannot read (root's home)
+  return `runuser -u ${PG_OS_USER} -- env --chdir=/ psql -X -A -t -q -p ${PG_PORT} -d ${db} -c ${quoted}`;
 }
