@@ -19,6 +19,8 @@ import { register as status } from './status.ts';
 import { register as info } from './info.ts';
 import { register as psql } from './psql.ts';
 import { register as demo } from './demo.ts';
+import { register as backup } from './backup.ts';
+import { register as backups } from './backups.ts';
 
 export type SetExit = (code: number) => void;
 export type RegisterCommand = (program: Command, setExit: SetExit) => void;
@@ -40,4 +42,6 @@ export const commands: RegisterCommand[] = [
   info,
   psql,
   demo,
+  backup,
+  backups,
 ];
