@@ -299,7 +299,7 @@ export const postgresComponent: Component = {
     return [
       {
         name: 'postgres accepts connections',
-        command: `runuser -u ${PG_OS_USER} -- pg_isready -q -p ${PG_PORT}`,
+        command: `runuser -u ${PG_OS_USER} -- env --chdir=/ pg_isready -q -p ${PG_PORT}`,
       },
       { name: 'data checksums on', command: `[ "$(${psqlCommand('SHOW data_checksums')})" = on ]` },
       { name: 'ssl on', command: `[ "$(${psqlCommand('SHOW ssl')})" = on ]` },
