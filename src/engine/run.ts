@@ -18,6 +18,7 @@ import {
 import type { Transport } from '../transport/transport.ts';
 import { shellQuote } from '../transport/shell.ts';
 import { applyPhaseChanges, type HostFailure } from './apply.ts';
+import { checksFor, runChecks } from './checks.ts';
 import { desiredState, factRequests } from './desired.ts';
 import { requestCovered, type FactRequest } from './fact-script.ts';
 import { gatherAll } from './facts.ts';
@@ -31,6 +32,8 @@ export interface EngineInput {
   concurrency: number;
   /** secret values hidden in everything reported */
   redact: string[];
+  /** how long failing health checks are retried at the end of a deploy (default 20 s) */
+  checkSettleMs?: number;
   /** how facts are gathered; tests replace it, deploys use the fact script */
   gather?: (t: Transport, req: FactRequest) => Promise<HostFacts>;
 }
@@ -200,6 +203,22 @@ export async function deploy(input: EngineInput): Promise<DeployOutcome> {
     const h = await runHandlers(deferred, { ...opts, roles });
     handlersRun.push(...h.ran);
     if (h.failures.length) throw failureError(PRIMARY_RESTART_DEFERRAL.to, h.failures);
+  }
+  const checks = checksFor(input.components, ctxWith(input, state.facts));
+  if (checks.size > 0) {
+    const t0 = Date.now();
+    input.events({ kind: 'phase-started', phase: 'checks', hosts: [...checks.keys()] });
+    const failures = await runChecks(checks, {
+      ...opts,
+      ...(input.checkSettleMs !== undefined ? { settleMs: input.checkSettleMs } : {}),
+    });
+    input.events({
+      kind: 'phase-finished',
+      phase: 'checks',
+      ok: failures.length === 0,
+      durationMs: Date.now() - t0,
+    });
+    if (failures.length) throw failureError('checks', failures);
   }
   return {
     applied,
