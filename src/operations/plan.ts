@@ -19,14 +19,19 @@ export interface PlanReport {
   plan: Plan;
   changes: number;
   durationMs: number;
+  /** hosts that could not be asked (the plan is then incomplete: exit 1) */
+  unreachable: string[];
 }
 
 export async function plan(req: PlanRequest): Promise<PlanReport> {
   const started = Date.now();
   const engine = await openEngine(req.dir, req.events, req.concurrency ?? DEFAULT_CONCURRENCY);
   try {
-    const { plan } = await computePlan(engine.input);
-    return { plan, changes: countChanges(plan), durationMs: Date.now() - started };
+    const { plan, facts } = await computePlan(engine.input);
+    const unreachable = Object.values(facts)
+      .filter((f) => !f.reachable)
+      .map((f) => f.host);
+    return { plan, changes: countChanges(plan), durationMs: Date.now() - started, unreachable };
   } finally {
     await engine.close();
   }

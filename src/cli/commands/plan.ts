@@ -54,8 +54,9 @@ Examples:
           events: eventSink(json),
           ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
         });
+        if (out.unreachable.length > 0) setExit(1);
         if (json) {
-          printJson({ ok: true, ...planJson(out.plan), durationMs: out.durationMs });
+          printJson({ ok: out.unreachable.length === 0, ...planJson(out.plan), durationMs: out.durationMs });
           return;
         }
         for (const line of renderPlan(out.plan)) process.stdout.write(styles[line.style](line.text) + '\n');
