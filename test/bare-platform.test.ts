@@ -30,6 +30,7 @@ import {
 } from '../src/platforms/lxc/network.ts';
 import { nodeLxcConfig } from '../src/platforms/lxc/node-files.ts';
 import { cgroupMode } from '../src/platforms/lxc/preflight.ts';
+import { removeCgroupDirs } from '../src/platforms/lxc/teardown.ts';
 import { waitForSshBanner } from '../src/platforms/lxc/ssh-wait.ts';
 import { lookupHostKey } from '../src/transport/known-hosts.ts';
 
@@ -168,6 +169,7 @@ after(async () => {
   }
   for (const h of HOSTS) await sh.test(`ip link del ${q(h.container)}`);
   await sh.test(`ip link del ${q(BRIDGE)}`);
+  await removeCgroupDirs(HOSTS.map((h) => h.container));
   if (work) await rm(work, { recursive: true, force: true });
   for (const [k, v] of Object.entries(saved)) {
     if (v === undefined) delete process.env[k];
