@@ -2,7 +2,9 @@
  * Runs the observation script on many nodes at once (one round trip each) and sorts the
  * answers into observations and unreachable nodes.
  */
+import { RemoteCommandError } from '../core/errors.ts';
 import type { InventoryHost } from '../platforms/platform.ts';
+import { CommandTimeoutError } from '../transport/transport.ts';
 import type { ClusterAccess } from '../operations/connect.ts';
 import type { Observed } from './cluster-view.ts';
 import {
@@ -24,8 +26,16 @@ export interface GatherOptions {
   hosts?: InventoryHost[];
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+/** why a host gave no observation, without the script (RemoteCommandError quotes the command) */
+function message(e: unknown, host: string): string {
+  if (e instanceof CommandTimeoutError) return `no answer within ${Math.round(e.timeoutMs / 1000)} s`;
+  if (e instanceof RemoteCommandError) {
+    const d = e.details;
+    const tail = d.stderr.trim().split('\n').at(-1) ?? '';
+    return `observation failed (${d.signal ? `killed by ${d.signal}` : `exit code ${d.exitCode}`})${tail ? `: ${tail}` : ''}`;
+  }
+  const text = e instanceof Error ? e.message : String(e);
+  return text.startsWith(`${host}: `) ? text.slice(host.length + 2) : text;
 }
 
 export async function gatherObservations(access: ClusterAccess, opts: GatherOptions): Promise<Observed> {
@@ -50,10 +60,7 @@ export async function gatherObservations(access: ClusterAccess, opts: GatherOpti
   const unreachable: Record<string, string> = {};
   for (const o of outcomes) {
     if (o.ok) observations[o.host] = o.value;
-    else {
-      const text = message(o.error);
-      unreachable[o.host] = text.startsWith(`${o.host}: `) ? text.slice(o.host.length + 2) : text;
-    }
+    else unreachable[o.host] = message(o.error, o.host);
   }
   return { config: access.config, inventory: access.inventory, observations, unreachable };
 }

@@ -57,13 +57,14 @@ export function replicaMarkerScript(ids: string[], timeoutMs: number): string {
     'start=$(date +%s%N)',
     `deadline=$((start + ${Math.round(timeoutMs)} * 1000000))`,
     'while :; do',
-    `  got=$(${query} 2>/dev/null)`,
+    `  got=$( ${query} 2>/dev/null)`,
     '  n=$(printf "%s" "$got" | grep -c .)',
     `  [ "$n" -ge ${ids.length} ] && break`,
     '  [ "$(date +%s%N)" -ge "$deadline" ] && break',
     '  sleep 0.2',
     'done',
-    'echo "found $n $(( ($(date +%s%N) - start) / 1000000 ))"',
+    'now=$(date +%s%N)',
+    'echo "found $n $(((now - start) / 1000000))"',
     'printf "%s\\n" "$got"',
   ].join('\n');
 }

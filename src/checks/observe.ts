@@ -7,7 +7,7 @@
  * the way a client does: the superuser's password arrives on stdin and reaches psql through
  * its environment, never its arguments.
  */
-import { PG_OS_USER, PG_PORT, PG_SOCKET_DIR, ROLES, type PgPaths } from '../components/postgres/paths.ts';
+import { PG_OS_USER, PG_PORT, ROLES, type PgPaths } from '../components/postgres/paths.ts';
 import { DATABASES_INI, PGBOUNCER_PORT } from '../components/pgbouncer/files.ts';
 import { REPMGR_CONF, repmgrBin } from '../components/repmgr/conf.ts';
 import { shellQuote } from '../transport/shell.ts';
@@ -15,6 +15,8 @@ import { MARKER_SETUP_SQL, markerInsertSql } from './markers.ts';
 
 const BEGIN = '@@tpa-begin ';
 const END = '@@tpa-end ';
+/** a client attempt gives up after this long (pgbouncer may queue a client while its server is down) */
+const CLIENT_TIMEOUT_S = 20;
 
 export interface ObserveRequest {
   paths: PgPaths;
@@ -82,19 +84,11 @@ export function buildObserveScript(req: ObserveRequest): string {
   parts.push(section('pg', `${psql(PG_OBSERVE_SQL)} 2>&1`));
   if (req.pgbouncer) {
     parts.push(section('pgbouncer-route', `sed -n 's/^\\* *= *//p' ${DATABASES_INI} 2>&1`));
-    parts.push(
-      section(
-        'pgbouncer-databases',
-        asPostgres(
-          `psql -X -A -t -q -F '|' -h ${PG_SOCKET_DIR} -p ${PGBOUNCER_PORT} -U ${PG_OS_USER} -d pgbouncer -c 'SHOW DATABASES' </dev/null`,
-        ) + ' 2>&1',
-      ),
-    );
   }
   if (req.repmgr) {
     const repmgr = `${repmgrBin(p)} -f ${REPMGR_CONF} cluster show`;
-    parts.push(section('repmgr-csv', `${asPostgres(`${repmgr} --csv </dev/null`)} 2>&1`));
-    parts.push(section('repmgr-table', `${asPostgres(`${repmgr} </dev/null`)} 2>&1`));
+    parts.push(section('repmgr-csv', `${asPostgres(`timeout 30 ${repmgr} --csv </dev/null`)} 2>&1`));
+    parts.push(section('repmgr-table', `${asPostgres(`timeout 30 ${repmgr} </dev/null`)} 2>&1`));
   }
   if (req.packages.length > 0) {
     parts.push(
@@ -108,7 +102,7 @@ export function buildObserveScript(req: ObserveRequest): string {
   if (req.client) {
     const c = req.client;
     const run = (pw: string, port: number, sslmode: string, sql: string) =>
-      `cd / && PGPASSWORD=${pw} psql -X -A -t -q -v ON_ERROR_STOP=1 -d ${clientConn(c.address, port, sslmode)} -c ${shellQuote(sql)} </dev/null 2>&1`;
+      `cd / && PGPASSWORD=${pw} timeout ${CLIENT_TIMEOUT_S} psql -X -A -t -q -v ON_ERROR_STOP=1 -d ${clientConn(c.address, port, sslmode)} -c ${shellQuote(sql)} </dev/null 2>&1`;
     const write = [
       MARKER_SETUP_SQL,
       markerInsertSql(c.markerId, `pgbouncer@${c.address}`),
@@ -209,12 +203,10 @@ export interface NodeObservation {
   /** why postgres did not answer */
   pgError?: string;
   pgbouncer?: {
-    /** `host=... port=...` from databases.ini */
+    /** `host=... port=...` from databases.ini: where pgbouncer sends every database */
     route?: string;
     routeHost?: string;
-    /** SHOW DATABASES: database -> host pgbouncer uses for it now */
-    databases: Record<string, string>;
-    consoleError?: string;
+    error?: string;
   };
   repmgr?: {
     ok: boolean;
@@ -303,22 +295,14 @@ export function parseObservation(node: string, stdout: string): NodeObservation 
     if (parsed) obs.pg = { ...parsed, replication: parsed.replication ?? [] };
     else obs.pgError = lastLine(pg.output) || `psql exited with ${pg.exitCode}`;
   }
-  if (s['pgbouncer-route'] || s['pgbouncer-databases']) {
-    const route = s['pgbouncer-route']?.output.split('\n')[0]?.trim() || undefined;
-    const routeHost = route ? hostOf(route) : undefined;
-    const dbs = s['pgbouncer-databases'];
-    const databases: Record<string, string> = {};
-    if (dbs?.exitCode === 0) {
-      for (const line of dbs.output.split('\n')) {
-        const [name, host] = line.split('|');
-        if (name && host !== undefined) databases[name] = host;
-      }
-    }
+  const route = s['pgbouncer-route'];
+  if (route) {
+    const line = route.exitCode === 0 ? route.output.split('\n')[0]?.trim() : undefined;
+    const host = line ? hostOf(line) : undefined;
     obs.pgbouncer = {
-      ...(route ? { route } : {}),
-      ...(routeHost ? { routeHost } : {}),
-      databases,
-      ...(dbs && dbs.exitCode !== 0 ? { consoleError: lastLine(dbs.output) } : {}),
+      ...(line ? { route: line } : {}),
+      ...(host ? { routeHost: host } : {}),
+      ...(route.exitCode !== 0 ? { error: lastLine(route.output) } : {}),
     };
   }
   if (s['repmgr-csv'] || s['repmgr-table']) {
