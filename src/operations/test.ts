@@ -29,6 +29,7 @@ import {
 } from '../checks/markers.ts';
 import type { ClusterConfig } from '../model/schema.ts';
 import { getSecret } from '../secrets/vault.ts';
+import { backupChecks } from './backup-checks.ts';
 import { connectCluster, type ClusterAccess } from './connect.ts';
 
 export interface TestOptions {
@@ -169,6 +170,7 @@ export async function testCluster(dir: string, opts: TestOptions = {}): Promise<
       markers,
       thresholds: { ...DEFAULT_THRESHOLDS, ...opts.thresholds },
     });
+    results.push(...(await backupChecks(access)));
     const s = summarize(results);
     return {
       group: access.inventory.group,
