@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { OperationError } from '../../core/errors.ts';
 import { q, type HostShell } from './host.ts';
 import { LXC_PATH } from './names.ts';
 import { configValue } from './node-files.ts';
@@ -31,7 +32,14 @@ export async function listContainers(sh: HostShell): Promise<string[]> {
 /** The state of a container, or undefined when there is no such container. */
 export async function containerState(sh: HostShell, container: string): Promise<ContainerState | undefined> {
   const r = await sh.test(`lxc-info -n ${q(container)} -s`);
-  if (!r.ok) return undefined;
+  if (!r.ok) {
+    if ((await readContainerConfig(container)) === undefined) return undefined;
+    const why = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join('; ');
+    throw new OperationError(`container ${container} exists but lxc cannot use it: ${why}`, {
+      step: 'inspect',
+      hint: `check ${configPath(container)}`,
+    });
+  }
   const state = /State:\s*(\S+)/.exec(r.stdout)?.[1];
   return state as ContainerState | undefined;
 }

@@ -41,7 +41,15 @@ export class HostShell {
 
 /** Turns a failed command into an error that says which node and step it belongs to. */
 export function failure(e: unknown, where: { step: string; node?: string; hint?: string }): OperationError {
-  if (e instanceof OperationError && !(e instanceof RemoteCommandError)) return e;
+  if (e instanceof OperationError && !(e instanceof RemoteCommandError)) {
+    if (e.host !== undefined || where.node === undefined) return e;
+    const hint = e.hint ?? where.hint;
+    return new OperationError(`${where.node}: ${e.message}`, {
+      host: where.node,
+      step: e.step ?? where.step,
+      ...(hint !== undefined ? { hint } : {}),
+    });
+  }
   let why: string;
   if (e instanceof RemoteCommandError) {
     const err = e.details.stderr.trim().split('\n').slice(-6).join('\n');

@@ -11,10 +11,10 @@ import type { Inventory, InventoryHost, PlatformContext, ProvisionResult } from 
 import { addressOf, assignHostNumbers } from './addresses.ts';
 import { ensureAptProxy } from './apt-proxy.ts';
 import { baseRecipe, ensureBaseImage, pruneOldBases } from './base-image.ts';
-import { configAddress, containerState, listContainers, readContainerConfig } from './containers.ts';
+import { configAddress, listContainers, readContainerConfig } from './containers.ts';
 import { destroyContainer } from './teardown.ts';
 import { writeGroupRecord } from './group-state.ts';
-import { failure, q, HostShell } from './host.ts';
+import { HostShell } from './host.ts';
 import { withHostLock } from './lock.ts';
 import { readHostMirrors } from './mirror.ts';
 import { bridgeName, containerName, nodeOfContainer, vethName } from './names.ts';
@@ -30,10 +30,10 @@ import {
   type GroupNetwork,
   type Subnet,
 } from './network.ts';
-import { convergeConfig, convergeFiles, createNode, managedFiles, nodeHostKey, nodeMac } from './node.ts';
+import { managedFiles, nodeHostKey, nodeMac } from './node.ts';
+import { ensureNode, throwFailures } from './ensure-node.ts';
 import { configValue, hostsFile, type NodeLxcSettings } from './node-files.ts';
 import { preflight, type CgroupMode } from './preflight.ts';
-import { waitForSshBanner } from './ssh-wait.ts';
 
 const SSH_WAIT_MS = 60_000;
 
@@ -191,84 +191,21 @@ export async function provisionLxc(
     };
   };
 
-  await Promise.all(
-    ctx.hosts.map(async (h) => {
-      const container = containerName(prefix, h.name);
-      const settings = settingsOf(h, pf.cgroup);
-      const files = managedFiles(hostsFile(h.name, hostsEntries, net.gateway), ctx.authorizedKeys);
-      let state = await containerState(sh, container);
-      if (state === undefined) {
-        await createNode(sh, {
-          node: h.name,
-          container,
-          base: base.image.name,
-          baseRootfs: base.image.rootfs,
-          settings,
-          files,
-        });
-        changes.push(`${h.name}: created ${container} at ${settings.address}`);
-        events({
-          kind: 'task',
-          host: h.name,
-          task: `container ${container}`,
-          status: 'changed',
-          detail: `created, ${settings.address}`,
-        });
-        state = 'STOPPED';
-      } else {
-        const c = [
-          ...(await convergeConfig(sh, h.name, container, settings)),
-          ...(await convergeFiles(sh, h.name, container, base.image.rootfs, files)),
-        ];
-        changes.push(...c);
-        events({
-          kind: 'task',
-          host: h.name,
-          task: `container ${container}`,
-          status: c.length ? 'changed' : 'ok',
-          ...(c.length ? { detail: c.join('; ') } : {}),
-        });
-      }
-      if (state === 'FROZEN') {
-        await sh.run(`lxc-unfreeze -n ${q(container)}`, { node: h.name, step: 'thaw' });
-        changes.push(`${h.name}: thawed`);
-      } else if (state !== 'RUNNING') {
-        await sh.run(`lxc-start -n ${q(container)} -d`, {
-          node: h.name,
-          step: 'start',
-          hint: `see lxc-start -n ${container} -F -l DEBUG for why it does not start`,
-        });
-        changes.push(`${h.name}: started`);
-        events({ kind: 'task', host: h.name, task: 'start', status: 'changed' });
-      }
-      if (!(await waitForSshBanner(settings.address, 22, SSH_WAIT_MS))) {
-        // a boot that stalled (systemd waiting forever) is cured by booting again, once
-        events({
-          kind: 'warning',
-          host: h.name,
-          message: `sshd did not answer within ${SSH_WAIT_MS / 1000} s; restarting the container once`,
-        });
-        await sh.run(
-          `lxc-stop -k -n ${q(container)}`,
-          { node: h.name, step: 'restart' },
-          { timeoutMs: 60_000 },
-        );
-        await sh.run(`lxc-start -n ${q(container)} -d`, { node: h.name, step: 'restart' });
-        changes.push(`${h.name}: restarted (sshd did not answer)`);
-        if (!(await waitForSshBanner(settings.address, 22, SSH_WAIT_MS))) {
-          throw failure(
-            new Error(`sshd at ${settings.address}:22 did not answer within ${SSH_WAIT_MS / 1000} s, twice`),
-            {
-              node: h.name,
-              step: 'wait for sshd',
-              hint: `look inside: lxc-attach -n ${container} -- systemctl status ssh; journalctl -b`,
-            },
-          );
-        }
-      }
-      events({ kind: 'task', host: h.name, task: 'sshd answers', status: 'ok', detail: settings.address });
-    }),
+  const outcomes = await Promise.allSettled(
+    ctx.hosts.map((h) =>
+      ensureNode(sh, {
+        node: h.name,
+        container: containerName(prefix, h.name),
+        base: base.image.name,
+        baseRootfs: base.image.rootfs,
+        settings: settingsOf(h, pf.cgroup),
+        files: managedFiles(hostsFile(h.name, hostsEntries, net.gateway), ctx.authorizedKeys),
+        events,
+        sshWaitMs: SSH_WAIT_MS,
+      }).then((c) => changes.push(...c)),
+    ),
   );
+  throwFailures(outcomes);
 
   // the host keys were generated by tpa into the rootfs: recording them needs no trust on first use
   const knownHosts = join(ctx.dir, KNOWN_HOSTS_FILE);
