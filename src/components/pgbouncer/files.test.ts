@@ -6,6 +6,7 @@ import {
   DATABASES_INI,
   renderFollowConf,
   renderFollowUnit,
+  renderPgbouncerDropIn,
   renderPgbouncerHba,
   renderPgbouncerIni,
   renderUserlist,
@@ -93,4 +94,11 @@ void test('the follower configuration lists the nodes and refuses shell metachar
   );
   assert.match(renderFollowUnit(), /^ExecStart=\/usr\/local\/lib\/tpa\/pgbouncer-follow\.sh --loop 5$/m);
   assert.match(renderFollowUnit(), /^User=postgres$/m);
+});
+
+void test('pgbouncer checks its route before it starts, and starts even when that check fails', () => {
+  assert.match(
+    renderPgbouncerDropIn(),
+    /^\[Service\]\nExecStartPre=-\/usr\/local\/lib\/tpa\/pgbouncer-follow\.sh --reason "pgbouncer start"$/m,
+  );
 });

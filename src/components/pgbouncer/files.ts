@@ -22,6 +22,8 @@ export const FOLLOW_CONF = `${PGBOUNCER_TPA_DIR}/follow.conf`;
 export const FOLLOW_SCRIPT = '/usr/local/lib/tpa/pgbouncer-follow.sh';
 export const FOLLOW_UNIT = 'tpa-pgbouncer-follow';
 export const FOLLOW_UNIT_FILE = `/etc/systemd/system/${FOLLOW_UNIT}.service`;
+/** pgbouncer checks its route before it starts (a former primary's node boots pointing at itself) */
+export const PGBOUNCER_DROPIN = '/etc/systemd/system/pgbouncer.service.d/tpa-follow.conf';
 export const FOLLOW_LOG = '/var/log/postgresql/pgbouncer-follow.log';
 /** lock and pending-reload flag of the follower */
 export const FOLLOW_STATE_DIR = '/var/lib/postgresql/tpa-pgbouncer';
@@ -72,6 +74,9 @@ export function renderPgbouncerIni(input: PgbouncerIniInput): string {
     ['max_client_conn', input.maxClientConn ?? 500],
     ['default_pool_size', input.defaultPoolSize ?? 20],
     ['server_reset_query', 'DISCARD ALL'],
+    // after a failover, new clients reach the new primary soon after the route changes
+    ['server_login_retry', 2],
+    ['server_connect_timeout', 5],
     ['ignore_startup_parameters', 'extra_float_digits'],
     ['', ''],
     ['client_tls_sslmode', 'require'],
@@ -176,5 +181,13 @@ RestartSec=5
 
 [Install]
 WantedBy=multi-user.target
+`;
+}
+
+export function renderPgbouncerDropIn(): string {
+  return `# Managed by tpa: point pgbouncer at the current primary before it accepts anyone; a node
+# that was the primary and comes back would otherwise route to itself until the follower runs.
+[Service]
+ExecStartPre=-${FOLLOW_SCRIPT} --reason "pgbouncer start"
 `;
 }

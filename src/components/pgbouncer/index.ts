@@ -50,6 +50,7 @@ import {
   FOLLOW_STATE_DIR,
   FOLLOW_UNIT,
   FOLLOW_UNIT_FILE,
+  PGBOUNCER_DROPIN,
   PGBOUNCER_HBA,
   PGBOUNCER_INI,
   PGBOUNCER_PORT,
@@ -59,6 +60,7 @@ import {
   renderDatabasesIni,
   renderFollowConf,
   renderFollowUnit,
+  renderPgbouncerDropIn,
   renderPgbouncerHba,
   renderPgbouncerIni,
   renderUserlist,
@@ -91,6 +93,7 @@ function poolerResources(host: InventoryHost, ctx: DeployContext): Resource[] {
   const password = ctx.secrets[SECRETS.pgbouncer];
   if (password === undefined) throw new Error(`secret ${SECRETS.pgbouncer} is missing`);
   const unit = renderFollowUnit();
+  const dropIn = renderPgbouncerDropIn();
   const resources: Resource[] = [
     { kind: 'package', name: 'pgbouncer' },
     { kind: 'directory', path: TPA_LIB_DIR, mode: 0o755, owner: 'root', group: 'root' },
@@ -126,6 +129,8 @@ function poolerResources(host: InventoryHost, ctx: DeployContext): Resource[] {
     owned(FOLLOW_SCRIPT, renderFollowScript(), 0o755, 'root', 'root', { notify: [`restart:${FOLLOW_UNIT}`] }),
     owned(FOLLOW_UNIT_FILE, unit, 0o644, 'root', 'root', { notify: [`restart:${FOLLOW_UNIT}`] }),
     systemdReload(FOLLOW_UNIT_FILE, unit),
+    owned(PGBOUNCER_DROPIN, dropIn, 0o644, 'root', 'root'),
+    systemdReload(PGBOUNCER_DROPIN, dropIn),
   ];
   if (currentPrimaryName(cluster, ctx.facts) === host.name) {
     resources.push({
