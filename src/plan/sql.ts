@@ -29,6 +29,12 @@ export function normaliseAttributes(attrs: readonly string[]): string[] {
   return MANAGED_ROLE_ATTRIBUTES.filter((a) => wanted.has(a));
 }
 
+/**
+ * With durability sync and no standby streaming yet (first deploy, or replicas down), a commit
+ * would wait forever; deploy's own catalogue changes need not wait for a standby.
+ */
+const NO_SYNC_WAIT = 'SET synchronous_commit = local;';
+
 type RoleResource = Extract<Resource, { kind: 'pg-role' }>;
 type DatabaseResource = Extract<Resource, { kind: 'pg-database' }>;
 
@@ -37,6 +43,7 @@ export function roleSql(r: RoleResource): string {
   const attrs = MANAGED_ROLE_ATTRIBUTES.map((a) => (wanted.has(a) ? a : `NO${a}`)).join(' ');
   const password = r.verifier === '' ? 'PASSWORD NULL' : `PASSWORD ${quoteLiteral(r.verifier)}`;
   const lines = [
+    NO_SYNC_WAIT,
     // CREATE ROLE has no IF NOT EXISTS; the DO block makes it safe to repeat
     `DO $tpa$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(r.name)}) ` +
       `THEN CREATE ROLE ${quoteIdent(r.name)}; END IF; END $tpa$;`,
@@ -50,6 +57,7 @@ export function roleSql(r: RoleResource): string {
 export function databaseSql(d: DatabaseResource): string {
   return (
     [
+      NO_SYNC_WAIT,
       // CREATE DATABASE cannot run inside a DO block; \gexec runs it only when missing
       `SELECT format('CREATE DATABASE %I OWNER %I', ${quoteLiteral(d.name)}, ${quoteLiteral(d.owner)}) ` +
         `WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = ${quoteLiteral(d.name)})\\gexec`,
