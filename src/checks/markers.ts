@@ -64,7 +64,9 @@ export function replicaMarkerScript(ids: string[], timeoutMs: number): string {
     '  sleep 0.2',
     'done',
     'now=$(date +%s%N)',
-    'echo "found $n $(((now - start) / 1000000))"',
+    // dash misparses `$(((`: compute into a variable with spaces first
+    'elapsed=$(( (now - start) / 1000000 ))',
+    'echo "found $n $elapsed"',
     'printf "%s\\n" "$got"',
   ].join('\n');
 }
