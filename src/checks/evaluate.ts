@@ -15,7 +15,7 @@ import {
   type Observed,
 } from './cluster-view.ts';
 import type { ReplicaMarkers } from './markers.ts';
-import type { ClientProbe } from './observe.ts';
+import { errorLine, type ClientProbe } from './observe.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -211,7 +211,11 @@ export const pgbouncerWrite = perNode(
   (view, node) => {
     const w = view.obs(node)?.client?.write;
     if (!w) return ['skip', 'not tried'];
-    if (!w.ok) return ['fail', lastLine(w.output) || 'the write failed'];
+    if (!w.ok) {
+      const to = view.obs(node)?.pgbouncer?.routeHost;
+      const route = to ? ` (its route: ${view.nodes.find((n) => n.address === to)?.name ?? to})` : '';
+      return ['fail', `${errorLine(w.output) || 'the write failed'}${route}`];
+    }
     const landed = view.nodes.find((n) => n.address === w.server)?.name ?? w.server ?? '?';
     if (w.inRecovery) return ['fail', `landed on ${landed}, a server in recovery`];
     if (view.primary && landed !== view.primary)
@@ -281,39 +285,59 @@ const TLS_REFUSAL =
 const PASSWORD_REFUSAL = /password authentication failed|SASL authentication failed|authentication failed/i;
 const HBA_REFUSAL = /no pg_hba\.conf entry/i;
 
-function refused(p: ClientProbe | undefined, pattern: RegExp, what: string): string | undefined {
-  if (!p) return `${what}: not tried`;
-  if (p.ok) return `${what}: accepted`;
-  if (!pattern.test(p.output)) return `${what}: failed for another reason: ${lastLine(p.output)}`;
-  return undefined;
+/** the endpoint did not answer at all: nothing can be said about what it accepts */
+const NO_SERVER =
+  /Connection refused|Is the server running|timeout expired|No route to host|could not connect/i;
+
+type Refusal = { verdict: 'refused' } | { verdict: 'fail' | 'skip'; why: string };
+
+function refused(p: ClientProbe | undefined, pattern: RegExp, what: string): Refusal {
+  if (!p) return { verdict: 'skip', why: `${what}: not tried` };
+  if (p.ok) return { verdict: 'fail', why: `${what}: accepted` };
+  if (pattern.test(p.output)) return { verdict: 'refused' };
+  if (NO_SERVER.test(p.output))
+    return { verdict: 'skip', why: `${what}: no server answered (${errorLine(p.output)})` };
+  return { verdict: 'fail', why: `${what}: failed for another reason: ${errorLine(p.output)}` };
+}
+
+/** fail when any attempt failed, else skip when any could not be judged, else pass */
+function refusals(outcomes: Refusal[], passDetail: string): [CheckStatus, string] {
+  const bad = outcomes.filter((o) => o.verdict === 'fail');
+  const unjudged = outcomes.filter((o) => o.verdict === 'skip');
+  const why = (xs: Refusal[]) => xs.map((o) => ('why' in o ? o.why : '')).join('; ');
+  if (bad.length) return ['fail', why([...bad, ...unjudged])];
+  if (unjudged.length) return ['skip', why(unjudged)];
+  return ['pass', passDetail];
 }
 
 export const tlsRequired = perNode('tls-required', (view, node) => {
   const c = view.obs(node)?.client;
   if (!c) return ['skip', 'not tried'];
-  const problems = [
-    usesPgbouncer(view) ? refused(c.noTlsPgbouncer, TLS_REFUSAL, 'pgbouncer without TLS') : undefined,
-    refused(c.noTlsPostgres, HBA_REFUSAL, 'postgres without TLS'),
-  ].filter((x): x is string => x !== undefined);
-  return problems.length
-    ? ['fail', problems.join('; ')]
-    : ['pass', `sslmode=disable refused by ${usesPgbouncer(view) ? 'pgbouncer and ' : ''}postgres`];
+  const pgb = usesPgbouncer(view);
+  return refusals(
+    [
+      ...(pgb ? [refused(c.noTlsPgbouncer, TLS_REFUSAL, 'pgbouncer without TLS')] : []),
+      refused(c.noTlsPostgres, HBA_REFUSAL, 'postgres without TLS'),
+    ],
+    `sslmode=disable refused by ${pgb ? 'pgbouncer and ' : ''}postgres`,
+  );
 });
 
 export const wrongPasswordRefused = perNode('wrong-password-refused', (view, node) => {
   const c = view.obs(node)?.client;
   if (!c) return ['skip', 'not tried'];
-  const problems = [
-    usesPgbouncer(view) ? refused(c.badPasswordPgbouncer, PASSWORD_REFUSAL, 'pgbouncer') : undefined,
-    refused(
-      c.badPasswordPostgres,
-      new RegExp(`${PASSWORD_REFUSAL.source}|${HBA_REFUSAL.source}`, 'i'),
-      'postgres',
-    ),
-  ].filter((x): x is string => x !== undefined);
-  return problems.length
-    ? ['fail', problems.join('; ')]
-    : ['pass', `refused by ${usesPgbouncer(view) ? 'pgbouncer and ' : ''}postgres`];
+  const pgb = usesPgbouncer(view);
+  return refusals(
+    [
+      ...(pgb ? [refused(c.badPasswordPgbouncer, PASSWORD_REFUSAL, 'pgbouncer')] : []),
+      refused(
+        c.badPasswordPostgres,
+        new RegExp(`${PASSWORD_REFUSAL.source}|${HBA_REFUSAL.source}`, 'i'),
+        'postgres',
+      ),
+    ],
+    `refused by ${pgb ? 'pgbouncer and ' : ''}postgres`,
+  );
 });
 
 /** checks in report order */
@@ -342,14 +366,4 @@ export function summarize(results: CheckResult[]): { pass: number; fail: number;
   const count = (s: CheckStatus) => results.filter((r) => r.status === s).length;
   const fail = count('fail');
   return { pass: count('pass'), fail, skip: count('skip'), ok: fail === 0 && results.length > 0 };
-}
-
-function lastLine(text: string): string {
-  return (
-    text
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '')
-      .at(-1) ?? ''
-  );
 }

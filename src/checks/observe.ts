@@ -293,7 +293,7 @@ export function parseObservation(node: string, stdout: string): NodeObservation 
   if (pg) {
     const parsed = pg.exitCode === 0 ? parseJson<PgObservation>(pg.output) : undefined;
     if (parsed) obs.pg = { ...parsed, replication: parsed.replication ?? [] };
-    else obs.pgError = lastLine(pg.output) || `psql exited with ${pg.exitCode}`;
+    else obs.pgError = errorLine(pg.output) || `psql exited with ${pg.exitCode}`;
   }
   const route = s['pgbouncer-route'];
   if (route) {
@@ -308,12 +308,14 @@ export function parseObservation(node: string, stdout: string): NodeObservation 
   if (s['repmgr-csv'] || s['repmgr-table']) {
     const csv = s['repmgr-csv'];
     const table = s['repmgr-table'];
-    const ok = csv?.exitCode === 0 && table?.exitCode === 0;
+    const rows = parseRepmgrTable(table?.output ?? '');
+    // repmgr exits non-zero when any node is unreachable; its table still says which
+    const ok = rows.length > 0;
     obs.repmgr = {
       ok,
       csv: parseRepmgrCsv(csv?.output ?? ''),
-      table: parseRepmgrTable(table?.output ?? ''),
-      ...(ok ? {} : { error: lastLine(csv?.exitCode !== 0 ? (csv?.output ?? '') : (table?.output ?? '')) }),
+      table: rows,
+      ...(ok ? {} : { error: errorLine(table?.output ?? '') || `exit code ${table?.exitCode ?? '?'}` }),
     };
   }
   if (s.packages) {
@@ -338,6 +340,19 @@ export function parseObservation(node: string, stdout: string): NodeObservation 
     };
   }
   return obs;
+}
+
+/** the line of a tool's output that says what went wrong, without the tool's prefix */
+export function errorLine(text: string): string {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const line = lines.find((l) => /\b(FATAL|ERROR|error):/.test(l)) ?? lines.at(-1) ?? '';
+  return line
+    .replace(/^(psql|repmgr): error: /, '')
+    .replace(/^(ERROR|FATAL):\s+/, '')
+    .trim();
 }
 
 function lastLine(text: string): string {

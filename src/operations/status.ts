@@ -54,8 +54,7 @@ export interface StatusReport {
 function pgbouncerTarget(view: ClusterView, node: string): string | undefined {
   const b = view.obs(node)?.pgbouncer;
   if (!b) return undefined;
-  const live = b.databases.postgres;
-  const host = live ?? b.routeHost;
+  const host = b.routeHost;
   if (!host) return undefined;
   return nodeByAddress(view, host)?.name ?? host;
 }

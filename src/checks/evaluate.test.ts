@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { evaluate, summarize, type CheckResult, type Evidence } from './evaluate.ts';
+import { ADDR, healthyEvidence } from './fixtures.test-helper.ts';
+
+function find(results: CheckResult[], check: string, node?: string): CheckResult {
+  const r = results.find((x) => x.check === check && x.node === node);
+  assert.ok(r, `a result for ${check}${node ? ` on ${node}` : ''}`);
+  return r;
+}
+
+function failed(results: CheckResult[]): string[] {
+  return results.filter((r) => r.status === 'fail').map((r) => `${r.check}${r.node ? `@${r.node}` : ''}`);
+}
+
+void test('a healthy cascaded cluster passes every check, nothing skipped', () => {
+  const results = evaluate(healthyEvidence());
+  const s = summarize(results);
+  assert.deepEqual(failed(results), []);
+  assert.equal(s.skip, 0);
+  assert.equal(s.ok, true);
+  // 3 nodes: reachable, running, pgbouncer-write, repmgrd, cluster show, tls, password = 7 x 3;
+  // 2 replicas: streaming, lag, marker = 3 x 2; cluster: one-primary, marker-write
+  assert.equal(results.length, 7 * 3 + 3 * 2 + 2);
+  assert.match(find(results, 'replica-streaming', 'main-3').detail, /from main-2/);
+  assert.match(find(results, 'pgbouncer-write', 'main-3').detail, /landed on main-1/);
+});
+
+void test('a stopped replica fails postgres-running; what depends on it is skipped, not passed', () => {
+  const ev = healthyEvidence();
+  const o = ev.observations['main-3']!;
+  delete o.pg;
+  o.pgError =
+    'connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: No such file or directory';
+  o.services['postgresql@15-main'] = 'inactive';
+  o.client!.noTlsPostgres = {
+    ok: false,
+    output:
+      'psql: error: ... Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?',
+  };
+  o.client!.badPasswordPostgres = o.client!.noTlsPostgres;
+  ev.markers.main!.replicas = { 'main-2': ev.markers.main!.replicas['main-2']! };
+  const results = evaluate(ev);
+  assert.deepEqual(failed(results), ['postgres-running@main-3']);
+  assert.match(find(results, 'postgres-running', 'main-3').detail, /postgresql@15-main is inactive/);
+  for (const check of [
+    'replica-streaming',
+    'replication-lag',
+    'marker-replicated',
+    'tls-required',
+    'wrong-password-refused',
+  ]) {
+    assert.equal(find(results, check, 'main-3').status, 'skip', check);
+  }
+  assert.equal(summarize(results).ok, false);
+});
+
+void test('pgbouncer sending clients to a replica fails pgbouncer-write on that node', () => {
+  const ev = healthyEvidence();
+  const o = ev.observations['main-2']!;
+  o.pgbouncer = { route: `host=${ADDR['main-3']} port=5432`, routeHost: ADDR['main-3']! };
+  o.client!.write = { ok: false, output: 'ERROR:  cannot execute CREATE SCHEMA in a read-only transaction' };
+  const r = find(evaluate(ev), 'pgbouncer-write', 'main-2');
+  assert.equal(r.status, 'fail');
+  assert.equal(r.detail, 'cannot execute CREATE SCHEMA in a read-only transaction (its route: main-3)');
+});
+
+void test('a write that lands on a server not in recovery but not the primary fails too', () => {
+  const ev = healthyEvidence();
+  ev.observations['main-1']!.client!.write!.server = ADDR['main-2']!;
+  assert.match(
+    find(evaluate(ev), 'pgbouncer-write', 'main-1').detail,
+    /landed on main-2, but the primary is main-1/,
+  );
+});
+
+void test('a replica streaming from another node than its configured upstream fails', () => {
+  const ev = healthyEvidence();
+  ev.observations['main-3']!.pg!.walReceiver!.senderHost = ADDR['main-1']!;
+  const r = find(evaluate(ev), 'replica-streaming', 'main-3');
+  assert.equal(r.status, 'fail');
+  assert.match(r.detail, /streaming from main-1 .*expected main-2/);
+});
+
+void test('a WAL receiver that is not streaming fails', () => {
+  const ev = healthyEvidence();
+  ev.observations['main-2']!.pg!.walReceiver!.status = 'waiting';
+  assert.match(find(evaluate(ev), 'replica-streaming', 'main-2').detail, /WAL receiver waiting/);
+});
+
+void test('two primaries fail one-primary; replica checks are skipped', () => {
+  const ev = healthyEvidence();
+  ev.observations['main-2']!.pg!.inRecovery = false;
+  ev.observations['main-2']!.pg!.walReceiver = null;
+  const results = evaluate(ev);
+  assert.equal(find(results, 'one-primary').status, 'fail');
+  assert.match(find(results, 'one-primary').detail, /2 primaries: main-1, main-2/);
+  assert.equal(find(results, 'replica-streaming', 'main-2').status, 'skip');
+  assert.equal(find(results, 'marker-write').status, 'skip');
+});
+
+void test('lag over either limit fails replication-lag', () => {
+  const ev = healthyEvidence();
+  ev.observations['main-1']!.pg!.lsn = '0/5000000';
+  ev.observations['main-2']!.pg!.lsn = '0/3000000';
+  ev.thresholds.maxLagBytes = 1024 * 1024;
+  let r = find(evaluate(ev), 'replication-lag', 'main-2');
+  assert.equal(r.status, 'fail');
+  assert.match(r.detail, /32\.0 MiB behind/);
+
+  const ev2 = healthyEvidence();
+  ev2.observations['main-2']!.pg!.replication[0]!.replayLagS = 45;
+  r = find(evaluate(ev2), 'replication-lag', 'main-3');
+  assert.equal(r.status, 'fail');
+  assert.match(r.detail, /replay lag 45\.0 s: over 30 s/);
+});
+
+void test('a replica behind the primary by less than the limit passes (a replica ahead reads as 0)', () => {
+  const ev = healthyEvidence();
+  ev.observations['main-1']!.pg!.lsn = '0/3000100';
+  ev.observations['main-2']!.pg!.lsn = '0/3000000';
+  ev.observations['main-3']!.pg!.lsn = '0/3000200';
+  const results = evaluate(ev);
+  assert.match(find(results, 'replication-lag', 'main-2').detail, /^256 B behind/);
+  assert.match(find(results, 'replication-lag', 'main-3').detail, /^0 B behind/);
+});
+
+void test('a marker missing on a replica fails marker-replicated, naming how it was written', () => {
+  const ev = healthyEvidence();
+  ev.markers.main!.replicas['main-3'] = { found: ['m-p', 'm-1', 'm-3'], waitedMs: 30_000 };
+  const r = find(evaluate(ev), 'marker-replicated', 'main-3');
+  assert.equal(r.status, 'fail');
+  assert.match(r.detail, /via pgbouncer@main-2/);
+});
+
+void test('a failed marker write on the primary fails marker-write', () => {
+  const ev = healthyEvidence();
+  ev.markers.main!.primaryWrite = { ok: false, detail: 'ERROR: disk full' };
+  assert.equal(find(evaluate(ev), 'marker-write', 'main-1').status, 'fail');
+});
+
+void test('repmgr cluster show disagreeing with the cluster fails, with what differs', () => {
+  const ev = healthyEvidence();
+  const table = ev.observations['main-1']!.repmgr!.table;
+  table[2]!.upstream = 'main-1';
+  table[1]!.status = '! running';
+  const r = find(evaluate(ev), 'repmgr-cluster-show', 'main-1');
+  assert.equal(r.status, 'fail');
+  assert.match(r.detail, /main-3 upstream main-1, expected main-2/);
+  assert.match(r.detail, /main-2 ! running/);
+
+  const ev2 = healthyEvidence();
+  ev2.observations['main-2']!.repmgr!.table.pop();
+  assert.match(find(evaluate(ev2), 'repmgr-cluster-show', 'main-2').detail, /main-3 not registered/);
+
+  const ev3 = healthyEvidence();
+  ev3.observations['main-3']!.repmgr!.csv[0]!.connection = -1;
+  assert.match(find(evaluate(ev3), 'repmgr-cluster-show', 'main-3').detail, /main-1 unreachable for repmgr/);
+});
+
+void test('repmgrd stopped fails repmgrd-running', () => {
+  const ev = healthyEvidence();
+  ev.observations['main-2']!.services.repmgrd = 'inactive';
+  const results = evaluate(ev);
+  assert.deepEqual(failed(results), ['repmgrd-running@main-2']);
+  assert.equal(find(results, 'repmgrd-running', 'main-2').detail, 'repmgrd is inactive');
+});
+
+void test('a connection without TLS that gets in fails tls-required; refused for another reason fails too', () => {
+  const ev = healthyEvidence();
+  ev.observations['main-1']!.client!.noTlsPgbouncer = { ok: true, output: '1' };
+  ev.observations['main-2']!.client!.noTlsPostgres = {
+    ok: false,
+    output: 'FATAL:  database "postgres" does not exist',
+  };
+  const results = evaluate(ev);
+  assert.match(find(results, 'tls-required', 'main-1').detail, /pgbouncer without TLS: accepted/);
+  assert.match(find(results, 'tls-required', 'main-2').detail, /failed for another reason/);
+  assert.equal(find(results, 'tls-required', 'main-3').status, 'pass');
+});
+
+void test('a wrong password that gets in fails wrong-password-refused', () => {
+  const ev = healthyEvidence();
+  ev.observations['main-3']!.client!.badPasswordPgbouncer = { ok: true, output: '1' };
+  assert.equal(find(evaluate(ev), 'wrong-password-refused', 'main-3').status, 'fail');
+});
+
+void test('an unreachable node fails reachable and skips its own checks', () => {
+  const ev = healthyEvidence();
+  delete ev.observations['main-3'];
+  ev.unreachable['main-3'] = 'connect timed out after 8 s';
+  delete ev.markers.main!.replicas['main-3'];
+  const results = evaluate(ev);
+  assert.deepEqual(failed(results), ['reachable@main-3']);
+  assert.equal(find(results, 'reachable', 'main-3').detail, 'connect timed out after 8 s');
+  assert.equal(find(results, 'repmgrd-running', 'main-3').status, 'skip');
+});
+
+void test('after a failover the replicas are judged against the primary of now', () => {
+  const ev: Evidence = healthyEvidence();
+  delete ev.observations['main-1'];
+  ev.unreachable['main-1'] = 'no route to host';
+  const m2 = ev.observations['main-2']!;
+  m2.pg!.inRecovery = false;
+  m2.pg!.walReceiver = null;
+  m2.pg!.timeline = 2;
+  for (const o of [m2, ev.observations['main-3']!]) {
+    o.client!.write!.server = ADDR['main-2']!;
+    o.pgbouncer = { route: `host=${ADDR['main-2']} port=5432`, routeHost: ADDR['main-2']! };
+  }
+  ev.markers.main!.replicas = { 'main-3': ev.markers.main!.replicas['main-3']! };
+  const results = evaluate(ev);
+  assert.equal(find(results, 'one-primary').detail, 'main-2 is the primary');
+  assert.equal(find(results, 'replica-streaming', 'main-3').status, 'pass');
+  assert.equal(find(results, 'pgbouncer-write', 'main-3').status, 'pass');
+  assert.deepEqual(
+    failed(results).filter((f) => !f.startsWith('repmgr-cluster-show')),
+    ['reachable@main-1'],
+  );
+});
+
+void test('a cluster without pooler and failover manager has no pgbouncer or repmgr checks', () => {
+  const ev = healthyEvidence();
+  ev.config.clusters[0]!.pooler = 'none';
+  ev.config.clusters[0]!.failover_manager = 'patroni';
+  const checks = new Set(evaluate(ev).map((r) => r.check));
+  for (const c of ['pgbouncer-write', 'repmgrd-running', 'repmgr-cluster-show']) assert.ok(!checks.has(c), c);
+  assert.ok(checks.has('tls-required'));
+});

@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { pgPaths } from '../components/postgres/paths.ts';
+import {
+  buildObserveScript,
+  errorLine,
+  lsnBytes,
+  parseObservation,
+  parseRepmgrCsv,
+  parseRepmgrTable,
+  splitSections,
+} from './observe.ts';
+
+// what repmgr 5.3 printed on a three-node cluster (main-3 cascading from main-2)
+const REPMGR_TABLE = ` ID | Name   | Role    | Status    | Upstream | Location | Priority | Timeline | Connection string
+----+--------+---------+-----------+----------+----------+----------+----------+------------------------------------------
+ 1  | main-1 | primary | * running |          | default  | 100      | 1        | host=10.0.3.11 port=5432 user=repmgr
+ 2  | main-2 | standby |   running | main-1   | default  | 99       | 1        | host=10.0.3.12 port=5432 user=repmgr
+ 3  | main-3 | standby |   running | main-2   | default  | 98       | 1        | host=10.0.3.13 port=5432 user=repmgr`;
+
+const PG_JSON =
+  '{"inRecovery" : true, "version" : "15.20 (Debian 15.20-0+deb12u1)", "lsn" : "0/301BF68", "receiveLsn" : "0/301BF68", ' +
+  '"timeline" : 1, "startedAt" : "2026-11-22T16:33:03.051815+00:00", "systemId" : "7711034581542229746", "replayDelayS" : 12.5, ' +
+  '"walReceiver" : {"status":"streaming","senderHost":"10.0.3.11","senderPort":5432,"receivedTli":1}, "replication" : []}';
+
+function framed(sections: [string, string, number][]): string {
+  return (
+    sections.map(([name, out, rc]) => `@@tpa-begin ${name}\n${out}\n@@tpa-end ${name} ${rc}`).join('\n') +
+    '\n'
+  );
+}
+
+void test('sections are split with their exit codes; one cut short gets -1', () => {
+  const s = splitSections(
+    framed([
+      ['a', 'one\ntwo', 0],
+      ['b', '', 3],
+    ]) + '@@tpa-begin c\npartial',
+  );
+  assert.deepEqual(s, {
+    a: { output: 'one\ntwo', exitCode: 0 },
+    b: { output: '', exitCode: 3 },
+    c: { output: 'partial', exitCode: -1 },
+  });
+});
+
+void test('a full observation of a replica is parsed', () => {
+  const out = framed([
+    ['services', 'postgresql@15-main active\nrepmgrd inactive\npgbouncer active', 0],
+    ['pg', PG_JSON, 0],
+    ['pgbouncer-route', 'host=10.0.3.11 port=5432', 0],
+    ['repmgr-csv', '1,0,0\n2,0,1\n3,0,1', 0],
+    ['repmgr-table', REPMGR_TABLE, 0],
+    ['packages', 'pgbouncer|1.18.0-1|installed\nbarman|2.1-1|config-files\ndebian|12.12|installed', 0],
+    ['client-write', '{"server" : "10.0.3.11", "inRecovery" : false, "serverTls" : true}', 0],
+    [
+      'client-notls-pgbouncer',
+      'psql: error: connection to server at "10.0.3.13", port 6432 failed: FATAL:  SSL required',
+      2,
+    ],
+    ['client-badpw-pgbouncer', 'psql: error: ... FATAL:  SASL authentication failed', 2],
+    [
+      'client-notls-postgres',
+      'psql: error: ... FATAL:  no pg_hba.conf entry for host "10.0.3.13", no encryption',
+      2,
+    ],
+    [
+      'client-badpw-postgres',
+      'psql: error: ... FATAL:  password authentication failed for user "postgres"',
+      2,
+    ],
+  ]);
+  const o = parseObservation('main-2', out);
+  assert.deepEqual(o.services, { 'postgresql@15-main': 'active', repmgrd: 'inactive', pgbouncer: 'active' });
+  assert.equal(o.pg?.inRecovery, true);
+  assert.equal(o.pg?.walReceiver?.senderHost, '10.0.3.11');
+  assert.equal(o.pg?.replayDelayS, 12.5);
+  assert.deepEqual(o.pgbouncer, { route: 'host=10.0.3.11 port=5432', routeHost: '10.0.3.11' });
+  assert.equal(o.repmgr?.ok, true);
+  assert.deepEqual(o.repmgr?.csv[2], { id: 3, connection: 0, recovery: 1 });
+  assert.deepEqual(o.repmgr?.table[2], {
+    id: 3,
+    name: 'main-3',
+    role: 'standby',
+    status: 'running',
+    upstream: 'main-2',
+  });
+  // only installed packages count
+  assert.deepEqual(o.packages, { pgbouncer: '1.18.0-1', debian: '12.12' });
+  assert.equal(o.client?.write?.ok, true);
+  assert.equal(o.client?.write?.server, '10.0.3.11');
+  assert.equal(o.client?.noTlsPgbouncer?.ok, false);
+  assert.match(o.client?.badPasswordPostgres.output ?? '', /password authentication failed/);
+});
+
+void test('postgres not answering is an error line, not an observation', () => {
+  const o = parseObservation(
+    'main-3',
+    framed([
+      [
+        'pg',
+        'psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: No such file or directory\n\tIs the server running locally and accepting connections on that socket?',
+        2,
+      ],
+    ]),
+  );
+  assert.equal(o.pg, undefined);
+  assert.equal(
+    o.pgError,
+    'connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: No such file or directory',
+  );
+});
+
+void test('repmgr exiting non-zero (a node down) still yields its table', () => {
+  const table = REPMGR_TABLE.replace('|   running | main-2', '| - failed  | main-2');
+  const o = parseObservation(
+    'main-1',
+    framed([
+      ['repmgr-csv', '1,0,0\n2,0,1\n3,-1,-1', 25],
+      [
+        'repmgr-table',
+        `${table}\n\nWARNING: following issues were detected\n  - unable to connect to node "main-3" (ID: 3)`,
+        25,
+      ],
+    ]),
+  );
+  assert.equal(o.repmgr?.ok, true);
+  assert.equal(o.repmgr?.table[2]?.status, '- failed');
+  assert.deepEqual(o.repmgr?.csv[2], { id: 3, connection: -1, recovery: -1 });
+});
+
+void test('repmgr failing outright is an error', () => {
+  const o = parseObservation(
+    'main-1',
+    framed([
+      ['repmgr-csv', 'ERROR: unable to connect to database', 1],
+      ['repmgr-table', 'ERROR: unable to connect to database\nDETAIL: ...', 1],
+    ]),
+  );
+  assert.equal(o.repmgr?.ok, false);
+  assert.equal(o.repmgr?.error, 'unable to connect to database');
+});
+
+void test('a failed write through pgbouncer keeps the server message', () => {
+  const o = parseObservation(
+    'main-2',
+    framed([
+      ['client-write', 'ERROR:  cannot execute CREATE SCHEMA in a read-only transaction', 3],
+      ['client-notls-postgres', 'x', 2],
+      ['client-badpw-postgres', 'x', 2],
+    ]),
+  );
+  assert.equal(o.client?.write?.ok, false);
+  assert.equal(
+    errorLine(o.client?.write?.output ?? ''),
+    'cannot execute CREATE SCHEMA in a read-only transaction',
+  );
+});
+
+void test('repmgr table and csv parsers ignore anything else', () => {
+  assert.deepEqual(parseRepmgrTable('no table here'), []);
+  assert.deepEqual(parseRepmgrCsv('WARNING: x\n1,0,0\n'), [{ id: 1, connection: 0, recovery: 0 }]);
+});
+
+void test('LSNs convert to byte positions', () => {
+  assert.equal(lsnBytes('0/301BF68'), 0x301bf68n);
+  assert.equal(lsnBytes('1/0'), 1n << 32n);
+  assert.equal(lsnBytes(null), undefined);
+  assert.equal(lsnBytes('bogus'), undefined);
+});
+
+function shellSyntaxOk(script: string): void {
+  for (const sh of ['dash', 'bash']) {
+    const r = spawnSync(sh, ['-n'], { input: script, encoding: 'utf8' });
+    assert.equal(r.status, 0, `${sh}: ${r.stderr}`);
+  }
+}
+
+void test('the script is valid sh; the password is read from stdin and only ever in an environment', () => {
+  const script = buildObserveScript({
+    paths: pgPaths(15),
+    services: ['postgresql@15-main', 'repmgrd'],
+    repmgr: true,
+    pgbouncer: true,
+    packages: ['postgresql-15', 'pgbouncer'],
+    client: { address: '10.0.3.12', markerId: 'm-abc-123', wrongPassword: 'wrong-0011' },
+  });
+  shellSyntaxOk(script);
+  assert.match(script, /^IFS= read -r TPA_PW/m);
+  // every use of the password is an environment assignment of psql's
+  const uses = script.split('\n').filter((l) => l.includes('$TPA_PW'));
+  assert.ok(uses.length >= 3);
+  for (const l of uses) assert.match(l, /PGPASSWORD="\$TPA_PW" timeout \d+ psql /);
+  assert.match(script, /PGPASSWORD=wrong-0011 timeout/);
+  for (const section of [
+    'client-write',
+    'client-notls-pgbouncer',
+    'client-badpw-postgres',
+    'repmgr-table',
+    'packages',
+  ]) {
+    assert.ok(script.includes(`@@tpa-begin ${section}`), section);
+  }
+});
+
+void test('without a client part the script reads nothing from stdin and tries no login', () => {
+  const script = buildObserveScript({
+    paths: pgPaths(15),
+    services: [],
+    repmgr: false,
+    pgbouncer: false,
+    packages: [],
+  });
+  shellSyntaxOk(script);
+  assert.match(script, /^exec <\/dev\/null$/m);
+  assert.doesNotMatch(script, /PGPASSWORD|client-|repmgr|pgbouncer/);
+});

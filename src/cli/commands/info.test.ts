@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { config, healthyObservations, inventory } from '../../checks/fixtures.test-helper.ts';
+import { buildInfo, connectionStrings } from '../../operations/info.ts';
+import { renderInfoMarkdown } from './info.ts';
+
+function info(password?: string) {
+  const obs = healthyObservations();
+  obs['main-1']!.packages = { 'postgresql-15': '15.20-0+deb12u1', pgbouncer: '1.18.0-1', debian: '12.12' };
+  obs['main-2']!.packages = { 'postgresql-15': '15.20-0+deb12u1', debian: '12.12' };
+  return buildInfo(
+    {
+      config: config(),
+      inventory: inventory(),
+      observations: obs,
+      unreachable: { 'main-3': 'connect timed out' },
+    },
+    {
+      dir: 'acme',
+      keyFiles: { 'main-1': '/root/.cache/tpa/acme-1/id_ed25519' },
+      caFile: '/srv/acme/tls/ca.crt',
+      ...(password !== undefined ? { password } : {}),
+    },
+  );
+}
+
+void test('connection strings: read-write through every pgbouncer, read-only on each replica', () => {
+  const c = connectionStrings(config(), inventory());
+  assert.deepEqual(
+    c.map((x) => `${x.kind} ${x.uri}`),
+    [
+      'read-write (pgbouncer) postgresql://postgres@10.0.3.11:6432/postgres?sslmode=require',
+      'read-write (pgbouncer) postgresql://postgres@10.0.3.12:6432/postgres?sslmode=require',
+      'read-write (pgbouncer) postgresql://postgres@10.0.3.13:6432/postgres?sslmode=require',
+      'read-only (replica) postgresql://postgres@10.0.3.12:5432/postgres?sslmode=require',
+      'read-only (replica) postgresql://postgres@10.0.3.13:5432/postgres?sslmode=require',
+    ],
+  );
+  assert.match(
+    connectionStrings(config(), inventory(), '/srv/a b/ca.crt')[0]!.uri,
+    /\?sslmode=verify-full&sslrootcert=%2Fsrv%2Fa%20b%2Fca\.crt$/,
+  );
+});
+
+void test('the hand-over sheet lists machines, access, versions; the password only when asked', () => {
+  const md = renderInfoMarkdown(info());
+  assert.match(md, /^# Cluster group acme$/m);
+  assert.match(md, /\| main-3 \| main \| replica of main-2 \(now: unreachable\) \| 10\.0\.3\.13 \|/);
+  assert.match(md, /`postgresql:\/\/postgres@10\.0\.3\.12:6432\/postgres\?sslmode=verify-full/);
+  assert.match(
+    md,
+    /\| main-1 \| root@10\.0\.3\.11:22 \| `\/root\/\.cache\/tpa\/acme-1\/id_ed25519` \| `tpa ssh acme main-1` \|/,
+  );
+  // versions: a column per host; - when not installed, ? when the host did not answer
+  assert.match(md, /\| debian \| 12\.12 \| 12\.12 \| \? \|/);
+  assert.match(md, /\| pgbouncer \| 1\.18\.0-1 \| - \| \? \|/);
+  assert.match(md, /main-3 did not answer: connect timed out/);
+  assert.match(md, /Password of `postgres`: hidden/);
+  assert.match(md, /tpa 0\.\d+\.\d+/);
+
+  const shown = renderInfoMarkdown(info('S3cret-pass'));
+  assert.match(shown, /Password of `postgres`: `S3cret-pass`/);
+  assert.doesNotMatch(md, /S3cret-pass/);
+});

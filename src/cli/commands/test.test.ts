@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { evaluate, summarize } from '../../checks/evaluate.ts';
+import { healthyEvidence } from '../../checks/fixtures.test-helper.ts';
+import { renderTestTable } from './test.ts';
+
+function report(ev = healthyEvidence()) {
+  const results = evaluate(ev);
+  const s = summarize(results);
+  return {
+    group: 'acme',
+    ok: s.ok,
+    summary: { pass: s.pass, fail: s.fail, skip: s.skip },
+    results,
+    durationMs: 1234,
+  };
+}
+
+void test('the table names every check once and ends with the verdict', () => {
+  const text = renderTestTable(report());
+  assert.match(text, /ok: 29 checks passed in 1\.2 s/);
+  assert.equal(text.match(/replica-streaming/g)?.length, 1);
+  assert.doesNotMatch(text, /FAIL/);
+});
+
+void test('a failure is marked and named in the last lines', () => {
+  const ev = healthyEvidence();
+  ev.observations['main-2']!.services.repmgrd = 'failed';
+  const text = renderTestTable(report(ev));
+  assert.match(text, /FAIL/);
+  assert.match(text, /FAILED: 1 failed, 28 passed\nfailed: repmgrd-running \(main-2\)\n$/);
+});
