@@ -108,7 +108,7 @@ export function renderBarmanPgpass(password: string): string {
  * -q keeps cron from mailing a success. A backup that fails is retried by the next run, and
  * `tpa test` reports a backup older than the schedule allows.
  */
-export function renderCronFile(schedule: string, servers: string[]): string {
+export function renderCronFile(schedule: string, servers: string[], extra: string[] = []): string {
   const when = schedule.trim().split(/\s+/).join(' ');
   const lines = [
     '# Managed by tpa: scheduled barman backups (backup.schedule in config.yml).',
@@ -116,6 +116,7 @@ export function renderCronFile(schedule: string, servers: string[]): string {
     'SHELL=/bin/sh',
     'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     ...servers.map((s) => `${when} ${BARMAN_USER} [ -x /usr/bin/barman ] && /usr/bin/barman -q backup ${s}`),
+    ...extra,
     '',
   ];
   return lines.join('\n');

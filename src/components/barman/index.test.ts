@@ -8,6 +8,7 @@ import { emptyFacts, serverFacts, shellProblems } from '../repmgr/fixtures.test-
 import { barmanComponent, repointNeeded, streamingNeeded } from './index.ts';
 import { BARMAN_GRANTS_PROBE } from './grants.ts';
 import { BARMAN_STATE_PROBE } from './state.ts';
+import { STALE_SLOT_PROBE } from './slots.ts';
 
 const ADDR: Record<string, string> = {
   'main-1': '10.0.3.11',
@@ -151,7 +152,16 @@ void test('grants go to the current primary only, before phase backups', () => {
     'main-1': serverFacts('main-1', 'standby', 1),
     'main-2': serverFacts('main-2', 'primary', 2),
   });
-  assert.deepEqual(resources(c, 'main-1'), []);
+  // the former primary only gets its stale barman slot dropped (when the probe finds one)
+  const former = resources(c, 'main-1');
+  assert.deepEqual(
+    former.map((x) => [x.phase, x.r.kind === 'action' ? x.r.id : x.r.kind]),
+    [['backups', 'barman-drop-stale-slot']],
+  );
+  const drop = former[0]!.r as Extract<Resource, { kind: 'action' }>;
+  assert.equal(drop.needed(emptyFacts('main-1', { [STALE_SLOT_PROBE]: '1' })), true);
+  assert.equal(drop.needed(emptyFacts('main-1', { [STALE_SLOT_PROBE]: '0' })), false);
+  assert.equal(drop.needed(emptyFacts('main-1', {})), false);
   const grant = resources(c, 'main-2');
   assert.equal(grant.length, 1);
   assert.equal(grant[0]!.phase, 'failover-manager');

@@ -21,7 +21,8 @@ import type { ClusterConfig } from '../../model/schema.ts';
 import { backupServerOf } from '../../model/backup.ts';
 import type { HostFacts, Resource } from '../../plan/types.ts';
 import type { InventoryHost } from '../../platforms/platform.ts';
-import { pgPathsFor, SECRETS } from '../postgres/paths.ts';
+import { clusterNodes, pgPathsFor, SECRETS } from '../postgres/paths.ts';
+import { TPA_LIB_DIR } from '../repmgr/conf.ts';
 import { requireSecret } from '../postgres/roles.ts';
 import {
   clusterOfHost,
@@ -32,7 +33,16 @@ import {
 } from '../repmgr/topology.ts';
 import { TLS_CA_CERT } from '../tls/names.ts';
 import { renderBarmanPgpass, renderCronFile, renderServerConf } from './conf.ts';
+import {
+  FOLLOW_CONF,
+  FOLLOW_CONF_DIR,
+  FOLLOW_SCRIPT,
+  followCronLine,
+  renderFollowConf,
+  renderFollowScript,
+} from './follow.ts';
 import { BARMAN_GRANTS_PROBE, grantSql, grantsNeeded, grantsProbeCommand } from './grants.ts';
+import { STALE_SLOT_PROBE, dropStaleSlotResource, staleSlotProbeCommand } from './slots.ts';
 import {
   BARMAN_CONF_DIR,
   BARMAN_CRON_FILE,
@@ -143,17 +153,28 @@ function backupHostResources(host: InventoryHost, ctx: DeployContext): Resource[
     });
     actions.push(...serverActions(cluster, primaryAddress));
   }
-  resources.push({
-    kind: 'file',
-    path: BARMAN_CRON_FILE,
-    content: renderCronFile(
-      ctx.config.backup.schedule,
-      served.map((c) => c.name),
-    ),
-    mode: 0o644,
-    owner: 'root',
-    group: 'root',
-  });
+  const root = { owner: 'root', group: 'root' };
+  const followed = served.map((c) => ({
+    server: c.name,
+    addresses: clusterNodes({ cluster: c.name } as InventoryHost, ctx.inventory.hosts).map((h) => h.address),
+  }));
+  resources.push(
+    { kind: 'directory', path: TPA_LIB_DIR, mode: 0o755, ...root },
+    { kind: 'file', path: FOLLOW_SCRIPT, content: renderFollowScript(), mode: 0o755, ...root },
+    { kind: 'directory', path: FOLLOW_CONF_DIR, mode: 0o755, ...root },
+    { kind: 'file', path: FOLLOW_CONF, content: renderFollowConf(followed), mode: 0o644, ...root },
+    {
+      kind: 'file',
+      path: BARMAN_CRON_FILE,
+      content: renderCronFile(
+        ctx.config.backup.schedule,
+        served.map((c) => c.name),
+        [followCronLine()],
+      ),
+      mode: 0o644,
+      ...root,
+    },
+  );
   return [...resources, ...actions];
 }
 
@@ -176,13 +197,20 @@ export const barmanComponent: Component = {
         [BARMAN_STATE_PROBE]: stateProbeCommand(clustersServedBy(host, ctx.config).map((c) => c.name)),
       };
     }
-    return { [PRIMARY_STATE_PROBE]: primaryStateProbeCommand(), [BARMAN_GRANTS_PROBE]: grantsProbeCommand() };
+    return {
+      [PRIMARY_STATE_PROBE]: primaryStateProbeCommand(),
+      [BARMAN_GRANTS_PROBE]: grantsProbeCommand(),
+      [STALE_SLOT_PROBE]: staleSlotProbeCommand(),
+    };
   },
 
   desired(host, ctx) {
     if (host.kind === 'barman') return [{ phase: 'backups', resources: backupHostResources(host, ctx) }];
     const cluster = clusterOfHost(host, ctx.config);
-    if (currentPrimaryName(cluster, ctx.facts) !== host.name) return [];
+    if (currentPrimaryName(cluster, ctx.facts) !== host.name) {
+      // a former primary keeps barman's slot, which would hold WAL back on it
+      return [{ phase: 'backups', resources: [dropStaleSlotResource()] }];
+    }
     return [
       {
         phase: 'failover-manager',
