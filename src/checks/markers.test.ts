@@ -54,13 +54,13 @@ void test('the replica script waits until every marker is there or time is up', 
   let r = run(['m-1', 'm-2'], 10_000);
   const found = parseReplicaMarkers(r.stdout);
   assert.deepEqual(found?.found, ['m-1', 'm-2'], r.stdout + r.stderr);
-  assert.ok(found!.waitedMs >= 150 && found!.waitedMs < 5000, String(found!.waitedMs));
+  assert.ok(found.waitedMs >= 150 && found.waitedMs < 5000, String(found.waitedMs));
 
   spawnSync('rm', ['-f', `${dir}/n`]);
   r = run(['m-1', 'm-2', 'm-9'], 700);
   const partial = parseReplicaMarkers(r.stdout);
   assert.deepEqual(partial?.found, ['m-1', 'm-2']);
-  assert.ok(partial!.waitedMs >= 700, String(partial!.waitedMs));
+  assert.ok(partial.waitedMs >= 700, String(partial.waitedMs));
   spawnSync('rm', ['-rf', dir]);
 });
 
