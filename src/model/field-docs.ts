@@ -40,6 +40,13 @@ export const FIELD_DOCS: Record<string, string> = {
   'clusters[].pooler': 'Connection pooler in front of PostgreSQL: pgbouncer or none.',
   'clusters[].backup_server': 'The barman service backing this cluster up (default: the only one).',
   'clusters[].postgres_settings': 'postgresql.conf settings for this cluster only.',
+  'clusters[].repmgr': 'repmgrd failure detection (failover_manager: repmgr).',
+  'clusters[].repmgr.reconnect_attempts':
+    'Failed checks of the upstream before repmgrd fails over (default 6).',
+  'clusters[].repmgr.reconnect_interval':
+    'Seconds between those checks (default 5): failover starts after about attempts x interval.',
+  'clusters[].repmgr.monitoring_history':
+    'Write repmgr.monitoring_history (grows until `repmgr cluster cleanup`; default false).',
   'clusters[].nodes': 'The machines of the cluster: exactly one primary, any number of replicas.',
   'clusters[].nodes[].name': 'Host name of the node, unique in the group.',
   'clusters[].nodes[].role': 'primary or replica.',
@@ -52,6 +59,8 @@ export const FIELD_DOCS: Record<string, string> = {
   'clusters[].nodes[].instance_type': 'Overrides defaults.instance_type for this node.',
   'clusters[].nodes[].volume_gb': 'Overrides defaults.volume_gb for this node.',
   'clusters[].nodes[].postgres_settings': 'postgresql.conf settings for this node only.',
+  'clusters[].nodes[].failover_priority':
+    'repmgr priority: the replica with the highest is promoted first; 0 never. Default 100 minus the position in nodes.',
   services: 'Shared services of the group; today barman backup servers.',
   'services[].name': 'Host name of the service, unique in the group.',
   'services[].role': 'barman.',

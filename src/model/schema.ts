@@ -41,6 +41,15 @@ export const NodeSchema = z.strictObject({
   ...MachineOverrides,
   ...HostAccess,
   postgres_settings: PostgresSettings.optional(),
+  /** repmgr priority (higher is promoted first; 0 never); default 100 minus the node's position */
+  failover_priority: z.number().int().min(0).max(1000).optional(),
+});
+
+/** repmgrd's failure detection, for clusters with failover_manager: repmgr (defaults in the component) */
+const RepmgrSettings = z.strictObject({
+  reconnect_attempts: z.number().int().min(1).max(100).optional(),
+  reconnect_interval: z.number().int().min(1).max(600).optional(),
+  monitoring_history: z.boolean().optional(),
 });
 
 export const ClusterSchema = z.strictObject({
@@ -52,6 +61,7 @@ export const ClusterSchema = z.strictObject({
   /** name of the barman service that backs this cluster up; defaults to the group's only one */
   backup_server: z.string().optional(),
   postgres_settings: PostgresSettings.optional(),
+  repmgr: RepmgrSettings.optional(),
   nodes: z.array(NodeSchema).min(1),
 });
 

@@ -15,6 +15,7 @@
  * now (from facts), so a replica added after a failover clones from the real primary.
  */
 import type { Component, DeployContext, HealthCheck } from '../component.ts';
+import type { ClusterConfig } from '../../model/schema.ts';
 import type { HostFacts, PhasedResources, Resource } from '../../plan/types.ts';
 import type { InventoryHost } from '../../platforms/platform.ts';
 import { PG_OS_GROUP, pgPathsFor, type PgPaths } from '../postgres/paths.ts';
@@ -60,9 +61,18 @@ export const DATADIR_PROBE = 'repmgr.datadir';
 export const NODE_RECORD_PROBE = 'repmgr.node';
 export const UNIT_PROBE = 'repmgr.pg-unit';
 
-/** Options from config.yml when the schema carries them; defaults otherwise. */
-export function repmgrOptions(_ctx: DeployContext): Partial<RepmgrOptions> {
-  return {};
+/** What config.yml sets (clusters[].repmgr, nodes[].failover_priority); defaults for the rest. */
+export function repmgrOptions(cluster: ClusterConfig): Partial<RepmgrOptions> {
+  const r = cluster.repmgr ?? {};
+  const priorities: Record<string, number> = {};
+  for (const n of cluster.nodes)
+    if (n.failover_priority !== undefined) priorities[n.name] = n.failover_priority;
+  return {
+    ...(r.reconnect_attempts !== undefined ? { reconnectAttempts: r.reconnect_attempts } : {}),
+    ...(r.reconnect_interval !== undefined ? { reconnectInterval: r.reconnect_interval } : {}),
+    ...(r.monitoring_history !== undefined ? { monitoringHistory: r.monitoring_history } : {}),
+    priorities,
+  };
 }
 
 type FileResource = Extract<Resource, { kind: 'file' }>;
@@ -93,7 +103,7 @@ function nodeSetup(host: InventoryHost, ctx: DeployContext, p: PgPaths): Resourc
         nodeName: host.name,
         address: host.address,
         paths: p,
-        options: repmgrOptions(ctx),
+        options: repmgrOptions(cluster),
       }),
       0o640,
       PG_OS_GROUP,
