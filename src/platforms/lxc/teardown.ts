@@ -30,17 +30,19 @@ export async function destroyContainer(sh: HostShell, container: string, node?: 
 
 /**
  * cgroup directories lxc leaves behind on a hybrid v1/v2 host: the containers' own
- * (lxc.payload.NAME, lxc.monitor.NAME) and the shared, empty `lxc.pivot`. rmdir only removes
- * empty ones, so a running container's cgroups are never touched.
+ * (lxc.payload.NAME, lxc.monitor.NAME) and, with `pivot`, the shared `lxc.pivot` (only when no
+ * container is active: lxc uses it while one starts or stops). rmdir removes only empty
+ * directories, so a cgroup in use is never taken away.
  */
-export async function removeCgroupDirs(containers: string[]): Promise<string[]> {
+export async function removeCgroupDirs(
+  containers: string[],
+  opts: { pivot?: boolean } = {},
+): Promise<string[]> {
   const removed: string[] = [];
   const hierarchies = await readdir(CGROUP_ROOT).catch(() => [] as string[]);
   const roots = [CGROUP_ROOT, ...hierarchies.map((h) => join(CGROUP_ROOT, h))];
-  const names = new Set([
-    'lxc.pivot',
-    ...containers.flatMap((c) => [`lxc.payload.${c}`, `lxc.monitor.${c}`, c]),
-  ]);
+  const names = new Set(containers.flatMap((c) => [`lxc.payload.${c}`, `lxc.monitor.${c}`]));
+  if (opts.pivot) names.add('lxc.pivot');
   for (const root of roots) {
     for (const sub of ['', 'lxc']) {
       const dir = join(root, sub);
@@ -117,7 +119,9 @@ export async function deprovisionLxc(
     }
     if ((await tpaBridges(sh)).length === 0) changes.push(...(await removeAptProxy(sh)));
   });
-  for (const d of await removeCgroupDirs(containers)) changes.push(`removed cgroup ${d}`);
+  const active = (await sh.run('lxc-ls -1 --active', { step: 'cgroups' })).trim();
+  for (const d of await removeCgroupDirs(containers, { pivot: active === '' }))
+    changes.push(`removed cgroup ${d}`);
   if (await removeGroupRecord(prefix)) changes.push(`removed host record of ${prefix}`);
   events({ kind: 'phase-finished', phase: 'deprovision', ok: true, durationMs: Date.now() - started });
   return { changes };
