@@ -83,13 +83,12 @@ export function infoPackages(config: ClusterGroupConfig): string[] {
   ];
 }
 
-/** connection strings: read-write through every node's pgbouncer, read-only on each replica */
-export function connectionStrings(
-  config: ClusterGroupConfig,
-  inventory: Inventory,
-  caFile?: string,
-): InfoConnection[] {
-  const ssl = caFile ? `sslmode=verify-full&sslrootcert=${encodeURIComponent(caFile)}` : 'sslmode=require';
+/**
+ * Connection strings: read-write through every node's pgbouncer, read-only on each replica.
+ * TLS is required; verifying the server against the group's CA is shown beside them.
+ */
+export function connectionStrings(config: ClusterGroupConfig, inventory: Inventory): InfoConnection[] {
+  const ssl = 'sslmode=require';
   const out: InfoConnection[] = [];
   for (const cluster of config.clusters) {
     const nodes = inventory.hosts.filter((h) => h.kind === 'postgres' && h.cluster === cluster.name);
@@ -165,7 +164,7 @@ export function buildInfo(
         : { mode: config.backup.mode, schedule: config.backup.schedule, retention: config.backup.retention },
     clientCidrs: config.access.client_cidrs,
     hosts,
-    connections: connectionStrings(config, inventory, extra.caFile),
+    connections: connectionStrings(config, inventory),
     superuser: ROLES.superuser,
     ...(extra.password !== undefined ? { password: extra.password } : {}),
     ...(extra.caFile !== undefined ? { caFile: extra.caFile } : {}),

@@ -36,17 +36,14 @@ void test('connection strings: read-write through every pgbouncer, read-only on 
       'read-only (replica) postgresql://postgres@10.0.3.13:5432/postgres?sslmode=require',
     ],
   );
-  assert.match(
-    connectionStrings(config(), inventory(), '/srv/a b/ca.crt')[0]!.uri,
-    /\?sslmode=verify-full&sslrootcert=%2Fsrv%2Fa%20b%2Fca\.crt$/,
-  );
 });
 
 void test('the hand-over sheet lists machines, access, versions; the password only when asked', () => {
   const md = renderInfoMarkdown(info());
   assert.match(md, /^# Cluster group acme$/m);
   assert.match(md, /\| main-3 \| main \| replica of main-2 \(now: unreachable\) \| 10\.0\.3\.13 \|/);
-  assert.match(md, /`postgresql:\/\/postgres@10\.0\.3\.12:6432\/postgres\?sslmode=verify-full/);
+  assert.match(md, /`postgresql:\/\/postgres@10\.0\.3\.12:6432\/postgres\?sslmode=require`/);
+  assert.match(md, /CA certificate: `\/srv\/acme\/tls\/ca\.crt`/);
   assert.match(
     md,
     /\| main-1 \| root@10\.0\.3\.11:22 \| `\/root\/\.cache\/tpa\/acme-1\/id_ed25519` \| `tpa ssh acme main-1` \|/,

@@ -64,8 +64,12 @@ export function renderInfoMarkdown(info: ClusterInfo): string {
     ),
     '',
   );
-  if (info.caFile)
-    out.push(`The group's CA certificate (for \`sslmode=verify-full\`): \`${info.caFile}\``, '');
+  if (info.caFile) {
+    out.push(
+      `To also verify the server, use \`sslmode=verify-full&sslrootcert=...\` with the group's CA certificate: \`${info.caFile}\``,
+      '',
+    );
+  }
   if (info.password !== undefined) {
     out.push(`Password of \`${info.superuser}\`: \`${info.password}\``, '');
   } else {
