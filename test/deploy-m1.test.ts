@@ -1,0 +1,442 @@
+/**
+ * An M1 group end to end, through the CLI as a user runs it, on one cluster shared by every
+ * step: configure (a primary, a replica, and a replica cascading from that replica), provision,
+ * deploy, tpa test; a second deploy changes nothing; config changes converge with the right
+ * handler (reload for work_mem and a new client CIDR, restart with replicas first for
+ * max_connections); tpa test fails, naming the check, when a replica is stopped, when a
+ * pgbouncer points at a replica, when repmgrd is down, and passes again once repaired;
+ * the primary's machine is powered off and repmgrd promotes a replica that every remaining
+ * pgbouncer follows; deprovision leaves nothing of the group on the host.
+ * Needs root on a Debian host (lxc); the steps run in order and depend on each other.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import type { Inventory } from '../src/platforms/platform.ts';
+import type { TestReport } from '../src/operations/test.ts';
+import type { StatusReport } from '../src/operations/status.ts';
+import type { DeployReport } from '../src/operations/deploy.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TPA = join(ROOT, 'bin/tpa');
+const GROUP = `it-m1-${process.pid}`;
+const PG_UNIT = 'postgresql@15-main';
+const NEW_CIDR = '198.51.100.0/24';
+
+let work: string;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+let prefix: string | undefined;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      cmd,
+      args,
+      { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.end();
+  });
+}
+
+const tpa = (...args: string[]) => run(TPA, args, { env });
+const sh = (script: string) => run('/bin/sh', ['-c', script]);
+/** a command on a node, through tpa ssh (the cluster's key, strict host keys) */
+const onNode = (node: string, script: string) => tpa('ssh', dir, node, '--', script);
+const sql = (node: string, query: string) =>
+  onNode(node, `cd / && runuser -u postgres -- psql -X -A -t -q -c "${query}"`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The document a `--json` command prints last (progress events, one per line, come before it). */
+function lastJson<T>(r: Run): T {
+  const lines = r.stdout.trimEnd().split('\n');
+  const start = lines.lastIndexOf('{');
+  const text = start >= 0 ? lines.slice(start).join('\n') : lines.at(-1)!;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    assert.fail(`no JSON document at the end of:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+  }
+}
+
+async function inventory(): Promise<Inventory> {
+  return JSON.parse(await readFile(join(dir, 'inventory.json'), 'utf8')) as Inventory;
+}
+
+async function address(node: string): Promise<string> {
+  return (await inventory()).hosts.find((h) => h.name === node)!.address;
+}
+
+async function editConfig(edit: (doc: ReturnType<typeof parseDocument>) => void): Promise<void> {
+  const path = join(dir, 'config.yml');
+  const doc = parseDocument(await readFile(path, 'utf8'));
+  edit(doc);
+  await writeFile(path, String(doc));
+  const v = await tpa('validate', dir);
+  assert.equal(v.code, 0, v.stdout + v.stderr);
+}
+
+async function deploy(): Promise<DeployReport> {
+  const started = Date.now();
+  const r = await tpa('deploy', dir, '--json');
+  assert.equal(r.code, 0, `${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+  const out = lastJson<DeployReport>(r);
+  console.log(`deploy: ${out.summary} (${((Date.now() - started) / 1000).toFixed(0)} s wall)`);
+  return out;
+}
+
+async function runTest(): Promise<{ code: number; report: TestReport }> {
+  const r = await tpa('test', dir, '--json');
+  return { code: r.code, report: lastJson<TestReport>(r) };
+}
+
+function failures(report: TestReport): string[] {
+  return report.results
+    .filter((x) => x.status === 'fail')
+    .map((x) => `${x.check}${x.node ? `@${x.node}` : ''}: ${x.detail}`);
+}
+
+async function expectPass(label: string): Promise<TestReport> {
+  const { code, report } = await runTest();
+  assert.deepEqual(failures(report), [], `${label}: tpa test should pass`);
+  assert.equal(code, 0);
+  assert.equal(report.ok, true);
+  return report;
+}
+
+/** tpa test exits 1 and names `check` on `node` among its failures */
+async function expectFailure(check: string, node: string): Promise<TestReport> {
+  const { code, report } = await runTest();
+  assert.equal(code, 1, `tpa test should exit 1 (failures: ${failures(report).join('; ')})`);
+  assert.equal(report.ok, false);
+  const named = report.results.find((x) => x.check === check && x.node === node);
+  assert.equal(named?.status, 'fail', `${check} on ${node}: ${JSON.stringify(named)}`);
+  return report;
+}
+
+/** polls until tpa test passes (a restarted replica needs a moment to stream again) */
+async function eventuallyPass(label: string, timeoutMs = 90_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last: string[] = [];
+  while (Date.now() < until) {
+    const { code, report } = await runTest();
+    if (code === 0 && report.ok) return;
+    last = failures(report);
+    await sleep(3000);
+  }
+  assert.fail(`${label}: tpa test still fails: ${last.join('; ')}`);
+}
+
+async function status(): Promise<StatusReport> {
+  const r = await tpa('status', dir, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  return lastJson<StatusReport>(r);
+}
+
+function startTimes(s: StatusReport): Record<string, string | undefined> {
+  return Object.fromEntries(s.nodes.map((n) => [n.node, n.startedAt]));
+}
+
+/** Everything on the host that carries the group's prefix. */
+async function leftovers(p: string): Promise<string[]> {
+  const found: string[] = [];
+  const containers = (await sh('lxc-ls -1')).stdout.split('\n').filter((c) => c.startsWith(p));
+  found.push(...containers.map((c) => `container ${c}`));
+  const links = (await sh('ip -o link show')).stdout.match(/^\d+:\s+([^:@\s]+)/gm) ?? [];
+  found.push(
+    ...links
+      .map((l) => l.replace(/^\d+:\s+/, ''))
+      .filter((l) => l.startsWith(p))
+      .map((l) => `link ${l}`),
+  );
+  const tables = (await sh('nft list tables')).stdout
+    .split('\n')
+    .filter((l) => l.split(' ')[2]?.startsWith(p));
+  found.push(...tables.map((t) => `nft ${t}`));
+  for (const h of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
+    const entries = await readdir(join('/sys/fs/cgroup', h)).catch(() => [] as string[]);
+    found.push(...entries.filter((e) => e.includes(p)).map((e) => `cgroup ${h}/${e}`));
+  }
+  return found;
+}
+
+before(async () => {
+  assert.equal(process.getuid?.(), 0, 'the lxc integration tests run as root');
+  work = await mkdtemp(join(tmpdir(), 'tpa-it-m1-'));
+  dir = join(work, GROUP);
+  env = {
+    ...process.env,
+    TPA_KEY_FILE: join(work, 'secret.key'),
+    TPA_CACHE_DIR: join(work, 'cache'),
+    NO_COLOR: '1',
+  };
+});
+
+after(async () => {
+  // whatever happened above: nothing of this group may stay on the host
+  if (dir) await tpa('deprovision', dir, '--yes');
+  if (prefix) {
+    const p = prefix;
+    await sh(`for c in $(lxc-ls -1 | grep '^${p}-'); do lxc-stop -k -n "$c"; lxc-destroy -n "$c"; done`);
+    await sh(
+      `for l in $(ip -o link show | sed -n 's/^[0-9]*: \\(${p}[^:@]*\\).*/\\1/p'); do ip link del "$l"; done`,
+    );
+    await sh(
+      `nft list tables | awk '$3 ~ /^${p}/ {print $2, $3}' | while read f t; do nft delete table "$f" "$t"; done`,
+    );
+  }
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+void test('configure: a primary, a replica, and a replica cascading from it; clients from private networks', async () => {
+  const r = await tpa(
+    'configure',
+    dir,
+    '--replicas',
+    '2',
+    '--backup',
+    'none',
+    // whichever private subnet the lxc bridge gets, this host and the nodes are clients
+    ...['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].flatMap((c) => ['--client-cidr', c]),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  await editConfig((doc) => {
+    doc.setIn(['clusters', 0, 'nodes', 2, 'upstream'], 'main-2');
+  });
+});
+
+void test('provision and deploy', async () => {
+  const p = await tpa('provision', dir, '--json');
+  assert.equal(p.code, 0, `${p.stdout.slice(-3000)}\n${p.stderr.slice(-3000)}`);
+  prefix = (await inventory()).network?.prefix;
+  assert.ok(prefix);
+  const out = await deploy();
+  assert.ok(out.changes > 0);
+});
+
+void test('tpa test passes; main-3 streams from main-2', async () => {
+  const report = await expectPass('after the first deploy');
+  const cascade = report.results.find((x) => x.check === 'replica-streaming' && x.node === 'main-3');
+  assert.match(cascade?.detail ?? '', /streaming from main-2/);
+  // every check ran: nothing skipped on a healthy cluster
+  assert.equal(report.summary.skip, 0);
+  assert.equal(new Set(report.results.map((x) => x.check)).size, 12);
+});
+
+void test('a second deploy changes nothing; the plan is empty', async () => {
+  const plan = await tpa('plan', dir, '--json');
+  assert.equal(plan.code, 0, plan.stderr);
+  const p = lastJson<{ changes: number; hosts: { host: string; changes: unknown[] }[]; refusals: unknown[] }>(
+    plan,
+  );
+  assert.equal(p.changes, 0, JSON.stringify(p.hosts));
+  assert.deepEqual(
+    p.hosts.filter((h) => h.changes.length > 0).map((h) => h.host),
+    [],
+    JSON.stringify(p.hosts),
+  );
+  assert.deepEqual(p.refusals, []);
+  const out = await deploy();
+  assert.equal(out.changes, 0, JSON.stringify(out.applied));
+  assert.deepEqual(out.handlers, []);
+});
+
+void test('work_mem: applied with a reload and nothing else', async () => {
+  const before = startTimes(await status());
+  await editConfig((doc) => doc.setIn(['postgres', 'settings'], { work_mem: '8MB' }));
+  const out = await deploy();
+  assert.ok(out.changes > 0);
+  assert.deepEqual(
+    [...new Set(out.handlers.map((h) => h.handler))],
+    [`reload:${PG_UNIT}`],
+    JSON.stringify(out.handlers),
+  );
+  assert.deepEqual(out.handlers.map((h) => h.host).sort(), ['main-1', 'main-2', 'main-3']);
+  const after = startTimes(await status());
+  assert.deepEqual(after, before, 'no server restarted');
+  for (const node of ['main-1', 'main-2', 'main-3']) {
+    const r = await sql(node, 'SHOW work_mem');
+    assert.equal(r.stdout.trim(), '8MB', `${node}: ${r.stderr}`);
+  }
+});
+
+void test('max_connections: restarts every server, the replicas before the primary', async () => {
+  const before = startTimes(await status());
+  await editConfig((doc) => doc.setIn(['postgres', 'settings', 'max_connections'], 150));
+  const out = await deploy();
+  const restarts = out.handlers.filter((h) => h.handler === `restart:${PG_UNIT}`).map((h) => h.host);
+  assert.deepEqual([...restarts].sort(), ['main-1', 'main-2', 'main-3'], JSON.stringify(out.handlers));
+  assert.equal(restarts.at(-1), 'main-1', `the primary restarts last: ${restarts.join(', ')}`);
+  const after = startTimes(await status());
+  for (const node of ['main-1', 'main-2', 'main-3']) {
+    assert.notEqual(after[node], before[node], `${node} restarted`);
+    const r = await sql(node, 'SHOW max_connections');
+    assert.equal(r.stdout.trim(), '150', `${node}: ${r.stderr}`);
+  }
+  // the postmasters' own start times say the same
+  assert.ok(Date.parse(after['main-1']!) > Date.parse(after['main-2']!));
+  assert.ok(Date.parse(after['main-1']!) > Date.parse(after['main-3']!));
+  await eventuallyPass('after the restarts');
+});
+
+void test('a new client CIDR reaches pg_hba and pgbouncer with reloads only', async () => {
+  const before = startTimes(await status());
+  await editConfig((doc) => {
+    const cidrs = doc.getIn(['access', 'client_cidrs']) as { add: (v: string) => void };
+    cidrs.add(NEW_CIDR);
+  });
+  const out = await deploy();
+  const handlers = new Set(out.handlers.map((h) => h.handler));
+  assert.ok(handlers.has(`reload:${PG_UNIT}`), JSON.stringify(out.handlers));
+  assert.ok(![...handlers].some((h) => h.startsWith(`restart:${PG_UNIT}`)), JSON.stringify(out.handlers));
+  assert.ok(
+    out.applied.some((c) => c.target.endsWith('pg_hba.conf')),
+    out.applied.map((c) => c.summary).join('\n'),
+  );
+  assert.deepEqual(startTimes(await status()), before, 'no server restarted');
+  for (const node of ['main-1', 'main-2', 'main-3']) {
+    const r = await sql(
+      node,
+      `SELECT count(*) FROM pg_hba_file_rules WHERE address = '${NEW_CIDR.split('/')[0]}'`,
+    );
+    assert.ok(Number(r.stdout.trim()) >= 1, `${node} has a rule for ${NEW_CIDR}: ${r.stdout} ${r.stderr}`);
+    const b = await onNode(node, 'cat /etc/pgbouncer/hba.conf');
+    assert.ok(b.stdout.includes(NEW_CIDR), `${node}: pgbouncer allows ${NEW_CIDR}`);
+  }
+});
+
+void test('tpa test fails when a replica is stopped, and passes once it runs again', async () => {
+  const stop = await onNode('main-3', `systemctl stop ${PG_UNIT}`);
+  assert.equal(stop.code, 0, stop.stderr);
+  try {
+    const report = await expectFailure('postgres-running', 'main-3');
+    // what could not be judged is not counted as passed
+    const streaming = report.results.find((x) => x.check === 'replica-streaming' && x.node === 'main-3');
+    assert.equal(streaming?.status, 'skip');
+  } finally {
+    await onNode('main-3', `systemctl start ${PG_UNIT}`);
+  }
+  await eventuallyPass('main-3 started again');
+});
+
+void test('tpa test fails when a pgbouncer sends clients to a replica; deploy repairs it', async () => {
+  const replica = await address('main-3');
+  // the follower would put it back within seconds: stop it first, as a broken host would
+  const r = await onNode(
+    'main-2',
+    'systemctl stop tpa-pgbouncer-follow && ' +
+      `sed -i 's/^\\* = host=[^ ]* /* = host=${replica} /' /etc/pgbouncer/tpa/databases.ini && ` +
+      'grep -q "host=' +
+      replica +
+      ' " /etc/pgbouncer/tpa/databases.ini && systemctl reload pgbouncer',
+  );
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const report = await expectFailure('pgbouncer-write', 'main-2');
+  assert.match(
+    report.results.find((x) => x.check === 'pgbouncer-write' && x.node === 'main-2')!.detail,
+    /read-only|recovery|main-3/,
+  );
+  const out = await deploy();
+  assert.ok(out.changes > 0, 'deploy puts the route and the follower back');
+  await eventuallyPass('after the repairing deploy');
+});
+
+void test('tpa test fails when repmgrd is down; deploy starts it again', async () => {
+  const r = await onNode('main-3', 'systemctl stop repmgrd');
+  assert.equal(r.code, 0, r.stderr);
+  await expectFailure('repmgrd-running', 'main-3');
+  const out = await deploy();
+  assert.ok(
+    out.applied.some((c) => c.host === 'main-3' && c.target === 'repmgrd'),
+    out.applied.map((c) => `${c.host} ${c.summary}`).join('\n'),
+  );
+  await eventuallyPass('after repmgrd was started again');
+});
+
+void test('failover: the primary powered off, repmgrd promotes main-2, every pgbouncer follows', async () => {
+  const f = await tpa('fault', dir, 'main-1', 'poweroff');
+  assert.equal(f.code, 0, f.stderr);
+  const started = Date.now();
+
+  let s: StatusReport | undefined;
+  let promoted: string | null = null;
+  while (Date.now() - started < 90_000) {
+    s = await status();
+    promoted = s.primaries.main ?? null;
+    if (promoted && promoted !== 'main-1') break;
+    await sleep(2000);
+  }
+  assert.equal(promoted, 'main-2', `promoted: ${promoted}; ${JSON.stringify(s?.nodes)}`);
+  console.log(`failover: main-2 primary ${((Date.now() - started) / 1000).toFixed(0)} s after the power-off`);
+  const m2 = s!.nodes.find((n) => n.node === 'main-2')!;
+  assert.ok((m2.timeline ?? 0) >= 2, `a new timeline: ${m2.timeline}`);
+
+  // the pgbouncers of main-2 and main-3 route to main-2, and a write through each lands there
+  const newPrimary = await address('main-2');
+  const password = (await tpa('secrets', dir, 'postgres_password')).stdout.trim();
+  assert.ok(password.length > 0);
+  for (const node of ['main-2', 'main-3']) {
+    const addr = await address(node);
+    let landed = '';
+    while (Date.now() - started < 150_000) {
+      // this host is a client (10/8, 172.16/12, 192.168/16); the password only in psql's environment
+      const w = await run(
+        'psql',
+        [
+          '-X',
+          '-A',
+          '-t',
+          '-q',
+          '-d',
+          `host=${addr} port=6432 dbname=postgres user=postgres sslmode=require connect_timeout=5`,
+          '-c',
+          'CREATE TABLE IF NOT EXISTS it_failover (via text); ' +
+            `INSERT INTO it_failover VALUES ('${node}'); SELECT host(inet_server_addr())`,
+        ],
+        { env: { ...process.env, PGPASSWORD: password, PGPASSFILE: '/dev/null' }, timeoutMs: 30_000 },
+      );
+      landed = w.code === 0 ? w.stdout.trim() : `error: ${w.stderr.trim()}`;
+      if (landed === newPrimary) break;
+      await sleep(2000);
+    }
+    assert.equal(landed, newPrimary, `a write through ${node}'s pgbouncer lands on main-2`);
+  }
+  s = await status();
+  for (const node of ['main-2', 'main-3']) {
+    assert.equal(
+      s.nodes.find((n) => n.node === node)?.pgbouncerTarget,
+      'main-2',
+      `${node}'s pgbouncer route`,
+    );
+  }
+  const m3 = s.nodes.find((n) => n.node === 'main-3')!;
+  assert.deepEqual([m3.role, m3.upstream], ['replica', 'main-2']);
+  assert.equal(s.nodes.find((n) => n.node === 'main-1')?.state, 'unreachable');
+});
+
+void test('deprovision leaves nothing of the group on the host', async () => {
+  const p = prefix;
+  assert.ok(p);
+  const r = await tpa('deprovision', dir, '--yes', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await leftovers(p), []);
+});
