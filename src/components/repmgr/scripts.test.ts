@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -110,7 +110,10 @@ void test('the event script logs every event and runs the follower after promote
     run('2', 'standby_register', '1', '2026-01-01 10:00:00+00', 'standby registration succeeded');
     assert.throws(() => readFileSync(calls), /ENOENT/, 'a registration moves no primary');
     run('2', 'repmgrd_failover_promote', '1', '2026-01-01 10:05:00+00', 'node "main-2" (ID: 2)\npromoted');
+    // the follower runs in the background: wait for it
+    for (let i = 0; i < 50 && !existsSync(calls); i++) spawnSync('sleep', ['0.1']);
     assert.equal(readFileSync(calls, 'utf8'), '--reason repmgr event repmgrd_failover_promote on node 2\n');
+    spawnSync('sleep', ['0.2']);
     const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
     assert.deepEqual(lines, [
       '2026-01-01 10:00:00+00\tnode=2\tevent=standby_register\tsuccess=1\tstandby registration succeeded',

@@ -44,9 +44,10 @@ printf '%s\\tnode=%s\\tevent=%s\\tsuccess=%s\\t%s\\n' \\
 
 case "$event" in
   ${PRIMARY_CHANGE_EVENTS.join('|')})
+    # in the background: repmgrd waits for this script, and a failover must not wait on the pooler
     if [ -x "$FOLLOW" ]; then
-      timeout 60 "$FOLLOW" --reason "repmgr event $event on node $node_id" >>"$LOG" 2>&1 ||
-        printf '%s\\tpgbouncer follower failed after %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$event" >>"$LOG" 2>/dev/null
+      (timeout 60 "$FOLLOW" --reason "repmgr event $event on node $node_id" >>"$LOG" 2>&1 ||
+        printf '%s\\tpgbouncer follower failed after %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$event" >>"$LOG" 2>/dev/null) </dev/null &
     fi
     ;;
 esac
