@@ -21,6 +21,7 @@ import { register as psql } from './psql.ts';
 import { register as demo } from './demo.ts';
 import { register as backup } from './backup.ts';
 import { register as backups } from './backups.ts';
+import { register as restore } from './restore.ts';
 
 export type SetExit = (code: number) => void;
 export type RegisterCommand = (program: Command, setExit: SetExit) => void;
@@ -44,4 +45,5 @@ export const commands: RegisterCommand[] = [
   demo,
   backup,
   backups,
+  restore,
 ];
