@@ -279,12 +279,13 @@ export async function restore(req: RestoreRequest): Promise<RestoreReport> {
     timings.recover = (Date.now() - t0) / 1000;
 
     // the recovery settings barman wrote must not apply to a later recovery of this node
-    const reset = recoveryParams.map((x) => `ALTER SYSTEM RESET ${x};`).join(' ');
+    // one -c each: ALTER SYSTEM cannot run inside the transaction a multi-statement -c is
+    const reset = recoveryParams.map((x) => `-c ${q(`ALTER SYSTEM RESET ${x}`)}`).join(' ');
     await must(
       node,
       [
         'set -eu',
-        `cd / && runuser -u ${PG_OS_USER} -- psql -X -q -v ON_ERROR_STOP=1 -d postgres -c ${q(reset)} -c 'SELECT pg_reload_conf()' >/dev/null`,
+        `cd / && runuser -u ${PG_OS_USER} -- psql -X -q -v ON_ERROR_STOP=1 -d postgres ${reset} -c 'SELECT pg_reload_conf()' >/dev/null`,
         `rm -rf ${q(`${p.dataDir}/barman_wal`)}`,
         // repmgr's records describe the source cluster's nodes: deploy registers this cluster's
         `if [ "$(${psqlCommand(`SELECT 1 FROM pg_database WHERE datname = '${REPMGR_DATABASE}'`)})" = 1 ]; then`,

@@ -1,0 +1,349 @@
+/**
+ * Backups end to end on lxc, through the CLI as a user runs it: one group with a shared barman
+ * server backing up two clusters (main: primary + replica; reports: a primary), deployed from
+ * scratch. Checks barman's state on the backup server, tpa backup/backups/test, marker rows
+ * written at known times, the backup server powered off during a backup (clear failure, WAL
+ * catches up from the slot afterwards, the next backup succeeds).
+ * Sequential, one shared group, everything removed in after() whatever happened.
+ * Needs root on a Debian host.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import type { Inventory } from '../src/platforms/platform.ts';
+import type { BackupsReport } from '../src/operations/backups.ts';
+import type { BackupReport } from '../src/operations/backup.ts';
+import { parseCheckJson } from '../src/components/barman/output.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TPA = join(ROOT, 'bin/tpa');
+const GROUP = `it-bk-${process.pid}`;
+const CLUSTERS = ['main', 'reports'] as const;
+
+let work: string;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+let prefix: string | undefined;
+let provisioned = false;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      cmd,
+      args,
+      { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 900_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.end();
+  });
+}
+
+const tpa = (...args: string[]) => run(TPA, args, { env });
+const sh = (script: string) => run('/bin/sh', ['-c', script]);
+/** a command on a node, as root, through tpa ssh (the cluster's key and known_hosts) */
+const onNode = (node: string, command: string) => tpa('ssh', dir, node, '--', command);
+const barman = (args: string) => onNode('backup-1', `cd / && runuser -u barman -- barman ${args}`);
+const psql = (node: string, sql: string) =>
+  onNode(
+    node,
+    `cd / && runuser -u postgres -- psql -X -A -t -q -v ON_ERROR_STOP=1 -c "${sql.replace(/"/g, '\\"')}"`,
+  );
+
+/** the result a `--json` command prints after its JSON-lines events (pretty-printed, so several lines) */
+function lastJson<T>(r: Run): T {
+  const lines = r.stdout.trim().split('\n');
+  const start = lines.lastIndexOf('{');
+  return JSON.parse(lines.slice(start >= 0 ? start : lines.length - 1).join('\n')) as T;
+}
+
+function fullJson<T>(r: Run): T {
+  return JSON.parse(r.stdout) as T;
+}
+
+async function inventory(): Promise<Inventory> {
+  return JSON.parse(await readFile(join(dir, 'inventory.json'), 'utf8')) as Inventory;
+}
+
+async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+  assert.fail(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+}
+
+async function barmanChecksOk(server: string): Promise<{ ok: boolean; failed: string[] }> {
+  const r = await barman(`-f json check ${server}`);
+  try {
+    const failed = parseCheckJson(r.stdout, server)
+      .filter((c) => !c.ok)
+      .map((c) => `${c.name} (${c.hint})`);
+    return { ok: failed.length === 0 && r.code === 0, failed };
+  } catch (e) {
+    return { ok: false, failed: [`${(e as Error).message} ${r.stderr}`] };
+  }
+}
+
+before(async () => {
+  assert.equal(process.getuid?.(), 0, 'the lxc integration tests run as root');
+  work = await mkdtemp(join(tmpdir(), 'tpa-it-bk-'));
+  dir = join(work, GROUP);
+  env = {
+    ...process.env,
+    TPA_KEY_FILE: join(work, 'secret.key'),
+    TPA_CACHE_DIR: join(work, 'cache'),
+    NO_COLOR: '1',
+  };
+});
+
+after(async () => {
+  if (provisioned || prefix) await tpa('deprovision', dir, '--yes');
+  if (prefix) {
+    const p = prefix;
+    await sh(`for c in $(lxc-ls -1 | grep '^${p}-'); do lxc-stop -k -n "$c"; lxc-destroy -n "$c"; done`);
+    await sh(
+      `for l in $(ip -o link show | sed -n 's/^[0-9]*: \\(${p}[^:@]*\\).*/\\1/p'); do ip link del "$l"; done`,
+    );
+    await sh(
+      `nft list tables | awk '$3 ~ /^${p}/ {print $2, $3}' | while read f t; do nft delete table "$f" "$t"; done`,
+    );
+  }
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+void test('configure: two clusters sharing one barman server', async () => {
+  const r = await tpa('configure', dir, '--replicas', '1', '--backup', 'shared', '--cluster-name', 'main');
+  assert.equal(r.code, 0, r.stderr);
+  const path = join(dir, 'config.yml');
+  const doc = parseDocument(await readFile(path, 'utf8'));
+  const clusters = doc.get('clusters') as { add: (v: unknown) => void };
+  clusters.add(
+    doc.createNode({
+      name: 'reports',
+      backup_server: 'backup-1',
+      nodes: [{ name: 'reports-1', role: 'primary' }],
+    }),
+  );
+  await writeFile(path, doc.toString());
+  const v = await tpa('validate', dir);
+  assert.equal(v.code, 0, `${v.stdout}\n${v.stderr}`);
+});
+
+void test('provision the four machines', async () => {
+  const r = await tpa('provision', dir, '--json');
+  provisioned = true;
+  const inv = await inventory().catch(() => undefined);
+  prefix = inv?.network?.prefix;
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.deepEqual(
+    inv!.hosts.map((h) => [h.name, h.role]),
+    [
+      ['main-1', 'primary'],
+      ['main-2', 'replica'],
+      ['reports-1', 'primary'],
+      ['backup-1', 'barman'],
+    ],
+  );
+});
+
+void test('deploy: barman check OK for both clusters and a first full backup of each', async () => {
+  const started = Date.now();
+  const r = await tpa('deploy', dir, '--json');
+  assert.equal(r.code, 0, `${r.stdout.slice(-4000)}\n${r.stderr}`);
+  console.log(`deploy took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const out = lastJson<{ applied: { host: string; summary: string }[] }>(r);
+  const onBackup = out.applied.filter((c) => c.host === 'backup-1').map((c) => c.summary);
+  for (const c of CLUSTERS) {
+    assert.ok(
+      onBackup.some((s) => s.includes(`first full backup of cluster ${c}`)),
+      `deploy took the first backup of ${c}`,
+    );
+    const check = await barmanChecksOk(c);
+    assert.ok(check.ok, `barman check ${c}: ${check.failed.join('; ')}`);
+  }
+  const list = await tpa('backups', dir, '--json');
+  assert.equal(list.code, 0, list.stderr);
+  const report = fullJson<BackupsReport>(list);
+  assert.deepEqual(
+    report.clusters.map((c) => [c.cluster, c.server]),
+    [
+      ['main', 'backup-1'],
+      ['reports', 'backup-1'],
+    ],
+  );
+  for (const c of report.clusters) {
+    assert.ok(c.backups.filter((b) => b.status === 'DONE').length >= 1, `${c.cluster} has a complete backup`);
+    const b = c.backups[0]!;
+    assert.ok(b.beginEpoch! <= b.endEpoch!, 'begin before end');
+    assert.match(b.walBegin ?? '', /^[0-9A-F]{24}$/);
+    assert.ok((b.sizeBytes ?? 0) > 1024 * 1024, 'a backup of a real cluster is megabytes');
+  }
+});
+
+void test('barman side: server files point at the primaries, no password outside a 0600 .pgpass, cron schedule', async () => {
+  const inv = await inventory();
+  const addr = (n: string) => inv.hosts.find((h) => h.name === n)!.address;
+  const main = await onNode('backup-1', 'cat /etc/barman.d/main.conf');
+  assert.match(main.stdout, new RegExp(`^conninfo = host=${addr('main-1').replace(/\./g, '\\.')} `, 'm'));
+  const reports = await onNode('backup-1', 'cat /etc/barman.d/reports.conf');
+  assert.match(
+    reports.stdout,
+    new RegExp(`^conninfo = host=${addr('reports-1').replace(/\./g, '\\.')} `, 'm'),
+  );
+  const secret = await tpa('secrets', dir, 'barman_password');
+  assert.equal(secret.code, 0, secret.stderr);
+  const pw = secret.stdout.trim();
+  assert.ok(pw.length >= 16);
+  // barman's configuration and the cron file never hold it; ~barman/.pgpass does
+  const conf = await onNode('backup-1', 'cat /etc/barman.conf /etc/barman.d/*.conf /etc/cron.d/tpa-barman');
+  assert.equal(conf.code, 0, conf.stderr);
+  assert.ok(!conf.stdout.includes(pw), "the password is not in barman's configuration");
+  const pgpass = await onNode('backup-1', 'cat /var/lib/barman/.pgpass');
+  assert.ok(pgpass.stdout.includes(pw), '.pgpass holds it');
+  const mode = await onNode('backup-1', 'stat -c "%a %U" /var/lib/barman/.pgpass');
+  assert.equal(mode.stdout.trim(), '600 barman');
+  const cron = await onNode('backup-1', 'cat /etc/cron.d/tpa-barman; systemctl is-active cron');
+  assert.match(cron.stdout, /^0 2 \* \* \* barman .*barman -q backup main$/m);
+  assert.match(cron.stdout, /^0 2 \* \* \* barman .*barman -q backup reports$/m);
+  assert.match(cron.stdout, /^active$/m);
+  // the barman role is no superuser
+  const su = await psql('main-1', "SELECT rolsuper FROM pg_roles WHERE rolname = 'barman'");
+  assert.equal(su.stdout.trim(), 'f');
+});
+
+void test('a second deploy changes nothing on the backup server', async () => {
+  const r = await tpa('deploy', dir, '--json');
+  assert.equal(r.code, 0, `${r.stdout.slice(-3000)}\n${r.stderr}`);
+  const out = lastJson<{ applied: { host: string; summary: string }[] }>(r);
+  const barmanChanges = out.applied.filter((c) => c.host === 'backup-1' || /barman/.test(c.summary));
+  assert.deepEqual(barmanChanges, []);
+});
+
+void test('tpa test: the backup checks pass for both clusters', async () => {
+  const r = await tpa('test', dir, '--json');
+  const report = JSON.parse(r.stdout) as {
+    results: { check: string; cluster: string; status: string; detail: string }[];
+  };
+  const backup = report.results.filter((x) =>
+    ['barman-check', 'backup-recent', 'wal-archiving'].includes(x.check),
+  );
+  assert.equal(backup.length, 6, JSON.stringify(backup));
+  for (const x of backup) assert.equal(x.status, 'pass', `${x.cluster} ${x.check}: ${x.detail}`);
+});
+
+let markerBackupId: string;
+
+void test('marker rows, then tpa backup: a new complete backup is listed', async () => {
+  const t = await psql(
+    'main-1',
+    'CREATE TABLE IF NOT EXISTS tpa_marker (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp()); INSERT INTO tpa_marker (id) VALUES (1), (2)',
+  );
+  assert.equal(t.code, 0, t.stderr);
+  const before = fullJson<BackupsReport>(await tpa('backups', dir, '--json', '--cluster', 'main'));
+  const r = await tpa('backup', dir, '--cluster', 'main', '--json');
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const out = lastJson<BackupReport>(r);
+  assert.equal(out.backups.length, 1);
+  assert.equal(out.backups[0]!.cluster, 'main');
+  assert.equal(out.backups[0]!.backup.status, 'DONE');
+  markerBackupId = out.backups[0]!.backup.id;
+  const afterList = fullJson<BackupsReport>(await tpa('backups', dir, '--json', '--cluster', 'main'));
+  const ids = afterList.clusters[0]!.backups.map((b) => b.id);
+  assert.equal(ids.length, before.clusters[0]!.backups.length + 1);
+  assert.ok(ids.includes(markerBackupId));
+});
+
+void test('backup server down: tpa backup fails naming it; afterwards WAL catches up and the next backup works', async () => {
+  const off = await tpa('fault', dir, 'backup-1', 'poweroff');
+  assert.equal(off.code, 0, off.stderr);
+  try {
+    const r = await tpa('backup', dir, '--cluster', 'main');
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /backup-1/);
+    assert.match(r.stderr, /cannot be reached/);
+    // the cluster keeps working meanwhile; these rows only exist in WAL written while barman was away
+    const w = await psql('main-1', 'INSERT INTO tpa_marker (id) VALUES (3); SELECT pg_switch_wal()');
+    assert.equal(w.code, 0, w.stderr);
+  } finally {
+    const on = await tpa('fault', dir, 'backup-1', 'start');
+    assert.equal(on.code, 0, on.stderr);
+  }
+  // barman cron (every minute) restarts receive-wal, which resumes from the slot
+  await waitFor('barman check main to pass again', 180_000, async () => (await barmanChecksOk('main')).ok);
+  const r = await tpa('backup', dir, '--cluster', 'main', '--json');
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.equal(lastJson<BackupReport>(r).backups[0]!.backup.status, 'DONE');
+});
+
+void test('failover: barman follows the promoted replica without a new full backup; the next backup succeeds', async () => {
+  const inv = await inventory();
+  const addr = (n: string) => inv.hosts.find((h) => h.name === n)!.address;
+  const backupsBefore = fullJson<BackupsReport>(await tpa('backups', dir, '--json', '--cluster', 'main'))
+    .clusters[0]!.backups.length;
+  const off = await tpa('fault', dir, 'main-1', 'poweroff');
+  assert.equal(off.code, 0, off.stderr);
+  await waitFor('repmgrd to promote main-2', 240_000, async () => {
+    const r = await psql('main-2', 'SELECT pg_is_in_recovery()');
+    return r.code === 0 && r.stdout.trim() === 'f';
+  });
+  // the follower on the backup server runs every minute
+  await waitFor('barman to stream from main-2 and pass its checks', 240_000, async () => {
+    const conf = await onNode('backup-1', 'cat /etc/barman.d/main.conf');
+    return conf.stdout.includes(`conninfo = host=${addr('main-2')} `) && (await barmanChecksOk('main')).ok;
+  });
+  const follow = await onNode('backup-1', 'cat /var/log/barman/tpa-follow.log');
+  assert.match(
+    follow.stdout,
+    new RegExp(`main: the primary is now ${addr('main-2').replace(/\./g, '\\.')} \\(timeline 2\\)`),
+  );
+  // no full backup was needed for that: WAL streams on the new timeline
+  const during = fullJson<BackupsReport>(await tpa('backups', dir, '--json', '--cluster', 'main'))
+    .clusters[0]!;
+  assert.equal(during.backups.length, backupsBefore);
+  const w = await psql('main-2', 'INSERT INTO tpa_marker (id) VALUES (4); SELECT pg_switch_wal()');
+  assert.equal(w.code, 0, w.stderr);
+  await waitFor('a WAL file of timeline 2 archived', 120_000, async () => {
+    const r = await onNode(
+      'backup-1',
+      "cut -f1 /var/lib/barman/main/wals/xlog.db | grep -c '^00000002' || true",
+    );
+    return Number(r.stdout.trim()) > 0;
+  });
+  const r = await tpa('backup', dir, '--cluster', 'main', '--json');
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const taken = lastJson<BackupReport>(r).backups[0]!.backup;
+  assert.equal(taken.status, 'DONE');
+  assert.equal(taken.timeline, 2);
+});
+
+void test('the former primary comes back on the old timeline: barman stays with the new primary', async () => {
+  const inv = await inventory();
+  const addr = (n: string) => inv.hosts.find((h) => h.name === n)!.address;
+  const on = await tpa('fault', dir, 'main-1', 'start');
+  assert.equal(on.code, 0, on.stderr);
+  // give the follower two runs
+  await new Promise((r) => setTimeout(r, 130_000));
+  const conf = await onNode('backup-1', 'cat /etc/barman.d/main.conf');
+  assert.match(conf.stdout, new RegExp(`^conninfo = host=${addr('main-2').replace(/\./g, '\\.')} `, 'm'));
+  const check = await barmanChecksOk('main');
+  assert.ok(check.ok, check.failed.join('; '));
+});
