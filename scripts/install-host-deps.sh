@@ -3,7 +3,7 @@
 # tpa's lxc platform installs them itself too; this makes the test run independent of order.
 set -euo pipefail
 need=()
-for p in lxc debootstrap apt-cacher-ng nftables openssh-client openssh-server sudo postgresql-client-15 postgresql-15 postgresql-15-repmgr iproute2 git; do
+for p in lxc debootstrap apt-cacher-ng nftables openssh-client openssh-server sudo postgresql-client-15 postgresql-15 postgresql-15-repmgr iproute2 git shellcheck; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
