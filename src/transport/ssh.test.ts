@@ -153,7 +153,10 @@ function suite(): void {
       try {
         await tr.exec('true');
         const running = tr.exec(`echo run >> ${file}; sleep 30`);
-        await new Promise((r) => setTimeout(r, 700));
+        // drop only once the command has surely started (a loaded machine may take seconds)
+        for (let i = 0; i < 100 && readFileSync(file, 'utf8') === ''; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
         sshd.dropConnections();
         const err = await rejection(running);
         assert.ok(err instanceof ConnectionError, String(err));
