@@ -94,6 +94,28 @@ void test('a full observation of a replica is parsed', () => {
   assert.match(o.client?.badPasswordPostgres.output ?? '', /password authentication failed/);
 });
 
+void test('a primary with several standbys: json_agg breaks lines between them', () => {
+  // as psql -A -t prints it
+  const primary =
+    '{"inRecovery" : false, "version" : "15.20 (Debian 15.20-0+deb12u1)", "lsn" : "0/5000060", "receiveLsn" : null, ' +
+    '"timeline" : 1, "startedAt" : "2026-11-22T17:40:01.1+00:00", "systemId" : "1", "replayDelayS" : null, ' +
+    '"walReceiver" : null, "replication" : [{"applicationName":"main-2","clientAddr":"10.0.3.12","state":"streaming","syncState":"async","replayLagBytes":0,"replayLagS":null}, \n' +
+    ' {"applicationName":"main-3","clientAddr":"10.0.3.13","state":"streaming","syncState":"async","replayLagBytes":0,"replayLagS":0.014564}]}';
+  const o = parseObservation('main-1', framed([['pg', primary, 0]]));
+  assert.equal(o.pgError, undefined);
+  assert.equal(o.pg?.inRecovery, false);
+  assert.deepEqual(
+    o.pg?.replication.map((r) => r.clientAddr),
+    ['10.0.3.12', '10.0.3.13'],
+  );
+});
+
+void test('an answer from postgres that is not JSON is reported as such', () => {
+  const o = parseObservation('main-1', framed([['pg', '{"inRecovery" : fal', 0]]));
+  assert.equal(o.pg, undefined);
+  assert.match(o.pgError ?? '', /^unreadable answer from postgres/);
+});
+
 void test('postgres not answering is an error line, not an observation', () => {
   const o = parseObservation(
     'main-3',

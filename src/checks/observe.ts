@@ -269,14 +269,12 @@ function probe(s: Section | undefined): ClientProbe {
   return { ok: s?.exitCode === 0, output: s?.output ?? '(not run)' };
 }
 
+/** the JSON document in a section's output (json_agg breaks lines between elements) */
 function parseJson<T>(text: string): T | undefined {
-  const line = text
-    .split('\n')
-    .map((l) => l.trim())
-    .find((l) => l.startsWith('{'));
-  if (line === undefined) return undefined;
+  const start = text.indexOf('{');
+  if (start < 0) return undefined;
   try {
-    return JSON.parse(line) as T;
+    return JSON.parse(text.slice(start)) as T;
   } catch {
     return undefined;
   }
@@ -293,6 +291,7 @@ export function parseObservation(node: string, stdout: string): NodeObservation 
   if (pg) {
     const parsed = pg.exitCode === 0 ? parseJson<PgObservation>(pg.output) : undefined;
     if (parsed) obs.pg = { ...parsed, replication: parsed.replication ?? [] };
+    else if (pg.exitCode === 0) obs.pgError = `unreadable answer from postgres: ${pg.output.slice(0, 200)}`;
     else obs.pgError = errorLine(pg.output) || `psql exited with ${pg.exitCode}`;
   }
   const route = s['pgbouncer-route'];
