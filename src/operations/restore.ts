@@ -121,6 +121,17 @@ const recoveryParams = [
   'recovery_target_action',
 ];
 
+/** pg_controldata's labels of the settings a hot standby must at least match */
+const CONTROL_SETTINGS: [string, string][] = [
+  ['max_connections', 'max_connections'],
+  ['max_worker_processes', 'max_worker_processes'],
+  ['max_wal_senders', 'max_wal_senders'],
+  ['max_prepared_xacts', 'max_prepared_transactions'],
+  ['max_locks_per_xact', 'max_locks_per_transaction'],
+];
+
+const RESTORE_CONF = (confDir: string) => `${confDir}/tpa-restore.conf`;
+
 function targetText(t: RestoreTarget): string {
   switch (t.kind) {
     case 'time':
@@ -264,7 +275,18 @@ export async function restore(req: RestoreRequest): Promise<RestoreReport> {
       node,
       [
         'set -eu',
-        `systemctl start ${p.service}`,
+        // a hot standby refuses to replay WAL of a server with larger settings than its own:
+        // until deploy writes this cluster's, recover with the values the backup's control file records
+        `c=$(${p.binDir}/pg_controldata ${q(p.dataDir)})`,
+        `f=${q(RESTORE_CONF(p.confDir))}`,
+        '{ echo "# tpa restore: removed once the server is promoted"',
+        ...CONTROL_SETTINGS.map(
+          ([label, name]) =>
+            `  printf '%s = %s\n' ${name} "$(printf '%s\n' "$c" | sed -n 's/^${label} setting: *//p')"`,
+        ),
+        '} > "$f"',
+        `chown ${PG_OS_USER}:${PG_OS_USER} "$f"`,
+        `systemctl start ${p.service} || { journalctl -u ${p.service} -n 20 --no-pager >&2; tail -n 30 ${q(p.logFile)} >&2; exit 1; }`,
         // recovery replays WAL up to the target and promotes there
         'for i in $(seq 1 600); do',
         `  r=$(${psqlCommand('SELECT pg_is_in_recovery()')} 2>/dev/null || true)`,
@@ -287,6 +309,7 @@ export async function restore(req: RestoreRequest): Promise<RestoreReport> {
         'set -eu',
         `cd / && runuser -u ${PG_OS_USER} -- psql -X -q -v ON_ERROR_STOP=1 -d postgres ${reset} -c 'SELECT pg_reload_conf()' >/dev/null`,
         `rm -rf ${q(`${p.dataDir}/barman_wal`)}`,
+        `rm -f ${q(RESTORE_CONF(p.confDir))}`,
         // repmgr's records describe the source cluster's nodes: deploy registers this cluster's
         `if [ "$(${psqlCommand(`SELECT 1 FROM pg_database WHERE datname = '${REPMGR_DATABASE}'`)})" = 1 ]; then`,
         `  ${psqlCommand('DELETE FROM repmgr.nodes', REPMGR_DATABASE)} >/dev/null`,
