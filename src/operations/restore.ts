@@ -121,6 +121,19 @@ const recoveryParams = [
   'recovery_target_action',
 ];
 
+/**
+ * On the backup server, as barman: rsync every archived WAL segment at or after the backup's
+ * first one (any timeline) and every timeline history file to the new primary.
+ */
+function extraWalCommand(server: string, beginWal: string, address: string, dest: string): string {
+  const wals = `${BARMAN_HOME}/${server}/wals`;
+  const list =
+    `cd ${q(wals)} && awk -F '\\t' -v b=${q(beginWal.slice(8))} ` +
+    `'$1 ~ /[.]history$/ { print $1; next } length($1) == 24 && substr($1, 9) >= b { print substr($1, 1, 16) "/" $1 }' xlog.db`;
+  const rsync = `rsync -a --no-relative --files-from=- -e 'ssh -o BatchMode=yes' ./ ${q(`postgres@${address}:${dest}/`)}`;
+  return `set -eu\nenv -C / runuser -u ${BARMAN_USER} -- sh -c ${q(`${list} | ${rsync}`)}`;
+}
+
 /** pg_controldata's labels of the settings a hot standby must at least match */
 const CONTROL_SETTINGS: [string, string][] = [
   ['max_connections', 'max_connections'],
@@ -269,6 +282,17 @@ export async function restore(req: RestoreRequest): Promise<RestoreReport> {
           step: 'restore: barman recover',
           hint: `the source cluster ${req.cluster} was not touched`,
         },
+      );
+    }
+    if (plan.options.length > 0 && plan.backup.beginWal) {
+      // barman copies the WAL files that *arrived* before the target time; WAL that reached
+      // it later (e.g. after the backup server was down) may hold the records recovery needs
+      // to find the target, so every archived file from the backup on goes along
+      await must(
+        bh,
+        extraWalCommand(req.cluster, plan.backup.beginWal, primary.address, `${p.dataDir}/barman_wal`),
+        'restore: copy the archived WAL',
+        { timeoutMs: 6 * 60 * 60_000 },
       );
     }
     await must(
