@@ -294,6 +294,82 @@ void test('backup server down: tpa backup fails naming it; afterwards WAL catche
   assert.equal(lastJson<BackupReport>(r).backups[0]!.backup.status, 'DONE');
 });
 
+void test('restore refused before anything changes: a time before the oldest backup, with the range', async () => {
+  const configBefore = await readFile(join(dir, 'config.yml'), 'utf8');
+  const r = await tpa(
+    'restore',
+    dir,
+    '--cluster',
+    'main',
+    '--time',
+    '2000-01-01T00:00:00Z',
+    '--into',
+    'never',
+  );
+  assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stderr, /restore refused, nothing was changed: .*before the oldest backup ends/);
+  assert.match(r.stderr, /recoverable range of main: from \S+ \(end of backup \d{8}T\d{6}/);
+  assert.equal(await readFile(join(dir, 'config.yml'), 'utf8'), configBefore);
+  const later = await tpa(
+    'restore',
+    dir,
+    '--cluster',
+    'main',
+    '--time',
+    '2999-01-01T00:00:00Z',
+    '--into',
+    'never',
+  );
+  assert.equal(later.code, 2, later.stderr);
+  assert.match(later.stderr, /after the last archived WAL/);
+  assert.equal(
+    (await inventory()).hosts.some((h) => h.name.startsWith('never')),
+    false,
+  );
+});
+
+void test('point-in-time restore into a new cluster: exactly the rows written before the target', async () => {
+  const rows = await psql('main-1', 'SELECT id, extract(epoch FROM at) FROM tpa_marker ORDER BY id');
+  assert.equal(rows.code, 0, rows.stderr);
+  const at = new Map(
+    rows.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('|').map(Number) as [number, number]),
+  );
+  assert.deepEqual([...at.keys()], [1, 2, 3]);
+  // rows 1 and 2 came before the marker backup; 3 was written while barman was off
+  const target = new Date(((at.get(2)! + at.get(3)!) / 2) * 1000);
+  const started = Date.now();
+  const r = await tpa(
+    'restore',
+    dir,
+    '--cluster',
+    'main',
+    '--time',
+    target.toISOString(),
+    '--into',
+    'pitr',
+    '--json',
+  );
+  assert.equal(r.code, 0, `${r.stdout.slice(-4000)}\n${r.stderr}`);
+  console.log(`restore (provision, recover, deploy) took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const out = lastJson<{ into: string; nodes: string[]; backup: string }>(r);
+  assert.deepEqual(out.nodes, ['pitr-1']);
+  const restored = await psql('pitr-1', 'SELECT id FROM tpa_marker ORDER BY id');
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.equal(restored.stdout.trim(), '1\n2');
+  const role = await psql('pitr-1', 'SELECT pg_is_in_recovery()');
+  assert.equal(role.stdout.trim(), 'f');
+  // the new cluster is in config.yml (committed), backed up, and the original keeps running
+  const log = await run('git', ['-C', dir, 'log', '--oneline']);
+  assert.match(log.stdout, /restore: new cluster pitr from main/);
+  const check = await barmanChecksOk('pitr');
+  assert.ok(check.ok, check.failed.join('; '));
+  const original = await psql('main-1', 'SELECT count(*) FROM tpa_marker');
+  assert.equal(original.stdout.trim(), '3');
+});
+
 void test('failover: barman follows the promoted replica without a new full backup; the next backup succeeds', async () => {
   const inv = await inventory();
   const addr = (n: string) => inv.hosts.find((h) => h.name === n)!.address;
