@@ -6,7 +6,8 @@
  * max_connections); tpa test fails, naming the check, when a replica is stopped, when a
  * pgbouncer points at a replica, when repmgrd is down, and passes again once repaired;
  * the primary's machine is powered off and repmgrd promotes a replica that every remaining
- * pgbouncer follows; deprovision leaves nothing of the group on the host.
+ * pgbouncer follows; the former primary comes back unfenced and its own pgbouncer still
+ * routes to the new primary; deprovision leaves nothing of the group on the host.
  * Needs root on a Debian host (lxc); the steps run in order and depend on each other.
  */
 import { after, before, test } from 'node:test';
@@ -431,6 +432,44 @@ void test('failover: the primary powered off, repmgrd promotes main-2, every pgb
   const m3 = s.nodes.find((n) => n.node === 'main-3')!;
   assert.deepEqual([m3.role, m3.upstream], ['replica', 'main-2']);
   assert.equal(s.nodes.find((n) => n.node === 'main-1')?.state, 'unreachable');
+});
+
+void test('the former primary comes back unfenced: its own pgbouncer still sends clients to main-2', async () => {
+  const on = await tpa('fault', dir, 'main-1', 'start');
+  assert.equal(on.code, 0, on.stderr);
+  const password = (await tpa('secrets', dir, 'postgres_password')).stdout.trim();
+  const main1 = await address('main-1');
+  const main2 = await address('main-2');
+  // one statement through main-1's pgbouncer, as a client would (password only in the environment)
+  const landsOn = async (): Promise<string> => {
+    const r = await run(
+      'psql',
+      [
+        '-X',
+        '-A',
+        '-t',
+        '-q',
+        '-d',
+        `host=${main1} port=6432 dbname=postgres user=postgres sslmode=require connect_timeout=3`,
+        '-c',
+        "SELECT host(inet_server_addr()) || ' ' || pg_is_in_recovery()",
+      ],
+      { env: { ...process.env, PGPASSWORD: password, PGPASSFILE: '/dev/null' }, timeoutMs: 15_000 },
+    );
+    return r.code === 0 ? r.stdout.trim() : `error: ${r.stderr.trim().split('\n').pop() ?? ''}`;
+  };
+  const started = Date.now();
+  let landed = await landsOn();
+  while (landed.startsWith('error') && Date.now() - started < 90_000) {
+    await sleep(2000);
+    landed = await landsOn();
+  }
+  // main-1's postgres may run as a primary on the old timeline, but its pgbouncer must not use it
+  for (let i = 0; i < 5; i++) {
+    assert.equal(landed, `${main2} false`, "main-1's pgbouncer routes to main-2");
+    await sleep(1000);
+    landed = await landsOn();
+  }
 });
 
 void test('deprovision leaves nothing of the group on the host', async () => {
