@@ -7,40 +7,13 @@
  *     deploy of the new cluster including its own first backup)
  * Runs as root; everything is removed afterwards.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { must, tpa } from './lib/cli.ts';
 import { appendResults, type BenchRow } from './lib/results.ts';
 
-const TPA = fileURLToPath(new URL('../bin/tpa', import.meta.url));
 const SCALE = Number(process.env.BENCH_PGBENCH_SCALE ?? 50);
-
-interface Run {
-  seconds: number;
-  code: number;
-  stdout: string;
-}
-
-function tpa(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  const start = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const child = spawn(TPA, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ seconds: Number(process.hrtime.bigint() - start) / 1e9, code: code ?? 1, stdout }),
-    );
-  });
-}
-
-async function must(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  const r = await tpa(args, env);
-  if (r.code !== 0) throw new Error(`tpa ${args.join(' ')} exited ${r.code}`);
-  return r;
-}
 
 /** the pretty-printed result after the JSON-lines events */
 function result<T>(stdout: string): T {

@@ -6,39 +6,11 @@
  *   - tpa plan on the converged cluster (target < 2 s)
  * Per-phase times come from the deploy's own JSON events. Runs as root.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { must, tpa } from './lib/cli.ts';
 import { appendResults, type BenchRow } from './lib/results.ts';
-
-const TPA = fileURLToPath(new URL('../bin/tpa', import.meta.url));
-
-interface Run {
-  seconds: number;
-  code: number;
-  stdout: string;
-}
-
-function tpa(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  const start = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const child = spawn(TPA, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ seconds: Number(process.hrtime.bigint() - start) / 1e9, code: code ?? 1, stdout }),
-    );
-  });
-}
-
-async function must(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  const r = await tpa(args, env);
-  if (r.code !== 0) throw new Error(`tpa ${args.join(' ')} exited ${r.code}`);
-  return r;
-}
 
 /** phase -> seconds, from the phase-finished events of a --json deploy */
 function phaseTimes(stdout: string): string {
