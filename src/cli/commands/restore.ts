@@ -46,7 +46,7 @@ async function targetOf(o: Opts): Promise<RestoreTarget> {
 export const register: RegisterCommand = (program: Command, setExit) => {
   program
     .command('restore')
-    .description('point-in-time recovery from barman into a new cluster of the group')
+    .description('point-in-time recovery from barman: into a new cluster of the group, or in place')
     .argument('<dir>', 'cluster directory')
     .requiredOption('--cluster <name>', 'the cluster whose backups to restore')
     .option('--time <timestamp>', 'recover up to this time (ISO 8601; UTC when no zone is given)')
@@ -59,7 +59,7 @@ export const register: RegisterCommand = (program: Command, setExit) => {
       'replicas of the new cluster, cloned from the restored primary (default 0)',
       parseReplicas,
     )
-    .option('--in-place', 'restore over the cluster itself (not available yet)')
+    .option('--in-place', 'restore over the cluster itself; its data directories are kept aside')
     .option('--yes', 'confirm --in-place')
     .option('--json', 'progress as JSON lines, then the result')
     .addHelpText(
@@ -75,11 +75,19 @@ cloned from it, repmgr, pgbouncer, its own backups). The original cluster keeps 
 its backups are untouched. Remove the new cluster with tpa deprovision after deleting it from
 config.yml, or keep it.
 
+In place (--in-place --yes): every node of the cluster and its backup server must answer.
+repmgrd stops on every node, each server stops and its data directory is renamed to
+<data directory>.before-restore-<time> (kept, never deleted: remove it yourself once you are
+satisfied), barman recovers into the configured primary, which promotes on a new timeline,
+barman's WAL streaming restarts from there, tpa deploy clones the replicas from it and
+registers every node with repmgr again, and a full backup is taken on the new timeline.
+
 Examples:
   $ tpa backups acme --cluster main                      # what can be restored
   $ tpa restore acme --cluster main --time '2024-05-10 14:30:00Z' --into main-before-bug
   $ tpa restore acme --cluster main --latest --into copy --replicas 1
   $ tpa restore acme --cluster main --backup 20240510T020000 --into yesterday
+  $ tpa restore acme --cluster main --time '2024-05-10 14:30:00Z' --in-place --yes
 `,
     )
     .action(async (dir: string, opts: Opts) => {
@@ -99,6 +107,16 @@ Examples:
           ...(opts.inPlace ? { inPlace: true } : {}),
         });
         if (json) printJson(out);
+        else if (out.inPlace)
+          process.stdout.write(
+            [
+              `restored ${out.cluster} in place (${out.target}, from backup ${out.backup}) in ${(out.durationMs / 1000).toFixed(1)} s; new full backup ${out.newBackup ?? '-'}`,
+              ...(out.kept ?? []).map(
+                (k) => `  ${k.node}: the data directory before the restore is kept in ${k.path}`,
+              ),
+              '',
+            ].join('\n'),
+          );
         else
           process.stdout.write(
             `restored ${out.cluster} (${out.target}, from backup ${out.backup}) into ${out.into}: ${out.nodes.join(', ')} in ${(out.durationMs / 1000).toFixed(1)} s\n`,
