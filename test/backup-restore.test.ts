@@ -18,6 +18,7 @@ import { parseDocument } from 'yaml';
 import type { Inventory } from '../src/platforms/platform.ts';
 import type { BackupsReport } from '../src/operations/backups.ts';
 import type { BackupReport } from '../src/operations/backup.ts';
+import type { RestoreReport } from '../src/operations/restore.ts';
 import { parseCheckJson } from '../src/components/barman/output.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -370,11 +371,122 @@ void test('point-in-time restore into a new cluster: exactly the rows written be
   assert.equal(original.stdout.trim(), '3');
 });
 
+/** the timeline a node's server runs on now */
+async function timelineOf(node: string): Promise<number> {
+  const r = await psql(node, 'SELECT timeline_id FROM pg_control_checkpoint()');
+  assert.equal(r.code, 0, r.stderr);
+  return Number(r.stdout.trim());
+}
+
+void test('restore in place: back to a time between two rows; replicas re-cloned, repmgr, pgbouncer and barman healthy; old data kept', async () => {
+  const w1 = await psql('main-1', 'INSERT INTO tpa_marker (id) VALUES (10)');
+  assert.equal(w1.code, 0, w1.stderr);
+  await new Promise((r) => setTimeout(r, 2000));
+  const w2 = await psql('main-1', 'INSERT INTO tpa_marker (id) VALUES (11)');
+  assert.equal(w2.code, 0, w2.stderr);
+  const rows = await psql(
+    'main-1',
+    'SELECT id, extract(epoch FROM at) FROM tpa_marker WHERE id >= 10 ORDER BY id',
+  );
+  const at = rows.stdout
+    .trim()
+    .split('\n')
+    .map((l) => Number(l.split('|')[1]));
+  const target = new Date(((at[0]! + at[1]!) / 2) * 1000);
+  const timeline = await timelineOf('main-1');
+  const backupsBefore = fullJson<BackupsReport>(await tpa('backups', dir, '--json', '--cluster', 'main'))
+    .clusters[0]!.backups.length;
+
+  // without --yes nothing happens
+  const unconfirmed = await tpa(
+    'restore',
+    dir,
+    '--cluster',
+    'main',
+    '--time',
+    target.toISOString(),
+    '--in-place',
+  );
+  assert.equal(unconfirmed.code, 2, unconfirmed.stderr);
+  assert.match(unconfirmed.stderr, /--yes/);
+
+  const started = Date.now();
+  const r = await tpa(
+    'restore',
+    dir,
+    '--cluster',
+    'main',
+    '--time',
+    target.toISOString(),
+    '--in-place',
+    '--yes',
+    '--json',
+  );
+  assert.equal(r.code, 0, `${r.stdout.slice(-4000)}\n${r.stderr}`);
+  console.log(
+    `restore in place (recover, deploy, backup) took ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  const out = lastJson<RestoreReport>(r);
+  assert.equal(out.inPlace, true);
+  assert.deepEqual(out.kept!.map((k) => k.node).sort(), ['main-1', 'main-2']);
+  // the data directories from before are kept, whole
+  for (const k of out.kept!) {
+    const kept = await onNode(k.node, `test -f ${k.path}/PG_VERSION && test -d ${k.path}/base && echo kept`);
+    assert.equal(kept.stdout.trim(), 'kept', `${k.node}: ${k.path}`);
+  }
+
+  // exactly the rows before the target, on a new timeline
+  const restored = await psql('main-1', 'SELECT id FROM tpa_marker ORDER BY id');
+  assert.equal(restored.stdout.trim(), '1\n2\n3\n10');
+  assert.equal((await psql('main-1', 'SELECT pg_is_in_recovery()')).stdout.trim(), 'f');
+  assert.equal(await timelineOf('main-1'), timeline + 1);
+
+  // the replica was cloned from the restored primary and streams from it
+  await waitFor('main-2 to stream from main-1', 60_000, async () => {
+    const s = await psql('main-1', "SELECT state FROM pg_stat_replication WHERE application_name = 'main-2'");
+    return s.stdout.trim() === 'streaming';
+  });
+  assert.equal((await psql('main-2', 'SELECT pg_is_in_recovery()')).stdout.trim(), 't');
+  assert.equal((await psql('main-2', 'SELECT id FROM tpa_marker ORDER BY id')).stdout.trim(), '1\n2\n3\n10');
+
+  // repmgr: both nodes registered again, the same view from each
+  for (const node of ['main-1', 'main-2']) {
+    const show = await onNode(
+      node,
+      'cd / && runuser -u postgres -- repmgr -f /etc/repmgr.conf cluster show --csv',
+    );
+    assert.equal(show.code, 0, `${node}: ${show.stdout}\n${show.stderr}`);
+  }
+  const active = await onNode('main-1', 'systemctl is-active repmgrd');
+  assert.match(active.stdout, /^active$/m);
+
+  // tpa test: replication, repmgr, writes through every pgbouncer, backup checks
+  const t = await tpa('test', dir, '--json');
+  const report = JSON.parse(t.stdout) as {
+    results: { check: string; cluster: string; status: string; detail: string }[];
+  };
+  const failed = report.results.filter((x) => x.status === 'fail');
+  assert.deepEqual(failed, [], JSON.stringify(failed));
+  assert.equal(t.code, 0, t.stderr);
+
+  // barman streams from the restored primary again, and a full backup of the new timeline exists
+  assert.ok((await barmanChecksOk('main')).ok);
+  const after = fullJson<BackupsReport>(await tpa('backups', dir, '--json', '--cluster', 'main'))
+    .clusters[0]!;
+  assert.equal(after.backups.length, backupsBefore + 1);
+  const fresh = after.backups.find((b) => b.id === out.newBackup);
+  assert.ok(fresh, `backup ${out.newBackup} is listed`);
+  assert.equal(fresh.status, 'DONE');
+  assert.equal(fresh.timeline, timeline + 1);
+});
+
 void test('failover: barman follows the promoted replica without a new full backup; the next backup succeeds', async () => {
   const inv = await inventory();
   const addr = (n: string) => inv.hosts.find((h) => h.name === n)!.address;
   const backupsBefore = fullJson<BackupsReport>(await tpa('backups', dir, '--json', '--cluster', 'main'))
     .clusters[0]!.backups.length;
+  const timeline = await timelineOf('main-1');
+  const tlHex = (timeline + 1).toString(16).toUpperCase().padStart(8, '0');
   const off = await tpa('fault', dir, 'main-1', 'poweroff');
   assert.equal(off.code, 0, off.stderr);
   await waitFor('repmgrd to promote main-2', 240_000, async () => {
@@ -389,7 +501,9 @@ void test('failover: barman follows the promoted replica without a new full back
   const follow = await onNode('backup-1', 'cat /var/log/barman/tpa-follow.log');
   assert.match(
     follow.stdout,
-    new RegExp(`main: the primary is now ${addr('main-2').replace(/\./g, '\\.')} \\(timeline 2\\)`),
+    new RegExp(
+      `main: the primary is now ${addr('main-2').replace(/\./g, '\\.')} \\(timeline ${timeline + 1}\\)`,
+    ),
   );
   // no full backup was needed for that: WAL streams on the new timeline
   const during = fullJson<BackupsReport>(await tpa('backups', dir, '--json', '--cluster', 'main'))
@@ -397,10 +511,10 @@ void test('failover: barman follows the promoted replica without a new full back
   assert.equal(during.backups.length, backupsBefore);
   const w = await psql('main-2', 'INSERT INTO tpa_marker (id) VALUES (4); SELECT pg_switch_wal()');
   assert.equal(w.code, 0, w.stderr);
-  await waitFor('a WAL file of timeline 2 archived', 120_000, async () => {
+  await waitFor(`a WAL file of timeline ${timeline + 1} archived`, 120_000, async () => {
     const r = await onNode(
       'backup-1',
-      "cut -f1 /var/lib/barman/main/wals/xlog.db | grep -c '^00000002' || true",
+      `cut -f1 /var/lib/barman/main/wals/xlog.db | grep -c '^${tlHex}' || true`,
     );
     return Number(r.stdout.trim()) > 0;
   });
@@ -408,7 +522,7 @@ void test('failover: barman follows the promoted replica without a new full back
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   const taken = lastJson<BackupReport>(r).backups[0]!.backup;
   assert.equal(taken.status, 'DONE');
-  assert.equal(taken.timeline, 2);
+  assert.equal(taken.timeline, timeline + 1);
 });
 
 void test('the former primary comes back on the old timeline: barman stays with the new primary', async () => {
