@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backupServerOf, cronProblem, parseRetention } from './backup.ts';
+import { backupServerOf, isBackedUp, cronProblem, parseRetention } from './backup.ts';
 import { config } from './testdata/fixtures.ts';
 
 void test('barman retention policies', () => {
@@ -58,4 +58,14 @@ void test('backupServerOf: explicit, the only one, or none', () => {
     c.clusters[0]!.backup_server = 'backup-2';
   });
   assert.equal(backupServerOf(named, named.clusters[0]!), 'backup-2');
+});
+
+void test('backupServerOf: a cluster with backups: false has none', () => {
+  const c = config((x) => {
+    x.clusters.push({ name: 'scratch', backups: false, nodes: [{ name: 'scratch-1', role: 'primary' }] });
+  });
+  assert.equal(isBackedUp(c, c.clusters[0]!), true);
+  assert.equal(isBackedUp(c, c.clusters[1]!), false);
+  assert.equal(backupServerOf(c, c.clusters[0]!), 'backup-1');
+  assert.equal(backupServerOf(c, c.clusters[1]!), undefined);
 });

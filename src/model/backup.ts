@@ -39,12 +39,18 @@ export function barmanServices(config: ClusterGroupConfig): string[] {
   return config.services.filter((s) => s.role === 'barman').map((s) => s.name);
 }
 
+/** Is this cluster backed up? Not when the group's backups are off or the cluster says backups: false. */
+export function isBackedUp(config: ClusterGroupConfig, cluster: ClusterConfig): boolean {
+  return config.backup.mode !== 'none' && cluster.backups !== false;
+}
+
 /**
  * The barman service that backs a cluster up: its backup_server, or the group's only barman.
- * undefined when backups are off or the choice is missing/ambiguous (validation reports those).
+ * undefined when backups are off (for the group or the cluster) or the choice is
+ * missing/ambiguous (validation reports those).
  */
 export function backupServerOf(config: ClusterGroupConfig, cluster: ClusterConfig): string | undefined {
-  if (config.backup.mode === 'none') return undefined;
+  if (!isBackedUp(config, cluster)) return undefined;
   const servers = barmanServices(config);
   if (cluster.backup_server !== undefined)
     return servers.includes(cluster.backup_server) ? cluster.backup_server : undefined;

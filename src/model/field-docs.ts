@@ -35,10 +35,13 @@ export const FIELD_DOCS: Record<string, string> = {
   clusters: 'The PostgreSQL clusters: each one primary and its replicas.',
   'clusters[].name': 'Name of the cluster: a lowercase host name label, unique in the group.',
   'clusters[].architecture': 'Architecture: M1 (one primary, streaming replicas, automatic failover).',
-  'clusters[].failover_manager': 'What promotes a replica when the primary fails: repmgr.',
+  'clusters[].failover_manager':
+    'What promotes a replica when the primary fails: repmgr, or none (a single-node cluster, no failover).',
   'clusters[].durability': 'async, or sync: quorum synchronous replication, no acknowledged write lost.',
   'clusters[].pooler': 'Connection pooler in front of PostgreSQL: pgbouncer or none.',
   'clusters[].backup_server': 'The barman service backing this cluster up (default: the only one).',
+  'clusters[].backups':
+    'false: this cluster is never backed up, whatever backup.mode says (the temporary cluster of `tpa test --restore-drill`).',
   'clusters[].postgres_settings': 'postgresql.conf settings for this cluster only.',
   'clusters[].repmgr': 'repmgrd failure detection (failover_manager: repmgr).',
   'clusters[].repmgr.reconnect_attempts':

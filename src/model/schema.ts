@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 export const PLATFORMS = ['lxc', 'bare', 'aws'] as const;
 export const ARCHITECTURES = ['M1'] as const;
-export const FAILOVER_MANAGERS = ['repmgr', 'patroni'] as const;
+export const FAILOVER_MANAGERS = ['repmgr', 'patroni', 'none'] as const;
 export const DURABILITIES = ['async', 'sync'] as const;
 export const POOLERS = ['pgbouncer', 'none'] as const;
 export const BACKUP_MODES = ['none', 'shared', 'exclusive'] as const;
@@ -60,6 +60,8 @@ export const ClusterSchema = z.strictObject({
   pooler: z.enum(POOLERS).default('pgbouncer'),
   /** name of the barman service that backs this cluster up; defaults to the group's only one */
   backup_server: z.string().optional(),
+  /** false: never backed up, whatever backup.mode says (e.g. the temporary cluster of a restore drill) */
+  backups: z.boolean().optional(),
   postgres_settings: PostgresSettings.optional(),
   repmgr: RepmgrSettings.optional(),
   nodes: z.array(NodeSchema).min(1),

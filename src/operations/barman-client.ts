@@ -42,7 +42,14 @@ export function backupTargets(
       hint: 'set backup.mode to shared or exclusive in config.yml, add a barman service, then tpa provision and tpa deploy',
     });
   }
-  const clusters = config.clusters.filter((c) => cluster === undefined || c.name === cluster);
+  const named = config.clusters.find((c) => c.name === cluster);
+  if (named?.backups === false) {
+    throw new OperationError(`cluster ${cluster} is not backed up (backups: false in config.yml)`, {
+      step: 'backup',
+    });
+  }
+  // a cluster with backups: false (e.g. a restore drill's temporary one) has no backups to work on
+  const clusters = config.clusters.filter((c) => (cluster === undefined ? c.backups !== false : c === named));
   return clusters.map((c) => {
     const server = backupServerOf(config, c);
     const host = inventory.hosts.find((h) => h.name === server && h.kind === 'barman');

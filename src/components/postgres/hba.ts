@@ -193,15 +193,16 @@ function clusterOf(host: InventoryHost, config: ClusterGroupConfig) {
   return cluster;
 }
 
-/** The barman hosts that back up this host's cluster (none when backup.mode is none). */
+/** The barman hosts that back up this host's cluster (none when backup.mode is none or the cluster has backups: false). */
 export function backupHostsFor(
   host: InventoryHost,
   config: ClusterGroupConfig,
   inventory: Inventory,
 ): InventoryHost[] {
-  if (config.backup.mode === 'none') return [];
+  const cluster = clusterOf(host, config);
+  if (config.backup.mode === 'none' || cluster.backups === false) return [];
   const barmans = inventory.hosts.filter((h) => h.kind === 'barman');
-  const wanted = clusterOf(host, config).backup_server;
+  const wanted = cluster.backup_server;
   return wanted === undefined ? barmans.slice(0, 1) : barmans.filter((b) => b.name === wanted);
 }
 

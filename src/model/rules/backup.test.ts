@@ -90,3 +90,25 @@ void test('backupServers: mode none is a warning, and leftovers are pointed out'
     'warning services.0: barman service "backup-1" is unused while backup.mode is none',
   ]);
 });
+
+void test('backupServers: a cluster with backups: false needs no barman, even exclusive or ambiguous', () => {
+  const scratch = {
+    name: 'scratch',
+    backups: false,
+    nodes: [{ name: 'scratch-1', role: 'primary' as const }],
+  };
+  const exclusive = config((c) => {
+    c.backup = { mode: 'exclusive' };
+    c.clusters.push(scratch);
+  });
+  assert.deepEqual(found(backupServers, exclusive), []);
+  const ambiguous = config((c) => {
+    c.services.push({ name: 'backup-2', role: 'barman' });
+    c.clusters[0]!.backup_server = 'backup-1';
+    c.clusters.push({ ...otherCluster(), backup_server: 'backup-2' });
+    c.clusters.push({ ...scratch, backup_server: 'backup-9' });
+  });
+  assert.deepEqual(found(backupServers, ambiguous), [
+    'warning clusters.2.backup_server: backup_server is ignored with backups: false',
+  ]);
+});

@@ -64,7 +64,12 @@ export function backupServers(config: ClusterGroupConfig): RuleIssue[] {
     ];
   }
   config.clusters.forEach((c, ci) => {
-    if (c.backup_server !== undefined && !servers.includes(c.backup_server)) {
+    if (c.backups === false) {
+      if (c.backup_server !== undefined)
+        issues.push(
+          warning(['clusters', ci, 'backup_server'], 'backup_server is ignored with backups: false'),
+        );
+    } else if (c.backup_server !== undefined && !servers.includes(c.backup_server)) {
       issues.push(
         error(
           ['clusters', ci, 'backup_server'],
@@ -88,7 +93,9 @@ export function backupServers(config: ClusterGroupConfig): RuleIssue[] {
     const server = backupServerOf(config, c);
     if (server !== undefined) clustersOf.get(server)!.push(ci);
   });
-  const unresolved = config.clusters.some((c) => backupServerOf(config, c) === undefined);
+  const unresolved = config.clusters.some(
+    (c) => c.backups !== false && backupServerOf(config, c) === undefined,
+  );
   config.services.forEach((s, si) => {
     if (s.role !== 'barman') return;
     const served = clustersOf.get(s.name) ?? [];

@@ -28,3 +28,16 @@ void test('supportedFailoverManager: patroni is refused, repmgr suggested', () =
   ]);
   assert.match(supportedFailoverManager(patroni)[0]?.hint ?? '', /repmgr/);
 });
+
+void test('supportedFailoverManager: none only for a single-node cluster', () => {
+  const single = config((c) => {
+    c.clusters.push({ name: 'solo', failover_manager: 'none', nodes: [{ name: 'solo-1', role: 'primary' }] });
+  });
+  assert.deepEqual(found(supportedFailoverManager, single), []);
+  const replicas = config((c) => {
+    c.clusters[0]!.failover_manager = 'none';
+  });
+  assert.deepEqual(found(supportedFailoverManager, replicas), [
+    'error clusters.0.failover_manager: cluster "main" has replicas: failover_manager none is for a single-node cluster',
+  ]);
+});

@@ -1,4 +1,4 @@
-/** What runs on the nodes: a PostgreSQL version the platform's distribution ships, and a failover manager tpa drives. */
+/** What runs on the nodes: a PostgreSQL version the platform's distribution ships, and a failover manager tpa drives (none: a single node). */
 import type { ClusterGroupConfig } from '../schema.ts';
 import { DISTRIBUTION_LABEL, PLATFORM_DISTRIBUTION, postgresVersionsFor } from '../distributions.ts';
 import { error, type RuleIssue } from './types.ts';
@@ -18,15 +18,24 @@ export function postgresVersionAvailable(config: ClusterGroupConfig): RuleIssue[
 }
 
 export function supportedFailoverManager(config: ClusterGroupConfig): RuleIssue[] {
-  return config.clusters.flatMap((c, ci) =>
-    c.failover_manager === 'patroni'
-      ? [
-          error(
-            ['clusters', ci, 'failover_manager'],
-            'patroni is not implemented by tpa yet',
-            'use failover_manager: repmgr',
-          ),
-        ]
-      : [],
-  );
+  return config.clusters.flatMap((c, ci) => {
+    if (c.failover_manager === 'patroni')
+      return [
+        error(
+          ['clusters', ci, 'failover_manager'],
+          'patroni is not implemented by tpa yet',
+          'use failover_manager: repmgr',
+        ),
+      ];
+    // replicas are cloned and kept following by the failover manager
+    if (c.failover_manager === 'none' && c.nodes.length > 1)
+      return [
+        error(
+          ['clusters', ci, 'failover_manager'],
+          `cluster "${c.name}" has replicas: failover_manager none is for a single-node cluster`,
+          'use failover_manager: repmgr',
+        ),
+      ];
+    return [];
+  });
 }
