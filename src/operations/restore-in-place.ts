@@ -17,7 +17,8 @@
  */
 import { OperationError, UsageError } from '../core/errors.ts';
 import type { EventSink } from '../core/events.ts';
-import { barmanCommand } from '../components/barman/paths.ts';
+import { renderServerConf } from '../components/barman/conf.ts';
+import { barmanCommand, serverConfPath } from '../components/barman/paths.ts';
 import { clusterNodes, pgPathsFor } from '../components/postgres/paths.ts';
 import { REPMGRD_UNIT } from '../components/repmgr/conf.ts';
 import type { InventoryHost } from '../platforms/platform.ts';
@@ -137,8 +138,20 @@ export async function restoreInPlace(req: RestoreRequest): Promise<RestoreReport
         events,
       });
       events({ kind: 'phase-started', phase: 'restore: reset WAL streaming', hosts: [serverHost] });
-      // receive-wal's position lies on the abandoned timeline: start again from the server's
+      // receive-wal's position lies on the abandoned timeline: start again from the server's,
+      // with barman's server pointed at the restored primary as deploy will write it
       const bh = access.pool.forHost(serverHost);
+      await bh.upload(
+        serverConfPath(req.cluster),
+        renderServerConf({
+          server: req.cluster,
+          group: access.config.name,
+          primaryAddress: primary.address,
+          pgVersion: p.version,
+          retention: access.config.backup.retention,
+        }),
+        { mode: 0o644, owner: 'root', group: 'root', sudo: true },
+      );
       const reset = await onBackupHost(
         bh,
         [

@@ -197,6 +197,7 @@ export async function recoverIntoNode(i: RecoverInput): Promise<number> {
   const nt = access.pool.forHost(node.name);
   const bh = access.pool.forHost(barmanHost.name);
   const started = Date.now();
+  const latest = plan.options.length === 0;
   await authoriseBarman(access, node, barmanHost);
   try {
     events({
@@ -229,10 +230,12 @@ export async function recoverIntoNode(i: RecoverInput): Promise<number> {
         },
       );
     }
-    if (plan.options.length > 0 && plan.backup.beginWal) {
+    if (plan.backup.beginWal) {
       // barman copies the WAL files that *arrived* before the target time; WAL that reached
       // it later (e.g. after the backup server was down) may hold the records recovery needs
-      // to find the target, so every archived file from the backup on goes along
+      // to find the target, so every archived file from the backup on goes along. For
+      // --latest barman only copies the backup's own timeline into pg_wal (crash recovery):
+      // with every file and history here, recovery follows the newest timeline to its end
       await must(
         bh,
         extraWalCommand(i.server, plan.backup.beginWal, node.address, `${p.dataDir}/barman_wal`),
@@ -257,6 +260,16 @@ export async function recoverIntoNode(i: RecoverInput): Promise<number> {
           `  printf '%s = %s\n' ${name} "$(printf '%s\n' "$c" | sed -n 's/^${label} setting: *//p')"`,
       ),
       '} > "$f"',
+      ...(latest
+        ? [
+            // archive recovery to the end of the archive, on the newest timeline, then promote
+            `cat >> "$f" <<'TPA_RESTORE'`,
+            `restore_command = 'cp ${p.dataDir}/barman_wal/%f %p'`,
+            "recovery_target_timeline = 'latest'",
+            'TPA_RESTORE',
+            `install -o ${PG_OS_USER} -g ${PG_OS_USER} -m 0600 /dev/null ${q(`${p.dataDir}/recovery.signal`)}`,
+          ]
+        : []),
       `chown ${PG_OS_USER}:${PG_OS_USER} "$f"`,
       `systemctl start ${p.service} || { journalctl -u ${p.service} -n 20 --no-pager >&2; tail -n 30 ${q(p.logFile)} >&2; exit 1; }`,
       // recovery replays WAL up to the target and promotes there
