@@ -5,6 +5,8 @@
  *   - tpa backup (pg_basebackup to barman, waiting for the WAL it needs)
  *   - tpa restore --latest into a new cluster (provision, barman recover over SSH, promote,
  *     deploy of the new cluster including its own first backup)
+ *   - tpa restore --latest --in-place --yes (data directory kept aside, barman recover,
+ *     promote, deploy, a new full backup on the new timeline)
  * Runs as root; everything is removed afterwards.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -62,6 +64,16 @@ async function main(): Promise<void> {
       step: `tpa restore --latest into a new cluster (database ${dbSize})`,
       seconds: r.seconds,
       note: `barman recover + replay + promote ${out.timings.recover?.toFixed(1)} s; deploy of the new cluster (incl. its first backup) ${out.timings.deploy?.toFixed(1)} s; the rest is provision and preparation`,
+    });
+    const ip = await must(
+      ['restore', dir, '--cluster', 'bench', '--latest', '--in-place', '--yes', '--json'],
+      env,
+    );
+    const inPlace = result<{ timings: Record<string, number> }>(ip.stdout);
+    rows.push({
+      step: `tpa restore --latest --in-place (database ${dbSize})`,
+      seconds: ip.seconds,
+      note: `barman recover + replay + promote ${inPlace.timings.recover?.toFixed(1)} s; deploy ${inPlace.timings.deploy?.toFixed(1)} s; new full backup ${inPlace.timings.backup?.toFixed(1)} s; the rest is checking the target and stopping the cluster`,
     });
   } finally {
     if (provisioned) await tpa(['deprovision', dir, '--yes'], env);
