@@ -4,7 +4,8 @@
  * tries the client side on each (a write through its pgbouncer, connections without TLS
  * and with a wrong password, which must be refused). Round 2 writes a marker row on the
  * primary while every replica waits for it and for the rows written through the poolers.
- * Nothing else is changed on the cluster.
+ * Nothing else is changed on the cluster. With restoreDrill the latest backups are then
+ * restored into temporary clusters and checked (restore-drill.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { EventSink } from '../core/events.ts';
@@ -29,14 +30,18 @@ import {
 } from '../checks/markers.ts';
 import type { ClusterConfig } from '../model/schema.ts';
 import { getSecret } from '../secrets/vault.ts';
+import { OperationError } from '../core/errors.ts';
 import { backupChecks } from './backup-checks.ts';
 import { connectCluster, type ClusterAccess } from './connect.ts';
+import type { DrillOptions } from './restore-drill.ts';
 
 export interface TestOptions {
   events?: EventSink;
   thresholds?: Partial<Thresholds>;
   /** how long replicas get to show the marker rows; default 30 s */
   replicationTimeoutMs?: number;
+  /** after the checks, restore the latest backup of each backed-up cluster (or those named) into a temporary cluster */
+  restoreDrill?: Omit<DrillOptions, 'dir' | 'clusters' | 'events'> & { clusters?: string[] };
 }
 
 export interface TestReport {
@@ -135,6 +140,22 @@ export async function testCluster(dir: string, opts: TestOptions = {}): Promise<
     concurrency: 64,
     ...(events ? { events } : {}),
   });
+  // the clusters to drill are checked first: an unknown name is bad input, before anything runs
+  let drill: { clusters: string[]; rows: CheckResult[] } | undefined;
+  if (opts.restoreDrill) {
+    const { drillTargets, RESTORE_DRILL } = await import('./restore-drill.ts');
+    try {
+      drill = { clusters: drillTargets(access, opts.restoreDrill.clusters), rows: [] };
+    } catch (e) {
+      if (!(e instanceof OperationError)) {
+        await access.close();
+        throw e;
+      }
+      const cluster = opts.restoreDrill.clusters?.join(',') || '*';
+      drill = { clusters: [], rows: [{ check: RESTORE_DRILL, cluster, status: 'fail', detail: e.message }] };
+    }
+  }
+  let results: CheckResult[];
   try {
     const password = await getSecret(access.dir, SECRETS.postgres);
     const paths = pgPathsFor(access.config);
@@ -165,21 +186,36 @@ export async function testCluster(dir: string, opts: TestOptions = {}): Promise<
     const markers = await markerRound(access, observed, pgbouncerMarkers, timeoutMs);
     events?.({ kind: 'phase-finished', phase: 'markers', ok: true, durationMs: Date.now() - t1 });
 
-    const results = evaluate({
+    results = evaluate({
       ...observed,
       markers,
       thresholds: { ...DEFAULT_THRESHOLDS, ...opts.thresholds },
     });
     results.push(...(await backupChecks(access)));
-    const s = summarize(results);
-    return {
-      group: access.inventory.group,
-      ok: s.ok,
-      summary: { pass: s.pass, fail: s.fail, skip: s.skip },
-      results,
-      durationMs: Date.now() - started,
-    };
   } finally {
     await access.close();
   }
+  if (drill && opts.restoreDrill) {
+    const { restoreDrills } = await import('./restore-drill.ts');
+    results.push(...drill.rows);
+    if (drill.clusters.length > 0) {
+      const { clusters: _named, ...rest } = opts.restoreDrill;
+      results.push(
+        ...(await restoreDrills({
+          ...rest,
+          dir: access.dir,
+          clusters: drill.clusters,
+          ...(events ? { events } : {}),
+        })),
+      );
+    }
+  }
+  const s = summarize(results);
+  return {
+    group: access.inventory.group,
+    ok: s.ok,
+    summary: { pass: s.pass, fail: s.fail, skip: s.skip },
+    results,
+    durationMs: Date.now() - started,
+  };
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { evaluate, summarize } from '../../checks/evaluate.ts';
 import { healthyEvidence } from '../../checks/fixtures.test-helper.ts';
 import { renderTestTable } from './test.ts';
@@ -29,4 +31,16 @@ void test('a failure is marked and named in the last lines', () => {
   const text = renderTestTable(report(ev));
   assert.match(text, /FAIL/);
   assert.match(text, /FAILED: 1 failed, 28 passed\nfailed: repmgrd-running \(main-2\)\n$/);
+});
+
+void test('tpa test: --cluster needs --restore-drill (exit 2); the help explains the drill', () => {
+  const tpa = resolve(import.meta.dirname, '../../../bin/tpa');
+  const env = { ...process.env, NO_COLOR: '1' };
+  const bad = spawnSync(tpa, ['test', '/nonexistent', '--cluster', 'reports'], { env, encoding: 'utf8' });
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /--cluster chooses the clusters of --restore-drill/);
+  const help = spawnSync(tpa, ['test', '--help'], { env, encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /--restore-drill/);
+  assert.match(help.stdout, /\$ tpa test acme --restore-drill --cluster reports/);
 });

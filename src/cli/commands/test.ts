@@ -48,6 +48,43 @@ function positiveNumber(flag: string) {
   };
 }
 
+/**
+ * Ctrl-C (or SIGTERM) during a restore drill: the first stops the drill, which then removes its
+ * temporary cluster; a second stops at once and says what may be left.
+ */
+function interruptible(dir: string) {
+  const controller = new AbortController();
+  let temporary: string | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!controller.signal.aborted) {
+      process.stderr.write(
+        `\n${signal}: stopping the restore drill; its temporary cluster is being removed (again to stop at once)\n`,
+      );
+      controller.abort();
+      return;
+    }
+    process.stderr.write(
+      temporary
+        ? `\nstopped: cluster ${temporary} may be left in ${dir}/config.yml with its machine: ` +
+            `delete it from the clusters list, then run tpa provision ${dir}\n`
+        : `\nstopped: run tpa provision ${dir} to remove any machine no longer in config.yml\n`,
+    );
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    onTemporary: (name: string | undefined) => {
+      temporary = name;
+    },
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
 export const register: RegisterCommand = (program: Command, setExit) => {
   program
     .command('test')
@@ -69,6 +106,15 @@ export const register: RegisterCommand = (program: Command, setExit) => {
       'seconds every replica gets to show the marker rows (default 30)',
       positiveNumber('--replication-timeout'),
     )
+    .option(
+      '--restore-drill',
+      'then restore the latest backup of each backed-up cluster into a temporary cluster, verify it, remove it',
+    )
+    .option(
+      '--cluster <name>',
+      'with --restore-drill: drill only this cluster (repeatable)',
+      (v: string, list: string[] = []) => [...list, v],
+    )
     .addHelpText(
       'after',
       `
@@ -82,19 +128,42 @@ every replica. Client checks run on each node against its own pgbouncer (6432) a
 A check that cannot be judged because another one failed is shown as skip.
 Exit code 0 when every check passes, 1 when any fails.
 
+--restore-drill: a backup is not trusted until it has been restored. After the checks, for
+each backed-up cluster in turn: a marker row is written on its primary (tpa_test.markers) and
+archived by barman; a temporary cluster <cluster>-drill-<4 hex> of one node (no failover
+manager, pooler or backups of its own) is added to config.yml and provisioned; barman
+recovers the latest backup with every archived WAL file into it; the marker row must be
+there, and pg_checksums --check must find every data page intact. The temporary cluster is
+then always removed again, also on failure or Ctrl-C (config.yml ends byte-identical to
+before; both changes are commits). One row restore-drill per cluster. Nothing of the source
+cluster changes but the marker row. Takes minutes: a machine is provisioned and PostgreSQL
+installed on it. A second Ctrl-C stops at once and says what may be left.
+
 Examples:
   $ tpa test acme
   $ tpa test acme --json | jq '.results[] | select(.status == "fail")'
   $ tpa test acme --max-lag-seconds 5 --replication-timeout 10
+  $ tpa test acme --restore-drill
+  $ tpa test acme --restore-drill --cluster reports --json | jq '.results[] | select(.check == "restore-drill")'
 `,
     )
     .action(
       async (
         dir: string,
-        opts: { json?: boolean; maxLagBytes?: number; maxLagSeconds?: number; replicationTimeout?: number },
+        opts: {
+          json?: boolean;
+          maxLagBytes?: number;
+          maxLagSeconds?: number;
+          replicationTimeout?: number;
+          restoreDrill?: boolean;
+          cluster?: string[];
+        },
       ) => {
         const json = opts.json === true;
+        const drill = opts.restoreDrill === true ? interruptible(dir) : undefined;
         try {
+          if (opts.cluster !== undefined && !drill)
+            throw new UsageError('--cluster chooses the clusters of --restore-drill: add --restore-drill');
           const report = await testCluster(dir, {
             // progress on stderr; with --json stdout holds the report alone
             ...(json ? {} : { events: eventSink(false) }),
@@ -105,12 +174,23 @@ Examples:
             ...(opts.replicationTimeout !== undefined
               ? { replicationTimeoutMs: opts.replicationTimeout * 1000 }
               : {}),
+            ...(drill
+              ? {
+                  restoreDrill: {
+                    signal: drill.signal,
+                    onTemporary: drill.onTemporary,
+                    ...(opts.cluster ? { clusters: opts.cluster } : {}),
+                  },
+                }
+              : {}),
           });
           if (json) printJson(report);
           else process.stdout.write(renderTestTable(report));
           setExit(report.ok ? 0 : 1);
         } catch (err) {
           setExit(reportError(err, json));
+        } finally {
+          drill?.release();
         }
       },
     );
