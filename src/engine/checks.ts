@@ -8,6 +8,7 @@ import type { EventSink } from '../core/events.ts';
 import type { Transport } from '../transport/transport.ts';
 import { redact, shellQuote } from '../transport/shell.ts';
 import { failureOf, type HostFailure } from './failure.ts';
+import { parallelSnippets } from './parallel-sh.ts';
 import { settleLimit } from './pool.ts';
 
 export interface CheckOutcome {
@@ -35,7 +36,8 @@ export function checkScript(checks: HealthCheck[]): string {
       `o=$(timeout ${CHECK_TIMEOUT_S} sh -c ${shellQuote(c.command)} 2>&1); r=$?; ` +
       `printf 'K\\t%s\\t%s\\t' ${i} "$r"; printf '%s' "$o" | tail -c ${OUTPUT_TAIL_BYTES} | base64 -w0; echo`,
   );
-  return ['{', 'exec </dev/null', 'cd /', ...lines, '}'].join('\n') + '\n';
+  // checks only read: they run side by side (parallel-sh.ts)
+  return ['{', 'exec </dev/null', 'cd /', ...parallelSnippets(lines), '}'].join('\n') + '\n';
 }
 
 export function parseCheckOutput(checks: HealthCheck[], stdout: string): CheckOutcome[] {

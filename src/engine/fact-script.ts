@@ -9,6 +9,7 @@ import { shellQuote } from '../transport/shell.ts';
 import { quoteLiteral } from '../plan/sql.ts';
 import { PENDING_HANDLERS_FILE, sha256 } from '../plan/diff.ts';
 import type { DesiredHost, HandlerName, HostFacts } from '../plan/types.ts';
+import { parallelSnippets } from './parallel-sh.ts';
 
 export interface FactRequest {
   packages: string[];
@@ -133,26 +134,31 @@ export function buildFactScript(req: FactRequest): string {
     '  printf \'R\\t%s\\t%s\\t\' "$1" "$c"; printf \'%s\' "$o" | base64 -w0; echo',
     '}',
   ];
+  // every read is independent of the others: they run side by side (parallel-sh.ts)
+  const reads: string[] = [];
   if (req.packages.length) {
-    lines.push(
+    reads.push(
       `dpkg-query -W -f='P\\t\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${req.packages.map(q).join(' ')} 2>/dev/null`,
     );
   }
-  req.files.forEach((f, i) => lines.push(`f ${i} ${q(f.path)} ${f.sha256} ${f.content ? 1 : 0}`));
-  req.directories.forEach((d, i) => lines.push(`d ${i} ${q(d)}`));
-  req.services.forEach((s, i) => lines.push(`s ${i} ${q(s)}`));
-  lines.push(
-    // psql itself, not Debian's wrapper (a Perl program that costs more than the query)
-    'b=$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)',
-    '[ -n "$b" ] || b=$(command -v psql)',
-    'if id -u postgres >/dev/null 2>&1 && [ -n "$b" ]; then',
-    '  o=$(cd / && PGCONNECT_TIMEOUT=5 timeout 20 runuser -u postgres -- "$b" -X -A -t -q -v ON_ERROR_STOP=1 -d postgres 2>/dev/null <<\'TPA_SQL\'',
-    postgresQuery(req.settings),
-    'TPA_SQL',
-    ') && [ -n "$o" ] && printf \'G\\t%s\\n\' "$o"',
-    'fi',
+  req.files.forEach((f, i) => reads.push(`f ${i} ${q(f.path)} ${f.sha256} ${f.content ? 1 : 0}`));
+  req.directories.forEach((d, i) => reads.push(`d ${i} ${q(d)}`));
+  req.services.forEach((s, i) => reads.push(`s ${i} ${q(s)}`));
+  reads.push(
+    [
+      // psql itself, not Debian's wrapper (a Perl program that costs more than the query)
+      'b=$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)',
+      '[ -n "$b" ] || b=$(command -v psql)',
+      'if id -u postgres >/dev/null 2>&1 && [ -n "$b" ]; then',
+      '  o=$(cd / && PGCONNECT_TIMEOUT=5 timeout 20 runuser -u postgres -- "$b" -X -A -t -q -v ON_ERROR_STOP=1 -d postgres 2>/dev/null <<\'TPA_SQL\'',
+      postgresQuery(req.settings),
+      'TPA_SQL',
+      ') && [ -n "$o" ] && printf \'G\\t%s\\n\' "$o"',
+      'fi',
+    ].join('\n'),
   );
-  Object.values(req.probes).forEach((cmd, i) => lines.push(`r ${i} ${q(cmd)}`));
+  Object.values(req.probes).forEach((cmd, i) => reads.push(`r ${i} ${q(cmd)}`));
+  lines.push(...parallelSnippets(reads));
   lines.push(`[ -f ${PENDING_HANDLERS_FILE} ] && sed 's/^/H\t/' ${PENDING_HANDLERS_FILE}`);
   lines.push("printf 'END\\n'", '}');
   return lines.join('\n') + '\n';
