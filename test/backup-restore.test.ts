@@ -251,6 +251,58 @@ void test('tpa test: the backup checks pass for both clusters', async () => {
   for (const x of backup) assert.equal(x.status, 'pass', `${x.cluster} ${x.check}: ${x.detail}`);
 });
 
+void test('tpa test --restore-drill --cluster reports: restored into a temporary cluster, verified, removed again', async () => {
+  const configBefore = await readFile(join(dir, 'config.yml'), 'utf8');
+  const inventoryBefore = await inventory();
+  const knownHostsBefore = await readFile(join(dir, 'known_hosts'), 'utf8');
+  const started = Date.now();
+  const r = await tpa('test', dir, '--restore-drill', '--cluster', 'reports', '--json');
+  const seconds = (Date.now() - started) / 1000;
+  const report = JSON.parse(r.stdout) as {
+    ok: boolean;
+    results: { check: string; cluster: string; node?: string; status: string; detail: string }[];
+  };
+  const failed = report.results.filter((x) => x.status === 'fail');
+  assert.equal(r.code, 0, `${JSON.stringify(failed)}\n${r.stderr.slice(-2000)}`);
+  const drill = report.results.filter((x) => x.check === 'restore-drill');
+  assert.equal(drill.length, 1, JSON.stringify(drill));
+  const row = drill[0]!;
+  assert.equal(row.cluster, 'reports');
+  assert.equal(row.status, 'pass', row.detail);
+  assert.match(
+    row.detail,
+    /^backup \d{8}T\d{6} restored into reports-drill-[0-9a-f]{4}-1: marker m-\S+ found, checksums verified in [1-9]\d* files/,
+  );
+  console.log(`restore drill of reports took ${seconds.toFixed(1)} s: ${row.detail}`);
+  const temporary = /restored into (reports-drill-[0-9a-f]{4})-1/.exec(row.detail)![1]!;
+
+  // config.yml as before; the temporary cluster came and went in two commits
+  assert.equal(await readFile(join(dir, 'config.yml'), 'utf8'), configBefore);
+  const log = await run('git', ['-C', dir, 'log', '--format=%s', '-n', '20']);
+  const subjects = log.stdout.split('\n');
+  const added = subjects.findIndex((x) =>
+    x.startsWith(`test --restore-drill: temporary cluster ${temporary} `),
+  );
+  const removed = subjects.indexOf(`test --restore-drill: remove temporary cluster ${temporary}`);
+  assert.ok(removed >= 0 && added > removed, log.stdout);
+
+  // no machine, inventory host or host key of it is left
+  const after = await inventory();
+  assert.deepEqual(after, inventoryBefore);
+  const containers = await sh('lxc-ls -1');
+  assert.ok(!containers.stdout.split('\n').some((c) => c.includes('-drill-')), containers.stdout);
+  assert.equal(await readFile(join(dir, 'known_hosts'), 'utf8'), knownHostsBefore);
+
+  // the source runs on: primary, its drill marker written, barman check OK
+  const source = await psql(
+    'reports-1',
+    "SELECT pg_is_in_recovery(), count(*) FROM tpa_test.markers WHERE via = 'restore-drill'",
+  );
+  assert.equal(source.stdout.trim(), 'f|1', source.stderr);
+  const check = await barmanChecksOk('reports');
+  assert.ok(check.ok, `barman check reports: ${check.failed.join('; ')}`);
+});
+
 let markerBackupId: string;
 
 void test('marker rows, then tpa backup: a new complete backup is listed', async () => {
