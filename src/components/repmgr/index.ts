@@ -7,7 +7,8 @@
  *   postgres-replicas  (replicas, the engine runs them by upstream depth) the same files;
  *                      `repmgr standby clone` from the upstream when the data directory holds
  *                      no member of this cluster; start the server; `repmgr standby register`
- *   common             (every node) tpa's native systemd unit for repmgrd
+ *   common             (every node) tpa's native systemd unit for repmgrd; the start guard
+ *                      that fences a former primary after a failover (fence.ts)
  *   failover-manager   (every node) repmgrd enabled and running
  *   checks             repmgrd active; `repmgr cluster show` clean and complete on each node
  *
@@ -56,6 +57,7 @@ import {
   repmgrNodeId,
 } from './topology.ts';
 import { systemdReload } from './systemd.ts';
+import { fenceResources } from './fence.ts';
 
 export const DATADIR_PROBE = 'repmgr.datadir';
 export const NODE_RECORD_PROBE = 'repmgr.node';
@@ -239,7 +241,7 @@ export const repmgrComponent: Component = {
           ]
         : [{ phase: 'postgres-replicas', resources: replicaResources(host, ctx, p) }];
     return [
-      { phase: 'common', resources: repmgrdUnit(p) },
+      { phase: 'common', resources: [...repmgrdUnit(p), ...fenceResources(host, ctx.inventory.hosts, p)] },
       ...phases,
       {
         phase: 'failover-manager',
