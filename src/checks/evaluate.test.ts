@@ -55,6 +55,17 @@ void test('a stopped replica fails postgres-running; what depends on it is skipp
   assert.equal(summarize(results).ok, false);
 });
 
+void test("a fenced former primary fails postgres-running with the start guard's message", () => {
+  const ev = healthyEvidence();
+  const o = ev.observations['main-1']!;
+  delete o.pg;
+  o.pgError = 'connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed';
+  o.fenced = 'fenced: 10.0.3.12 (main-2) is the primary now (timeline 2; ...)';
+  o.services['postgresql@15-main'] = 'failed';
+  const detail = find(evaluate(ev), 'postgres-running', 'main-1').detail;
+  assert.match(detail, /^postgresql@15-main is failed; fenced: 10\.0\.3\.12 \(main-2\) is the primary now/);
+});
+
 void test('pgbouncer sending clients to a replica fails pgbouncer-write on that node', () => {
   const ev = healthyEvidence();
   const o = ev.observations['main-2']!;

@@ -117,7 +117,7 @@ export const postgresRunning = perNode('postgres-running', (view, node) => {
   if (o.pg)
     return ['pass', `PostgreSQL ${o.pg.version.split(' ')[0]}, ${o.pg.inRecovery ? 'standby' : 'primary'}`];
   const unit = Object.entries(o.services).find(([u]) => u.startsWith('postgresql@'));
-  return ['fail', `${unit ? `${unit[0]} is ${unit[1]}; ` : ''}${o.pgError ?? 'no answer'}`];
+  return ['fail', `${unit ? `${unit[0]} is ${unit[1]}; ` : ''}${o.fenced ?? o.pgError ?? 'no answer'}`];
 });
 
 export const onePrimary: Check = (view) => {

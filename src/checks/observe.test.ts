@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { pgPaths } from '../components/postgres/paths.ts';
+import { FENCE_MARKER } from '../components/repmgr/fence.ts';
 import {
   buildObserveScript,
   errorLine,
@@ -237,4 +238,33 @@ void test('without a client part the script reads nothing from stdin and tries n
   shellSyntaxOk(script);
   assert.match(script, /^exec <\/dev\/null$/m);
   assert.doesNotMatch(script, /PGPASSWORD|client-|repmgr|pgbouncer/);
+});
+
+void test("the start guard's message is read from its marker: a fenced node says why it is down", () => {
+  const msg =
+    "fenced: 10.0.3.12 (main-2) is the primary now (timeline 2; this node's data is on timeline 1), so postgresql@15-main does not start as a second primary.";
+  const script = buildObserveScript({
+    paths: pgPaths(15),
+    services: [],
+    repmgr: false,
+    pgbouncer: false,
+    packages: [],
+  });
+  assert.ok(script.includes(`cat ${FENCE_MARKER} 2>/dev/null`));
+  const fenced = parseObservation(
+    'main-1',
+    framed([
+      ['pg', 'psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed', 2],
+      ['fence', msg, 0],
+    ]),
+  );
+  assert.equal(fenced.fenced, msg);
+  const running = parseObservation(
+    'main-1',
+    framed([
+      ['pg', PG_JSON, 0],
+      ['fence', '', 0],
+    ]),
+  );
+  assert.equal(running.fenced, undefined);
 });

@@ -10,6 +10,7 @@
 import { PG_OS_USER, PG_PORT, ROLES, type PgPaths } from '../components/postgres/paths.ts';
 import { DATABASES_INI, PGBOUNCER_PORT } from '../components/pgbouncer/files.ts';
 import { REPMGR_CONF, repmgrBin } from '../components/repmgr/conf.ts';
+import { FENCE_MARKER } from '../components/repmgr/fence.ts';
 import { shellQuote } from '../transport/shell.ts';
 import { MARKER_SETUP_SQL, markerInsertSql } from './markers.ts';
 
@@ -82,6 +83,8 @@ export function buildObserveScript(req: ObserveRequest): string {
     );
   }
   parts.push(section('pg', `${psql(PG_OBSERVE_SQL)} 2>&1`));
+  // what the start guard said when it last refused to start the server (repmgr clusters)
+  parts.push(section('fence', `cat ${FENCE_MARKER} 2>/dev/null || true`));
   if (req.pgbouncer) {
     parts.push(section('pgbouncer-route', `sed -n 's/^\\* *= *//p' ${DATABASES_INI} 2>&1`));
   }
@@ -202,6 +205,8 @@ export interface NodeObservation {
   pg?: PgObservation;
   /** why postgres did not answer */
   pgError?: string;
+  /** the start guard's message when it refused to start the server as a second primary */
+  fenced?: string;
   pgbouncer?: {
     /** `host=... port=...` from databases.ini: where pgbouncer sends every database */
     route?: string;
@@ -294,6 +299,8 @@ export function parseObservation(node: string, stdout: string): NodeObservation 
     else if (pg.exitCode === 0) obs.pgError = `unreadable answer from postgres: ${pg.output.slice(0, 200)}`;
     else obs.pgError = errorLine(pg.output) || `psql exited with ${pg.exitCode}`;
   }
+  const fenced = s.fence?.output.split('\n')[0]?.trim();
+  if (fenced) obs.fenced = fenced;
   const route = s['pgbouncer-route'];
   if (route) {
     const line = route.exitCode === 0 ? route.output.split('\n')[0]?.trim() : undefined;

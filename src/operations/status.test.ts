@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ADDR, config, healthyObservations, inventory } from '../checks/fixtures.test-helper.ts';
 import { statusRows } from './status.ts';
+import { renderStatusTable } from '../cli/commands/status.ts';
 
 void test('status rows say what each server is now, whom it streams from and where its pgbouncer points', () => {
   const report = statusRows({
@@ -53,4 +54,24 @@ void test('after a failover: the promoted node is primary (config says replica),
   );
   assert.equal(byName['main-2']?.pgbouncerTarget, 'main-2');
   assert.deepEqual([byName['main-3']?.state, byName['main-3']?.detail], ['stopped', 'connection refused']);
+});
+
+void test('a former primary fenced by its start guard shows as stopped and fenced, with the message', () => {
+  const obs = healthyObservations();
+  const m1 = obs['main-1']!;
+  delete m1.pg;
+  m1.pgError = 'connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed';
+  m1.fenced = 'fenced: 10.0.3.12 (main-2) is the primary now (timeline 2; ...)';
+  const m2 = obs['main-2']!;
+  m2.pg = { ...m2.pg!, inRecovery: false, walReceiver: null, timeline: 2 };
+  const report = statusRows({ config: config(), inventory: inventory(), observations: obs, unreachable: {} });
+  const row = report.nodes.find((n) => n.node === 'main-1')!;
+  assert.deepEqual([row.state, row.fenced, row.role], ['stopped', true, 'unknown']);
+  assert.match(row.detail ?? '', /^fenced: 10\.0\.3\.12 \(main-2\) is the primary now/);
+  assert.equal(report.primaries.main, 'main-2');
+  assert.match(renderStatusTable(report), /stopped \(fenced\)[\s\S]*main-1: fenced: 10\.0\.3\.12/);
+  // a node merely stopped is not called fenced
+  delete m1.fenced;
+  const plain = statusRows({ config: config(), inventory: inventory(), observations: obs, unreachable: {} });
+  assert.equal(plain.nodes.find((n) => n.node === 'main-1')!.fenced, undefined);
 });

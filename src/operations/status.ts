@@ -40,6 +40,8 @@ export interface StatusRow {
   pgbouncerTarget?: string;
   pgbouncer?: string;
   repmgrd?: string;
+  /** the start guard refused to start the server: another node is the primary now */
+  fenced?: boolean;
   /** why the node is not running / not reachable */
   detail?: string;
 }
@@ -91,7 +93,7 @@ export function statusRows(o: Observed): StatusReport {
           role: 'unknown',
           state: 'stopped',
           ...services,
-          ...(obs.pgError ? { detail: obs.pgError } : {}),
+          ...(obs.fenced ? { fenced: true, detail: obs.fenced } : obs.pgError ? { detail: obs.pgError } : {}),
         });
         continue;
       }

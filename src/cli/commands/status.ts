@@ -17,7 +17,7 @@ function lag(r: StatusRow): string {
 
 function state(r: StatusRow): string {
   if (r.state === 'running') return c.green('running');
-  if (r.state === 'stopped') return c.red('stopped');
+  if (r.state === 'stopped') return c.red(r.fenced ? 'stopped (fenced)' : 'stopped');
   return c.red('unreachable');
 }
 
@@ -84,6 +84,8 @@ Asks every node at once (one round trip each) and shows what the servers say, no
 config.yml says: after a failover the promoted node shows as primary, with "(config:
 replica)" beside it. lag is WAL not yet replayed (bytes behind the primary) and the replay
 lag the upstream reports; "pgbouncer ->" is the node the node's pgbouncer sends clients to.
+A node "stopped (fenced)" is a former primary that came back after a failover: its start
+guard refused to start it as a second primary; the note under the table says how to rejoin it.
 Changes nothing. Exit code 0 whatever state the nodes are in (use tpa test to judge them).
 
 Examples:
