@@ -9,6 +9,7 @@ import { barmanComponent, repointNeeded, streamingNeeded } from './index.ts';
 import { BARMAN_GRANTS_PROBE } from './grants.ts';
 import { BARMAN_STATE_PROBE } from './state.ts';
 import { STALE_SLOT_PROBE } from './slots.ts';
+import { MANAGED_CONF_PROBE } from './retire.ts';
 
 const ADDR: Record<string, string> = {
   'main-1': '10.0.3.11',
@@ -95,9 +96,28 @@ const actions = (c: DeployContext, n: string) =>
     .map((x) => x.r)
     .filter((r): r is Extract<Resource, { kind: 'action' }> => r.kind === 'action');
 
-void test('backups off: the component applies to no host', () => {
+void test('backups off: nothing on the postgres nodes; a backup host with nothing of tpa gets nothing', () => {
   const c = ctx('none');
-  for (const h of c.inventory.hosts) assert.equal(barmanComponent.appliesTo(h, c), false, h.name);
+  for (const h of c.inventory.hosts.filter((x) => x.kind === 'postgres'))
+    assert.equal(barmanComponent.appliesTo(h, c), false, h.name);
+  // the backup host is still probed: it may hold servers to retire
+  assert.equal(barmanComponent.appliesTo(byName(c, 'backup-1'), c), true);
+  assert.ok(MANAGED_CONF_PROBE in barmanComponent.probes!(byName(c, 'backup-1'), c));
+  assert.deepEqual(barmanComponent.desired(byName(c, 'backup-1'), c), []);
+});
+
+void test('backups turned off: the servers tpa configured are retired, the cron file loses its backup lines', () => {
+  const c = ctx('none', { 'backup-1': managedFacts('server=main backups=2\nserver=rep backups=1\ncron=1') });
+  const r = resources(c, 'backup-1').map((x) => x.r);
+  assert.deepEqual(
+    r.map((x) => (x.kind === 'action' ? x.id : x.kind === 'file' ? x.path : x.kind)),
+    ['barman-retire-main', 'barman-retire-rep', '/etc/tpa/barman-follow.conf', '/etc/cron.d/tpa-barman'],
+  );
+  const cron = files(c, 'backup-1').find((x) => x.path === '/etc/cron.d/tpa-barman')!;
+  assert.doesNotMatch(cron.content, / backup /);
+  assert.match(cron.content, /barman-follow\.sh/);
+  // nothing is installed on a host that serves nothing
+  assert.equal(r.filter((x) => x.kind === 'package').length, 0);
 });
 
 void test('shared: one backup host serves both clusters, one server file each, one cron line each', () => {
@@ -170,6 +190,53 @@ void test('grants go to the current primary only, before phase backups', () => {
   assert.equal(a.needed(emptyFacts('main-2', { [BARMAN_GRANTS_PROBE]: 't' })), false);
   assert.equal(a.needed(emptyFacts('main-2', { [BARMAN_GRANTS_PROBE]: 'f' })), true);
   assert.equal(a.needed(emptyFacts('main-2', {})), true);
+});
+
+function managedFacts(raw: string, host = 'backup-1') {
+  return emptyFacts(host, { [MANAGED_CONF_PROBE]: raw });
+}
+
+void test('a cluster removed from config.yml: its server is retired, the others stay as they are', () => {
+  const c = ctx('shared', {
+    'backup-1': managedFacts('server=main backups=1\nserver=rep backups=1\nserver=old backups=4\ncron=1'),
+  });
+  const ids = actions(c, 'backup-1').map((a) => a.id);
+  assert.deepEqual(
+    ids.filter((id) => id.startsWith('barman-retire-')),
+    ['barman-retire-old'],
+  );
+  const retire = actions(c, 'backup-1').find((a) => a.id === 'barman-retire-old')!;
+  assert.match(retire.description, /its 4 backups and WAL stay in \/var\/lib\/barman\/old/);
+  // after every file: the cron file no longer names it when it goes
+  const order = resources(c, 'backup-1').map((x) => x.r);
+  const lastFile = order.map((x) => x.kind).lastIndexOf('file');
+  assert.ok(order.findIndex((x) => x.kind === 'action' && x.id === retire.id) > lastFile);
+  const cron = files(c, 'backup-1').find((x) => x.path === '/etc/cron.d/tpa-barman')!;
+  assert.doesNotMatch(cron.content, /backup old$/m);
+});
+
+void test('a cluster moved to another backup host is retired on the old one, set up on the new one', () => {
+  // exclusive: main on backup-1, rep on backup-2; backup-2 still has a server file for main
+  const c = ctx(
+    'exclusive',
+    {
+      'backup-1': managedFacts('server=main backups=1\ncron=1'),
+      'backup-2': managedFacts('server=main backups=2\nserver=rep backups=1\ncron=1', 'backup-2'),
+    },
+    true,
+  );
+  assert.deepEqual(
+    actions(c, 'backup-1')
+      .map((a) => a.id)
+      .filter((id) => id.startsWith('barman-retire-')),
+    [],
+  );
+  assert.deepEqual(
+    actions(c, 'backup-2')
+      .map((a) => a.id)
+      .filter((id) => id.startsWith('barman-retire-')),
+    ['barman-retire-main'],
+  );
 });
 
 function stateFacts(line: string) {

@@ -12,6 +12,10 @@
  *                     start WAL streaming and archive a first WAL file, take the first full
  *                     backup, and `barman check` must pass.
  *
+ * A server the host no longer serves (its cluster removed, moved to another backup host, or
+ * backups turned off) is retired (retire.ts): WAL streaming stopped, its tpa-written server
+ * file removed, its backups kept.
+ *
  * The primary is decided from facts like pgbouncer's route, so a deploy after a failover
  * re-points barman to the node that is the primary now (receive-wal is restarted against it,
  * and barman creates its slot there).
@@ -42,6 +46,13 @@ import {
   renderFollowScript,
 } from './follow.ts';
 import { BARMAN_GRANTS_PROBE, grantSql, grantsNeeded, grantsProbeCommand } from './grants.ts';
+import {
+  leftoverServers,
+  managedConfs,
+  managedConfsProbeCommand,
+  MANAGED_CONF_PROBE,
+  retireResources,
+} from './retire.ts';
 import { STALE_SLOT_PROBE, dropStaleSlotResource, staleSlotProbeCommand } from './slots.ts';
 import {
   BARMAN_CONF_DIR,
@@ -105,8 +116,31 @@ function serverActions(cluster: ClusterConfig, primaryAddress: string): Resource
   ];
 }
 
+/**
+ * A backup host that serves nothing now but still has tpa's files: retire its servers and
+ * take their lines out of the cron file and the follower's list, nothing else.
+ */
+function emptiedHostResources(host: InventoryHost, ctx: DeployContext): Resource[] {
+  const facts = ctx.facts[host.name];
+  const retire = retireResources(leftoverServers(facts, []));
+  if (retire.length === 0 && !managedConfs(facts).cronFile) return [];
+  const root = { owner: 'root', group: 'root' };
+  return [
+    ...retire,
+    { kind: 'file', path: FOLLOW_CONF, content: renderFollowConf([]), mode: 0o644, ...root },
+    {
+      kind: 'file',
+      path: BARMAN_CRON_FILE,
+      content: renderCronFile(ctx.config.backup.schedule, [], [followCronLine()]),
+      mode: 0o644,
+      ...root,
+    },
+  ];
+}
+
 function backupHostResources(host: InventoryHost, ctx: DeployContext): Resource[] {
   const served = clustersServedBy(host, ctx.config);
+  if (served.length === 0) return emptiedHostResources(host, ctx);
   const p = pgPathsFor(ctx.config);
   const password = requireSecret(ctx.secrets, SECRETS.barman, host.name);
   const own = { owner: BARMAN_USER, group: BARMAN_GROUP };
@@ -134,7 +168,14 @@ function backupHostResources(host: InventoryHost, ctx: DeployContext): Resource[
     },
     { kind: 'directory', path: BARMAN_CONF_DIR, mode: 0o755, owner: 'root', group: 'root' },
   ];
-  const actions: Resource[] = [];
+  // actions run after the files, so the cron file and the follower's list no longer name a
+  // server when it is retired
+  const actions: Resource[] = retireResources(
+    leftoverServers(
+      ctx.facts[host.name],
+      served.map((c) => c.name),
+    ),
+  );
   for (const cluster of served) {
     const primaryAddress = primaryAddressOf(cluster, ctx);
     resources.push({
@@ -187,7 +228,8 @@ export const barmanComponent: Component = {
   name: 'barman',
 
   appliesTo(host, ctx) {
-    if (host.kind === 'barman') return clustersServedBy(host, ctx.config).length > 0;
+    // every backup host: one that serves nothing now may still hold servers to retire
+    if (host.kind === 'barman') return true;
     return backedUp(host, ctx);
   },
 
@@ -195,6 +237,7 @@ export const barmanComponent: Component = {
     if (host.kind === 'barman') {
       return {
         [BARMAN_STATE_PROBE]: stateProbeCommand(clustersServedBy(host, ctx.config).map((c) => c.name)),
+        [MANAGED_CONF_PROBE]: managedConfsProbeCommand(),
       };
     }
     return {
@@ -205,7 +248,10 @@ export const barmanComponent: Component = {
   },
 
   desired(host, ctx) {
-    if (host.kind === 'barman') return [{ phase: 'backups', resources: backupHostResources(host, ctx) }];
+    if (host.kind === 'barman') {
+      const resources = backupHostResources(host, ctx);
+      return resources.length ? [{ phase: 'backups', resources }] : [];
+    }
     const cluster = clusterOfHost(host, ctx.config);
     if (currentPrimaryName(cluster, ctx.facts) !== host.name) {
       // a former primary keeps barman's slot, which would hold WAL back on it
