@@ -86,6 +86,45 @@ void test('a replica running as primary while the primary is down is refused (lo
   assert.match(r[0]?.message ?? '', /while a \(the configured primary\) is not running/);
 });
 
+void test('after a failover the refusals say which roles to swap in config.yml', () => {
+  // main-1 is fenced (not running), main-2 was promoted; main-3 cascades from main-2
+  const d = [node('main-1', 'primary'), node('main-2', 'replica'), node('main-3', 'replica', 'main-2')];
+  const r = refusals(d, {
+    'main-1': facts('main-1'),
+    'main-2': facts('main-2', { systemIdentifier: '7' }),
+    'main-3': facts('main-3', { inRecovery: true, systemIdentifier: '7' }),
+  });
+  assert.equal(r.length, 1, JSON.stringify(r));
+  assert.equal(r[0]!.host, 'main-2');
+  assert.match(
+    r[0]!.message,
+    /swap the roles of the two nodes, `role: primary` for main-2 and `role: replica` for main-1 /,
+  );
+  assert.match(r[0]!.message, /main-1 comes back only as a standby: rejoin it \(repmgr node rejoin/);
+  // main-1 rejoined as a standby: both refusals name the same swap
+  const both = refusals(d, {
+    'main-1': facts('main-1', { inRecovery: true, systemIdentifier: '7' }),
+    'main-2': facts('main-2', { systemIdentifier: '7' }),
+    'main-3': facts('main-3', { inRecovery: true, systemIdentifier: '7' }),
+  });
+  assert.deepEqual(
+    both.map((x) => x.host),
+    ['main-1', 'main-2'],
+  );
+  for (const x of both) assert.match(x.message, /`role: primary` for main-2 and `role: replica` for main-1/);
+  assert.doesNotMatch(both[1]!.message, /rejoin/);
+  // a promoted cascaded replica also loses its upstream
+  const cascaded = refusals([node('a', 'primary'), node('b', 'replica', 'c'), node('c', 'replica')], {
+    a: facts('a', { inRecovery: true, systemIdentifier: '1' }),
+    b: facts('b', { systemIdentifier: '1' }),
+    c: facts('c', { inRecovery: true, systemIdentifier: '1' }),
+  });
+  assert.match(
+    cascaded.find((x) => x.host === 'b')!.message,
+    /`role: primary` for b \(without its `upstream`\)/,
+  );
+});
+
 void test('an upstream loop is refused once, naming the loop', () => {
   const r = refusals([node('a', 'primary'), node('b', 'replica', 'c'), node('c', 'replica', 'b')], {});
   assert.equal(r.length, 1);

@@ -34,11 +34,22 @@ function roleChanges(desired: DesiredHost[], facts: Record<string, HostFacts>): 
     const pg = facts[d.host]?.postgres;
     if (!pg) continue;
     if (d.role === 'primary' && pg.inRecovery) {
+      const running = desired.filter(
+        (x) =>
+          x.cluster === d.cluster &&
+          x.host !== d.host &&
+          facts[x.host]?.postgres?.inRecovery === false &&
+          facts[x.host]?.postgres?.systemIdentifier === pg.systemIdentifier,
+      );
+      const swap =
+        running.length === 1
+          ? `: in config.yml swap the roles of the two nodes, \`role: primary\` for ${running[0]!.host} and \`role: replica\` for ${d.host}`
+          : '';
       out.push({
         host: d.host,
         message:
           `${d.host} is configured as the primary but runs as a replica (in recovery); ` +
-          'deploy never promotes a node. If a failover happened, make config.yml say so ' +
+          `deploy never promotes a node. If a failover happened, make config.yml say so${swap} ` +
           '(tpa status shows the running roles), or use tpa switchover',
       });
     }
@@ -50,13 +61,21 @@ function roleChanges(desired: DesiredHost[], facts: Record<string, HostFacts>): 
       // compare with) means it was promoted.
       const sameSystem = primaryPg?.systemIdentifier && primaryPg.systemIdentifier === pg.systemIdentifier;
       if (sameSystem || !primaryPg) {
+        const swap = primary
+          ? `: in config.yml swap the roles of the two nodes, \`role: primary\` for ${d.host}` +
+            `${d.upstream !== undefined ? ` (without its \`upstream\`)` : ''} and \`role: replica\` for ${primary.host}`
+          : `: give ${d.host} \`role: primary\` in config.yml`;
+        const rejoin =
+          primary && !primaryPg
+            ? `; ${primary.host} comes back only as a standby: rejoin it (repmgr node rejoin; tpa status shows the command once it is fenced)`
+            : '';
         out.push({
           host: d.host,
           message:
             `${d.host} is configured as a replica but runs as a primary` +
             (primary && !primaryPg ? ` while ${primary.host} (the configured primary) is not running` : '') +
-            '; deploy never demotes a node. If a failover happened, make config.yml say so ' +
-            '(tpa status shows the running roles)',
+            `; deploy never demotes a node. If a failover happened, make config.yml say so${swap} ` +
+            `(tpa status shows the running roles)${rejoin}`,
         });
       }
     }
