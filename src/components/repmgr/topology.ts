@@ -79,7 +79,7 @@ export const PRIMARY_STATE_PROBE = 'pg.primary-state';
  * Prints `f|<walfile>|<sysid>` on a primary, `t||<sysid>` on a standby, nothing when postgres
  * does not answer. The first 8 hex digits of the current WAL file are the timeline the
  * server writes on: after a failover the promoted node has a higher one than a former
- * primary that comes back (repmgr does not fence it), which settles who the primary is.
+ * primary that comes back unfenced (started by hand), which settles who the primary is.
  */
 export const primaryStateProbeCommand = (): string =>
   `${psqlCommand(
