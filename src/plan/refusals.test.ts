@@ -98,7 +98,7 @@ void test('after a failover the refusals say which roles to swap in config.yml',
   assert.equal(r[0]!.host, 'main-2');
   assert.match(
     r[0]!.message,
-    /swap the roles of the two nodes, `role: primary` for main-2 and `role: replica` for main-1 /,
+    /swap the two nodes' roles, `role: primary` for main-2 and `role: replica` for main-1, then run tpa provision \(it records the roles\) and deploy again /,
   );
   assert.match(r[0]!.message, /main-1 comes back only as a standby: rejoin it \(repmgr node rejoin/);
   // main-1 rejoined as a standby: both refusals name the same swap

@@ -28,6 +28,9 @@ function unreachable(desired: DesiredHost[], facts: Record<string, HostFacts>): 
     }));
 }
 
+/** roles reach the hosts' plans through inventory.json, which provision writes */
+const RECORD = ', then run tpa provision (it records the roles) and deploy again';
+
 function roleChanges(desired: DesiredHost[], facts: Record<string, HostFacts>): Refusal[] {
   const out: Refusal[] = [];
   for (const d of desired) {
@@ -43,13 +46,13 @@ function roleChanges(desired: DesiredHost[], facts: Record<string, HostFacts>): 
       );
       const swap =
         running.length === 1
-          ? `: in config.yml swap the roles of the two nodes, \`role: primary\` for ${running[0]!.host} and \`role: replica\` for ${d.host}`
+          ? `: swap the two nodes' roles, \`role: primary\` for ${running[0]!.host} and \`role: replica\` for ${d.host}`
           : '';
       out.push({
         host: d.host,
         message:
           `${d.host} is configured as the primary but runs as a replica (in recovery); ` +
-          `deploy never promotes a node. If a failover happened, make config.yml say so${swap} ` +
+          `deploy never promotes a node. If a failover happened, make config.yml say so${swap}${swap ? RECORD : ''} ` +
           '(tpa status shows the running roles), or use tpa switchover',
       });
     }
@@ -62,7 +65,7 @@ function roleChanges(desired: DesiredHost[], facts: Record<string, HostFacts>): 
       const sameSystem = primaryPg?.systemIdentifier && primaryPg.systemIdentifier === pg.systemIdentifier;
       if (sameSystem || !primaryPg) {
         const swap = primary
-          ? `: in config.yml swap the roles of the two nodes, \`role: primary\` for ${d.host}` +
+          ? `: swap the two nodes' roles, \`role: primary\` for ${d.host}` +
             `${d.upstream !== undefined ? ` (without its \`upstream\`)` : ''} and \`role: replica\` for ${primary.host}`
           : `: give ${d.host} \`role: primary\` in config.yml`;
         const rejoin =
@@ -74,7 +77,7 @@ function roleChanges(desired: DesiredHost[], facts: Record<string, HostFacts>): 
           message:
             `${d.host} is configured as a replica but runs as a primary` +
             (primary && !primaryPg ? ` while ${primary.host} (the configured primary) is not running` : '') +
-            `; deploy never demotes a node. If a failover happened, make config.yml say so${swap} ` +
+            `; deploy never demotes a node. If a failover happened, make config.yml say so${swap}${RECORD} ` +
             `(tpa status shows the running roles)${rejoin}`,
         });
       }
