@@ -1,7 +1,9 @@
 /**
  * `tpa info DIR`: the hand-over sheet of a cluster (seed 000): its machines and roles, how
  * clients connect, how to reach the machines, the exact versions installed on each (read from
- * the hosts) and tpa's own version. The superuser's password only when asked for.
+ * the hosts) and tpa's own version; per cluster with backups, its backup server, schedule and
+ * retention, and whether the backup server runs with them (backup-overview.ts). The
+ * superuser's password only when asked for.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +18,12 @@ import type { Observed } from '../checks/cluster-view.ts';
 import type { ClusterGroupConfig } from '../model/schema.ts';
 import type { Inventory } from '../platforms/platform.ts';
 import { getSecret } from '../secrets/vault.ts';
+import {
+  backupOverview,
+  type BackupOverview,
+  type ClusterBackups,
+  type LeftoverServer,
+} from './backup-overview.ts';
 import { connectCluster, privateKeyFileFor } from './connect.ts';
 
 export interface InfoHost {
@@ -58,6 +66,10 @@ export interface ClusterInfo {
     pooler: string;
   }[];
   backup: { mode: string; schedule?: string; retention?: string };
+  /** per cluster with backups: its backup server, schedule and retention, and what that server has now */
+  backups: ClusterBackups[];
+  /** servers tpa configured on a backup host that no cluster uses there now (tpa deploy retires them) */
+  backupLeftovers?: LeftoverServer[];
   clientCidrs: string[];
   hosts: InfoHost[];
   connections: InfoConnection[];
@@ -117,7 +129,13 @@ export function connectionStrings(config: ClusterGroupConfig, inventory: Invento
 /** Pure: the info sheet from config, inventory and what the hosts answered. */
 export function buildInfo(
   o: Observed,
-  extra: { keyFiles: Record<string, string>; dir: string; caFile?: string; password?: string },
+  extra: {
+    keyFiles: Record<string, string>;
+    dir: string;
+    caFile?: string;
+    password?: string;
+    backups?: BackupOverview;
+  },
 ): ClusterInfo {
   const { config, inventory } = o;
   const hosts: InfoHost[] = inventory.hosts.map((h) => {
@@ -162,6 +180,8 @@ export function buildInfo(
       config.backup.mode === 'none'
         ? { mode: 'none' }
         : { mode: config.backup.mode, schedule: config.backup.schedule, retention: config.backup.retention },
+    backups: extra.backups?.clusters ?? [],
+    ...(extra.backups?.leftovers.length ? { backupLeftovers: extra.backups.leftovers } : {}),
     clientCidrs: config.access.client_cidrs,
     hosts,
     connections: connectionStrings(config, inventory),
@@ -187,17 +207,22 @@ export async function clusterInfo(dir: string, opts: InfoOptions = {}): Promise<
   try {
     const paths = pgPathsFor(access.config);
     const packages = infoPackages(access.config);
-    const observed = await gatherObservations(access, {
-      hosts: access.inventory.hosts,
-      request: (host) => ({
-        paths,
-        services: [],
-        repmgr: false,
-        pgbouncer: false,
-        packages: host.kind === 'postgres' ? packages : packages.filter((p) => !p.startsWith('postgresql-1')),
+    const [observed, backups] = await Promise.all([
+      gatherObservations(access, {
+        hosts: access.inventory.hosts,
+        request: (host) => ({
+          paths,
+          services: [],
+          repmgr: false,
+          pgbouncer: false,
+          packages:
+            host.kind === 'postgres' ? packages : packages.filter((p) => !p.startsWith('postgresql-1')),
+        }),
+        timeoutMs: 30_000,
       }),
-      timeoutMs: 30_000,
-    });
+      // barman's own view of its retention (show-server) asks the primary: slower, fine here
+      backupOverview(access, { showServer: true }),
+    ]);
     const keyFiles: Record<string, string> = {};
     for (const h of access.inventory.hosts) {
       keyFiles[h.name] = await privateKeyFileFor(access.dir, h).catch((e: unknown) =>
@@ -207,6 +232,7 @@ export async function clusterInfo(dir: string, opts: InfoOptions = {}): Promise<
     const ca = join(access.dir, TLS_DIR, 'ca.crt');
     const password = opts.showSecrets ? await getSecret(access.dir, SECRETS.postgres) : undefined;
     return buildInfo(observed, {
+      backups,
       keyFiles,
       dir: opts.dirLabel ?? dir,
       ...(existsSync(ca) ? { caFile: ca } : {}),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ADDR, config, healthyObservations, inventory } from '../checks/fixtures.test-helper.ts';
-import { statusRows } from './status.ts';
+import { statusRows, withBackups } from './status.ts';
 import { renderStatusTable } from '../cli/commands/status.ts';
 
 void test('status rows say what each server is now, whom it streams from and where its pgbouncer points', () => {
@@ -74,4 +74,18 @@ void test('a former primary fenced by its start guard shows as stopped and fence
   delete m1.fenced;
   const plain = statusRows({ config: config(), inventory: inventory(), observations: obs, unreachable: {} });
   assert.equal(plain.nodes.find((n) => n.node === 'main-1')!.fenced, undefined);
+});
+
+void test('backups join the report only when there are some (or servers to retire)', () => {
+  const base = statusRows({
+    config: config(),
+    inventory: inventory(),
+    observations: healthyObservations(),
+    unreachable: {},
+  });
+  assert.deepEqual(withBackups(base, { clusters: [], leftovers: [] }), base);
+  const left = { host: 'backup-1', server: 'old', backups: 1, path: '/var/lib/barman/old' };
+  const r = withBackups(base, { clusters: [], leftovers: [left] });
+  assert.deepEqual(r.backupLeftovers, [left]);
+  assert.equal(r.backups, undefined);
 });

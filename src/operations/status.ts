@@ -1,7 +1,9 @@
 /**
  * `tpa status DIR`: the cluster as it is now, one row per node: the role each server actually
  * has, whom it streams from, its lag, timeline and version, and where its pgbouncer sends
- * clients. One round trip per node, all nodes at once; nothing is changed.
+ * clients; per cluster with backups, its last backup, how many, the schedule and retention
+ * (backup-overview.ts). One round trip per node and per backup host, all at once; nothing is
+ * changed.
  */
 import type { EventSink } from '../core/events.ts';
 import { pgPathsFor } from '../components/postgres/paths.ts';
@@ -16,6 +18,12 @@ import {
   type Observed,
 } from '../checks/cluster-view.ts';
 import { gatherObservations } from '../checks/gather.ts';
+import {
+  backupOverview,
+  type BackupOverview,
+  type ClusterBackups,
+  type LeftoverServer,
+} from './backup-overview.ts';
 import { connectCluster } from './connect.ts';
 import { servicesOf } from './test.ts';
 
@@ -51,6 +59,10 @@ export interface StatusReport {
   /** cluster -> its single primary now, when there is one */
   primaries: Record<string, string | null>;
   nodes: StatusRow[];
+  /** per cluster with backups: last backup, counts, schedule, retention, differences from config.yml */
+  backups?: ClusterBackups[];
+  /** servers on a backup host that no cluster uses there now (tpa deploy retires them) */
+  backupLeftovers?: LeftoverServer[];
 }
 
 function pgbouncerTarget(view: ClusterView, node: string): string | undefined {
@@ -117,6 +129,15 @@ export function statusRows(o: Observed): StatusReport {
   return { group: o.inventory.group, primaries, nodes };
 }
 
+/** the backups part of the report (omitted when the group has no backups and nothing to retire) */
+export function withBackups(report: StatusReport, backups: BackupOverview): StatusReport {
+  return {
+    ...report,
+    ...(backups.clusters.length ? { backups: backups.clusters } : {}),
+    ...(backups.leftovers.length ? { backupLeftovers: backups.leftovers } : {}),
+  };
+}
+
 export async function clusterStatus(dir: string, opts: { events?: EventSink } = {}): Promise<StatusReport> {
   const access = await connectCluster(dir, {
     // a dead node is reported, not waited for
@@ -126,20 +147,24 @@ export async function clusterStatus(dir: string, opts: { events?: EventSink } = 
   });
   try {
     const paths = pgPathsFor(access.config);
-    const observed = await gatherObservations(access, {
-      request: (host) => {
-        const cluster = access.config.clusters.find((c) => c.name === host.cluster)!;
-        return {
-          paths,
-          services: servicesOf(cluster, paths.service),
-          repmgr: false,
-          pgbouncer: cluster.pooler === 'pgbouncer',
-          packages: [],
-        };
-      },
-      timeoutMs: 30_000,
-    });
-    return statusRows(observed);
+    const [observed, backups] = await Promise.all([
+      gatherObservations(access, {
+        request: (host) => {
+          const cluster = access.config.clusters.find((c) => c.name === host.cluster)!;
+          return {
+            paths,
+            services: servicesOf(cluster, paths.service),
+            repmgr: false,
+            pgbouncer: cluster.pooler === 'pgbouncer',
+            packages: [],
+          };
+        },
+        timeoutMs: 30_000,
+      }),
+      // one round trip per backup host, at the same time as the nodes'; no connection to postgres
+      backupOverview(access, { timeoutMs: 30_000 }),
+    ]);
+    return withBackups(statusRows(observed), backups);
   } finally {
     await access.close();
   }

@@ -59,3 +59,47 @@ void test('the hand-over sheet lists machines, access, versions; the password on
   assert.match(shown, /Password of `postgres`: `S3cret-pass`/);
   assert.doesNotMatch(md, /S3cret-pass/);
 });
+
+void test('backups: per cluster as configured and as the backup server has it, differences with what to do', () => {
+  const base = info();
+  const withBackups = {
+    ...base,
+    backup: { mode: 'shared', schedule: '30 3 * * *', retention: 'RECOVERY WINDOW OF 14 DAYS' },
+    backups: [
+      {
+        cluster: 'main',
+        server: 'backup-1',
+        mode: 'shared' as const,
+        schedule: { cron: '30 3 * * *', text: 'daily at 03:30 UTC', next: '2026-11-23T03:30:00.000Z' },
+        retention: 'RECOVERY WINDOW OF 14 DAYS',
+        now: {
+          retention: 'RECOVERY WINDOW OF 7 DAYS',
+          retentionSource: 'barman show-server' as const,
+          schedule: '0 2 * * *',
+          backups: 2,
+        },
+        differences: [
+          'retention: config.yml says RECOVERY WINDOW OF 14 DAYS, backup-1 has RECOVERY WINDOW OF 7 DAYS: run tpa deploy',
+        ],
+      },
+    ],
+    backupLeftovers: [{ host: 'backup-1', server: 'old', backups: 3, path: '/var/lib/barman/old' }],
+  };
+  const md = renderInfoMarkdown(withBackups);
+  assert.match(
+    md,
+    /^- backups: shared, schedule `30 3 \* \* \*` \(daily at 03:30 UTC\), retention RECOVERY WINDOW OF 14 DAYS$/m,
+  );
+  assert.match(md, /^## Backups$/m);
+  assert.match(
+    md,
+    /^\| main \| backup-1 \| shared \| `30 3 \* \* \*` \(daily at 03:30 UTC\) \| 2026-11-23 03:30 UTC \| RECOVERY WINDOW OF 14 DAYS \| retention RECOVERY WINDOW OF 7 DAYS, schedule `0 2 \* \* \*`, 2 backups \|$/m,
+  );
+  assert.match(
+    md,
+    /^- main: retention: config\.yml says RECOVERY WINDOW OF 14 DAYS, backup-1 has RECOVERY WINDOW OF 7 DAYS: run tpa deploy$/m,
+  );
+  assert.match(md, /backup-1 still has barman server old.*its 3 backup\(s\) stay in \/var\/lib\/barman\/old/);
+  // no backups: no section
+  assert.doesNotMatch(renderInfoMarkdown(base), /## Backups/);
+});

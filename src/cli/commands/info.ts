@@ -1,5 +1,7 @@
 /** tpa info DIR: the hand-over sheet of a cluster, in Markdown (or JSON). */
 import type { Command } from 'commander';
+import { describeSchedule } from '../../model/schedule.ts';
+import type { ClusterBackups } from '../../operations/backup-overview.ts';
 import { clusterInfo, type ClusterInfo, type InfoHost } from '../../operations/info.ts';
 import { eventSink, printJson, reportError } from '../output.ts';
 import type { RegisterCommand } from './index.ts';
@@ -22,6 +24,62 @@ function roleText(h: InfoHost): string {
   return `${configured} (now: ${h.actualRole})`;
 }
 
+function utc(iso: string | undefined): string {
+  return iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : '-';
+}
+
+function onServer(b: ClusterBackups): string {
+  if (b.unreachable !== undefined) return `did not answer: ${b.unreachable.split('\n')[0]}`;
+  const n = b.now;
+  if (!n) return '-';
+  const parts = [
+    n.retention !== undefined ? `retention ${n.retention}` : undefined,
+    n.schedule !== undefined ? `schedule \`${n.schedule}\`` : undefined,
+    n.backups !== undefined ? `${n.backups} backup${n.backups === 1 ? '' : 's'}` : undefined,
+  ].filter((x) => x !== undefined);
+  return parts.length ? parts.join(', ') : '-';
+}
+
+/** the Backups section: per cluster as configured and as its backup server has it */
+export function renderBackupsMarkdown(info: ClusterInfo): string[] {
+  if (info.backups.length === 0 && !info.backupLeftovers?.length) return [];
+  const out: string[] = ['## Backups', ''];
+  if (info.backups.length) {
+    out.push(
+      ...table(
+        [
+          'cluster',
+          'backup server',
+          'mode',
+          'schedule (UTC)',
+          'next run',
+          'retention',
+          'on the backup server now',
+        ],
+        info.backups.map((b) => [
+          b.cluster,
+          b.server ?? '-',
+          b.mode,
+          `\`${b.schedule.cron}\` (${b.schedule.text})`,
+          utc(b.schedule.next),
+          b.retention,
+          onServer(b),
+        ]),
+      ),
+      '',
+    );
+  }
+  const notes = info.backups.flatMap((b) => b.differences.map((d) => `- ${b.cluster}: ${d}`));
+  for (const l of info.backupLeftovers ?? []) {
+    notes.push(
+      `- ${l.host} still has barman server ${l.server}, which no cluster in config.yml uses there: ` +
+        `tpa deploy stops its WAL streaming and removes its configuration; its ${l.backups} backup(s) stay in ${l.path}`,
+    );
+  }
+  if (notes.length) out.push(...notes, '');
+  return out;
+}
+
 export function renderInfoMarkdown(info: ClusterInfo): string {
   const out: string[] = [];
   out.push(`# Cluster group ${info.group}`, '');
@@ -35,7 +93,7 @@ export function renderInfoMarkdown(info: ClusterInfo): string {
     );
   }
   out.push(
-    `- backups: ${info.backup.mode === 'none' ? 'none' : `${info.backup.mode}, schedule \`${info.backup.schedule}\`, retention ${info.backup.retention}`}`,
+    `- backups: ${info.backup.mode === 'none' ? 'none' : `${info.backup.mode}, schedule \`${info.backup.schedule}\` (${describeSchedule(info.backup.schedule ?? '')}), retention ${info.backup.retention}`}`,
     `- clients allowed from: ${info.clientCidrs.length ? info.clientCidrs.join(', ') : 'anywhere (TLS and password required)'}`,
     '',
   );
@@ -54,6 +112,8 @@ export function renderInfoMarkdown(info: ClusterInfo): string {
     ),
     '',
   );
+
+  out.push(...renderBackupsMarkdown(info));
 
   out.push('## Connecting', '');
   out.push(`Superuser: \`${info.superuser}\`. Every connection uses TLS and a password.`, '');
@@ -126,13 +186,17 @@ export const register: RegisterCommand = (program: Command, setExit) => {
       'after',
       `
 Markdown by default, ready to paste into a ticket or a wiki. The versions are read from the
-hosts now (dpkg), so they are the ones actually installed. The postgres password is left out
-unless --show-secrets is given.
+hosts now (dpkg), so they are the ones actually installed. Backups: per cluster its backup
+server, schedule (cron, UTC, in words and its next run) and retention policy, beside what the
+backup server runs with now (barman show-server, its cron file); a change of config.yml not
+deployed yet shows as a difference. The postgres password is left out unless --show-secrets
+is given.
 
 Examples:
   $ tpa info acme
   $ tpa info acme --show-secrets > handover.md && chmod 600 handover.md
   $ tpa info acme --json | jq -r '.connections[0].uri'
+  $ tpa info acme --json | jq '.backups[] | {cluster, retention, now: .now.retention, differences}'
 `,
     )
     .action(async (dir: string, opts: { json?: boolean; showSecrets?: boolean }) => {

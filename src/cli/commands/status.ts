@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { formatBytes } from '../../checks/cluster-view.ts';
+import { lastBackupText, scheduleText, type ClusterBackups } from '../../operations/backup-overview.ts';
 import { clusterStatus, type StatusReport, type StatusRow } from '../../operations/status.ts';
 import { c, eventSink, printJson, reportError } from '../output.ts';
 import type { RegisterCommand } from './index.ts';
@@ -26,6 +27,43 @@ function role(r: StatusRow): string {
   const moved = r.role !== r.configuredRole;
   const text = r.role === 'primary' ? c.bold('primary') : 'replica';
   return moved ? `${text} ${c.yellow(`(config: ${r.configuredRole})`)}` : text;
+}
+
+function backupCounts(b: ClusterBackups): string | undefined {
+  const n = b.now?.backups;
+  if (n === undefined) return undefined;
+  const obsolete = b.now?.obsolete ? ` (${b.now.obsolete} obsolete by the retention policy)` : '';
+  return `${n} backup${n === 1 ? '' : 's'}${obsolete}`;
+}
+
+/** one line per cluster with backups, then what differs from config.yml */
+export function renderBackupLines(report: StatusReport, now: Date = new Date()): string[] {
+  const out: string[] = [];
+  for (const b of report.backups ?? []) {
+    const where = b.server ? ` on ${b.server}` : '';
+    const state =
+      b.unreachable !== undefined
+        ? c.red(`backup server did not answer: ${b.unreachable.split('\n')[0]}`)
+        : b.now
+          ? [lastBackupText(b.now), backupCounts(b)].filter((x) => x !== undefined).join(', ')
+          : undefined;
+    const parts = [
+      state,
+      `schedule ${b.schedule.cron} (${scheduleText(b.schedule, now)})`,
+      `retention ${b.retention}`,
+    ].filter((x) => x !== undefined);
+    out.push(`${c.bold(`backups ${b.cluster}`)}${where}: ${parts.join('; ')}`);
+    for (const e of b.now?.errors ?? []) out.push(`  ${c.red(e.split('\n')[0] ?? '')}`);
+    for (const d of b.differences) out.push(`  ${c.yellow(d)}`);
+  }
+  for (const l of report.backupLeftovers ?? []) {
+    out.push(
+      c.yellow(
+        `${l.host} still has barman server ${l.server} (no cluster uses it there): tpa deploy retires it; its backups stay in ${l.path}`,
+      ),
+    );
+  }
+  return out;
 }
 
 export function renderStatusTable(report: StatusReport): string {
@@ -68,7 +106,7 @@ export function renderStatusTable(report: StatusReport): string {
   const notes = report.nodes
     .filter((r) => r.detail)
     .map((r) => c.dim(`${r.node}: ${r.detail!.split('\n')[0]}`));
-  return [table.toString(), ...notes].join('\n') + '\n';
+  return [table.toString(), ...notes, ...renderBackupLines(report)].join('\n') + '\n';
 }
 
 export const register: RegisterCommand = (program: Command, setExit) => {
@@ -92,6 +130,7 @@ Examples:
   $ tpa status acme
   $ watch -n 2 tpa status acme
   $ tpa status acme --json | jq -r '.primaries.main'
+  $ tpa status acme --json | jq '.backups[] | {cluster, last: .now.last, backups: .now.backups}'
 `,
     )
     .action(async (dir: string, opts: { json?: boolean }) => {
