@@ -187,7 +187,7 @@ void test('retire actions: one per leftover server; the plan says where the back
   assert.equal(old!.id, 'barman-retire-old');
   assert.match(old!.description, /remove \/etc\/barman\.d\/old\.conf/);
   assert.match(old!.description, /its 3 backups and WAL stay in \/var\/lib\/barman\/old/);
-  assert.match(gone!.description, /its WAL stay in \/var\/lib\/barman\/gone/);
+  assert.match(gone!.description, /its WAL stays in \/var\/lib\/barman\/gone/);
   assert.equal(old!.needed(before), true);
   assert.equal(old!.needed(facts('server=main backups=1\nserver=gone backups=0')), false);
   for (const a of [old!, gone!]) {

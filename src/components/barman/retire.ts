@@ -137,8 +137,8 @@ export function retireCommand(server: string, env: RetireEnv = DEFAULT_ENV): str
   ].join('\n');
 }
 
-function backupsText(n: number): string {
-  return n === 0 ? 'its WAL' : `its ${n} backup${n === 1 ? '' : 's'} and WAL`;
+function keptText(n: number): string {
+  return n === 0 ? 'its WAL stays' : `its ${n} backup${n === 1 ? '' : 's'} and WAL stay`;
 }
 
 /** one action per leftover server; the description is what `tpa plan` shows */
@@ -148,7 +148,7 @@ export function retireResources(leftovers: readonly ManagedConf[]): Resource[] {
     id: `barman-retire-${l.server}`,
     description:
       `stop WAL streaming of barman server ${l.server} (no cluster in config.yml is backed up here) ` +
-      `and remove ${serverConfPath(l.server)}; ${backupsText(l.backups)} stay in ${serverHome(l.server)} ` +
+      `and remove ${serverConfPath(l.server)}; ${keptText(l.backups)} in ${serverHome(l.server)} ` +
       '(tpa never deletes backups: remove that directory by hand once they are no longer needed)',
     command: retireCommand(l.server),
     needed: (f: HostFacts) => managedConfs(f).servers.some((s) => s.server === l.server),
