@@ -129,6 +129,8 @@ void test("without barman's own answer the server file's retention is used, and 
   delete l.servers[0]!.barmanRetention;
   const o = buildBackupOverview(config(), inventory, { 'backup-1': l }, NOW);
   assert.equal(o.clusters[0]!.now?.retentionSource, 'server file');
+  assert.equal(lastBackupText({ errors: ['barman list-backups: not JSON'] }), 'backups not read');
+  assert.equal(lastBackupText({ backups: 0 }), 'no backup yet');
   assert.equal(o.clusters[0]!.now?.retention, 'RECOVERY WINDOW OF 7 DAYS');
 });
 

@@ -264,6 +264,7 @@ export async function backupOverview(
 export function lastBackupText(n: BackupServerNow): string {
   const one = (b: BackupRef) =>
     `${b.id} ${b.status}${b.ageSeconds !== undefined ? ` ${durationText(b.ageSeconds * 1000)} ago` : ''}`;
+  if (n.backups === undefined) return 'backups not read';
   if (!n.last) return 'no backup yet';
   const parts = [`last ${one(n.last)}`];
   if (n.lastComplete) parts.push(`last complete ${one(n.lastComplete)}`);
