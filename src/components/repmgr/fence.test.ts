@@ -33,6 +33,7 @@ import {
   renderFenceScript,
 } from './fence.ts';
 import { repmgrComponent } from './index.ts';
+import { REJOIN_SCRIPT } from './rejoin-script.ts';
 import { emptyFacts, sampleContext, sampleInventory, shellProblems } from './fixtures.test-helper.ts';
 
 const p = pgPaths(15);
@@ -164,7 +165,7 @@ void test('a former primary is fenced by the promoted peer: exit 1, the peer nam
     );
     assert.match(
       r.stderr,
-      /node rejoin -d 'host=10\.0\.3\.12 port=5432 user=repmgr dbname=repmgr sslmode=require' --force-rewind/,
+      /Rejoin this node as a standby of main-2 \(as root: \/usr\/local\/lib\/tpa\/postgres-rejoin\.sh 10\.0\.3\.12, which runs repmgr node rejoin --force-rewind\)/,
     );
     assert.match(t.marker(), /^fenced: 10\.0\.3\.12 \(main-2\)/);
     assert.match(t.log(), /UTC \[tpa-fence\] FATAL: {2}fenced: 10\.0\.3\.12/);
@@ -279,6 +280,7 @@ void test('every node gets the script, its peers and the drop-in in phase common
   );
   for (const want of [
     FENCE_SCRIPT,
+    REJOIN_SCRIPT,
     FENCE_CONF,
     fenceDropInPath(p),
     `systemd-daemon-reload ${fenceDropInPath(p)}`,

@@ -8,7 +8,8 @@
  * of the cluster at once, as repmgr does (the repmgr role over TLS, password from
  * ~postgres/.pgpass), whether it is a primary. A peer that is a primary of the same system on
  * the same or a newer timeline fences this node: the start fails with the peer's name and what
- * to do, in the journal and the server's log, and in MARKER for tpa status and tpa test.
+ * to do (rejoin-script.ts), in the journal and the server's log, and in MARKER for tpa status
+ * and tpa test.
  * Peers that do not answer never block, so a whole cluster starting at once comes up; a peer
  * on an older timeline is the stale one and is only reported.
  *
@@ -19,7 +20,8 @@
 import type { InventoryHost } from '../../platforms/platform.ts';
 import type { Resource } from '../../plan/types.ts';
 import { clusterNodes, PG_HOME, PG_OS_USER, PG_SOCKET_DIR, type PgPaths } from '../postgres/paths.ts';
-import { nodeConninfo, REPMGR_CONF, repmgrBin, TPA_LIB_DIR } from './conf.ts';
+import { nodeConninfo, REPMGR_CONF, TPA_LIB_DIR } from './conf.ts';
+import { REJOIN_SCRIPT, renderRejoinScript } from './rejoin-script.ts';
 import { systemdReload } from './systemd.ts';
 
 export const FENCE_SCRIPT = `${TPA_LIB_DIR}/postgres-fence.sh`;
@@ -57,7 +59,8 @@ const SAFE = /^[A-Za-z0-9_.:@/=+-]+$/;
 export function renderFenceConf(p: PgPaths, peers: FencePeer[]): string {
   const words = peers.map((x) => `${x.name}=${x.address}`);
   const rest = peerConninfoRest();
-  for (const v of [...words, ...rest.split(' '), p.dataDir, p.binDir, p.logFile, p.service]) {
+  const paths = [p.dataDir, p.binDir, p.logFile, p.service, p.postgresqlConf];
+  for (const v of [...words, ...rest.split(' '), ...paths]) {
     if (!SAFE.test(v)) throw new Error(`unexpected characters in ${JSON.stringify(v)}`);
   }
   return [
@@ -67,6 +70,8 @@ export function renderFenceConf(p: PgPaths, peers: FencePeer[]): string {
     `DATA_DIR=${p.dataDir}`,
     `BIN_DIR=${p.binDir}`,
     `LOG=${p.logFile}`,
+    `CONFIG_FILE=${p.postgresqlConf}`,
+    `REPMGR_CONF=${REPMGR_CONF}`,
     `MARKER=${FENCE_MARKER}`,
     `PGPASS=${PG_HOME}/.pgpass`,
     `PEERS='${words.join(' ')}'`,
@@ -90,7 +95,6 @@ ExecStartPre=${FENCE_SCRIPT}
 }
 
 export function renderFenceScript(p: PgPaths): string {
-  const rejoin = `${repmgrBin(p)} -f ${REPMGR_CONF} node rejoin -d 'host=$addr ${peerConninfoRest().replace(/ connect_timeout=\S+/, '')}' --force-rewind`;
   return `#!/bin/sh
 # Managed by tpa: the start guard of ${p.service} (ExecStartPre of ${fenceDropInPath(p)}).
 # A data directory without standby.signal and recovery.signal would start as a primary. Each
@@ -134,7 +138,7 @@ trap 'rm -rf "$tmp"' EXIT
 SQL="SELECT pg_is_in_recovery(), (SELECT system_identifier FROM pg_control_system()), CASE WHEN pg_is_in_recovery() THEN '-' ELSE pg_walfile_name(pg_current_wal_lsn()) END"
 for peer in $PEERS; do
   name=\${peer%%=*} addr=\${peer#*=}
-  PGPASSFILE=$PGPASS timeout "$QUERY_TIMEOUT" "$BIN_DIR/psql" -X -A -t -q -F ' ' \\
+  PGPASSFILE=$PGPASS timeout "$QUERY_TIMEOUT" "$BIN_DIR/psql" -X -w -A -t -q -F ' ' \\
     -d "host=$addr $CONNINFO application_name=tpa-fence" -c "$SQL" </dev/null >"$tmp/$name" 2>/dev/null &
 done
 wait
@@ -162,7 +166,7 @@ if [ -n "$fenced" ]; then
   # shellcheck disable=SC2086 # name, address, timeline
   set -- $fenced
   name=$1 addr=$2 ptl=$3
-  msg="fenced: $addr ($name) is the primary now (timeline $ptl; this node's data is on timeline $tl), so $SERVICE does not start as a second primary. Rejoin this node as a standby of $name (as ${PG_OS_USER}: ${rejoin}) or restore it; see tpa status."
+  msg="fenced: $addr ($name) is the primary now (timeline $ptl; this node's data is on timeline $tl), so $SERVICE does not start as a second primary. Rejoin this node as a standby of $name (as root: ${REJOIN_SCRIPT} $addr, which runs repmgr node rejoin --force-rewind) or restore it; see tpa status."
   printf '%s\\n' "$msg" >"$MARKER" 2>/dev/null || true
   log FATAL "$msg"
   exit 1
@@ -182,6 +186,7 @@ export function fenceResources(host: InventoryHost, hosts: InventoryHost[], p: P
   return [
     { kind: 'directory', path: TPA_LIB_DIR, mode: 0o755, ...root },
     { kind: 'file', path: FENCE_SCRIPT, content: renderFenceScript(p), mode: 0o755, ...root },
+    { kind: 'file', path: REJOIN_SCRIPT, content: renderRejoinScript(FENCE_CONF), mode: 0o755, ...root },
     { kind: 'directory', path: FENCE_CONF_DIR, mode: 0o755, ...root },
     {
       kind: 'file',
