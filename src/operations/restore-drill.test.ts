@@ -4,7 +4,8 @@ import { OperationError, UsageError } from '../core/errors.ts';
 import { CHECKS } from '../checks/evaluate.ts';
 import { config } from '../model/testdata/fixtures.ts';
 import type { Inventory, InventoryHost } from '../platforms/platform.ts';
-import { drillTargets, Interrupted, RESTORE_DRILL, step } from './restore-drill.ts';
+import { drillTargets, RESTORE_DRILL } from './restore-drill.ts';
+import { Interrupted, step } from './restore-drill-steps.ts';
 
 const barman: InventoryHost = {
   name: 'backup-1',
