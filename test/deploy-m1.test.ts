@@ -6,8 +6,10 @@
  * max_connections); tpa test fails, naming the check, when a replica is stopped, when a
  * pgbouncer points at a replica, when repmgrd is down, and passes again once repaired;
  * the primary's machine is powered off and repmgrd promotes a replica that every remaining
- * pgbouncer follows; the former primary comes back unfenced and its own pgbouncer still
- * routes to the new primary; deprovision leaves nothing of the group on the host.
+ * pgbouncer follows; the former primary comes back fenced (its start guard keeps its postgres
+ * down, saying why) while its own pgbouncer routes to the new primary; it rejoins as a standby
+ * with the command the guard gives, and once config.yml swaps the roles deploy and tpa test
+ * pass again; deprovision leaves nothing of the group on the host.
  * Needs root on a Debian host (lxc); the steps run in order and depend on each other.
  */
 import { after, before, test } from 'node:test';
@@ -434,12 +436,66 @@ void test('failover: the primary powered off, repmgrd promotes main-2, every pgb
   assert.equal(s.nodes.find((n) => n.node === 'main-1')?.state, 'unreachable');
 });
 
-void test('the former primary comes back unfenced: its own pgbouncer still sends clients to main-2', async () => {
+void test('the former primary comes back fenced: its postgres stays down and says why; its pgbouncer sends clients to main-2', async () => {
   const on = await tpa('fault', dir, 'main-1', 'start');
   assert.equal(on.code, 0, on.stderr);
   const password = (await tpa('secrets', dir, 'postgres_password')).stdout.trim();
   const main1 = await address('main-1');
   const main2 = await address('main-2');
+  const m2 = main2.replace(/\./g, '\\.');
+
+  // the start guard ran when the machine booted: the unit failed and the journal says why
+  const started = Date.now();
+  let journal = '';
+  while (Date.now() - started < 90_000) {
+    const j = await onNode(
+      'main-1',
+      `journalctl -b -u ${PG_UNIT} --no-pager -o cat | grep -F 'fenced: ' || true`,
+    );
+    journal = j.stdout.trim();
+    if (journal) break;
+    await sleep(2000);
+  }
+  console.log(
+    `fenced ${((Date.now() - started) / 1000).toFixed(0)} s after the start: ${journal.split('\n')[0]}`,
+  );
+  assert.match(
+    journal,
+    new RegExp(
+      `^tpa fence: fenced: ${m2} \\(main-2\\) is the primary now \\(timeline [2-9]\\d*; this node's data is on timeline 1\\)`,
+      'm',
+    ),
+  );
+  assert.match(journal, new RegExp(`as root: /usr/local/lib/tpa/postgres-rejoin\\.sh ${m2},`));
+  const unitState = async () =>
+    (await onNode('main-1', `systemctl is-active ${PG_UNIT} || true`)).stdout.trim();
+  assert.equal(await unitState(), 'failed');
+  const postmaster = await onNode('main-1', 'pgrep -u postgres -x postgres || true');
+  assert.equal(postmaster.stdout.trim(), '', 'no postgres process on main-1');
+  const log = await onNode(
+    'main-1',
+    `grep -cF '[tpa-fence] FATAL:  fenced: ${main2} (main-2)' /var/log/postgresql/postgresql-15-main.log`,
+  );
+  assert.equal(log.code, 0, "the server's log has the fence message too");
+
+  // a start by hand is refused the same way
+  const again = await onNode('main-1', `systemctl start ${PG_UNIT}`);
+  assert.notEqual(again.code, 0);
+  assert.equal(await unitState(), 'failed');
+
+  // status and test show it as fenced, with main-2 the only primary
+  const s = await status();
+  assert.equal(s.primaries.main, 'main-2');
+  const row = s.nodes.find((n) => n.node === 'main-1')!;
+  assert.deepEqual([row.state, row.fenced], ['stopped', true], JSON.stringify(row));
+  assert.match(row.detail ?? '', new RegExp(`^fenced: ${m2} \\(main-2\\)`));
+  const report = await expectFailure('postgres-running', 'main-1');
+  assert.match(
+    report.results.find((x) => x.check === 'postgres-running' && x.node === 'main-1')!.detail,
+    /fenced: /,
+  );
+  assert.equal(report.results.find((x) => x.check === 'one-primary')?.status, 'pass');
+
   // one statement through main-1's pgbouncer, as a client would (password only in the environment)
   const landsOn = async (): Promise<string> => {
     const r = await run(
@@ -458,18 +514,54 @@ void test('the former primary comes back unfenced: its own pgbouncer still sends
     );
     return r.code === 0 ? r.stdout.trim() : `error: ${r.stderr.trim().split('\n').pop() ?? ''}`;
   };
-  const started = Date.now();
   let landed = await landsOn();
-  while (landed.startsWith('error') && Date.now() - started < 90_000) {
+  while (landed.startsWith('error') && Date.now() - started < 120_000) {
     await sleep(2000);
     landed = await landsOn();
   }
-  // main-1's postgres may run as a primary on the old timeline, but its pgbouncer must not use it
   for (let i = 0; i < 5; i++) {
     assert.equal(landed, `${main2} false`, "main-1's pgbouncer routes to main-2");
     await sleep(1000);
     landed = await landsOn();
   }
+});
+
+void test('main-1 rejoins with the command its guard gave; config.yml swaps the roles; deploy and tpa test pass', async () => {
+  const detail = (await status()).nodes.find((n) => n.node === 'main-1')?.detail ?? '';
+  const command = /\(as root: (\S+ \S+), which runs/.exec(detail)?.[1];
+  assert.ok(command, detail);
+  const r = await onNode('main-1', command);
+  console.log(`rejoin: ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' | ')}`);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const started = Date.now();
+  let row: StatusReport['nodes'][number] | undefined;
+  while (Date.now() - started < 60_000) {
+    row = (await status()).nodes.find((n) => n.node === 'main-1');
+    if (row?.role === 'replica' && row.upstream === 'main-2') break;
+    await sleep(2000);
+  }
+  assert.deepEqual(
+    [row?.state, row?.role, row?.upstream, row?.fenced],
+    ['running', 'replica', 'main-2', undefined],
+  );
+
+  // deploy refuses until config.yml says what happened, and says what to change
+  const plan = await tpa('plan', dir, '--json');
+  const refusals = lastJson<{ refusals: { host?: string; message: string }[] }>(plan).refusals;
+  assert.ok(
+    refusals.some((x) =>
+      /`role: primary` for main-2 and `role: replica` for main-1, then run tpa provision/.test(x.message),
+    ),
+    JSON.stringify(refusals),
+  );
+  await editConfig((doc) => {
+    doc.setIn(['clusters', 0, 'nodes', 0, 'role'], 'replica');
+    doc.setIn(['clusters', 0, 'nodes', 1, 'role'], 'primary');
+  });
+  const p = await tpa('provision', dir, '--json');
+  assert.equal(p.code, 0, `${p.stdout.slice(-3000)}\n${p.stderr.slice(-3000)}`);
+  await deploy();
+  await eventuallyPass('main-1 rejoined, roles swapped in config.yml');
 });
 
 void test('deprovision leaves nothing of the group on the host', async () => {
