@@ -577,13 +577,26 @@ void test('failover: barman follows the promoted replica without a new full back
   assert.equal(taken.timeline, timeline + 1);
 });
 
-void test('the former primary comes back on the old timeline: barman stays with the new primary', async () => {
+void test('the former primary comes back fenced: its postgres stays down, barman stays with the new primary', async () => {
   const inv = await inventory();
   const addr = (n: string) => inv.hosts.find((h) => h.name === n)!.address;
   const on = await tpa('fault', dir, 'main-1', 'start');
   assert.equal(on.code, 0, on.stderr);
   // give the follower two runs
   await new Promise((r) => setTimeout(r, 130_000));
+  // main-1's start guard found main-2 the primary and kept its server down
+  const unit = await onNode('main-1', 'systemctl is-active postgresql@15-main || true');
+  assert.equal(unit.stdout.trim(), 'failed');
+  const answer = await psql('main-1', 'SELECT 1');
+  assert.notEqual(answer.code, 0, "main-1's postgres does not answer");
+  const journal = await onNode(
+    'main-1',
+    "journalctl -b -u postgresql@15-main --no-pager -o cat | grep -F 'fenced: ' || true",
+  );
+  assert.match(
+    journal.stdout,
+    new RegExp(`fenced: ${addr('main-2').replace(/\./g, '\\.')} \\(main-2\\) is the primary now`),
+  );
   const conf = await onNode('backup-1', 'cat /etc/barman.d/main.conf');
   assert.match(conf.stdout, new RegExp(`^conninfo = host=${addr('main-2').replace(/\./g, '\\.')} `, 'm'));
   const check = await barmanChecksOk('main');
