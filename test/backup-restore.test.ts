@@ -20,6 +20,9 @@ import type { BackupsReport } from '../src/operations/backups.ts';
 import type { BackupReport } from '../src/operations/backup.ts';
 import type { RestoreReport } from '../src/operations/restore.ts';
 import { parseCheckJson } from '../src/components/barman/output.ts';
+import { parseShowServerRetention } from '../src/components/barman/live.ts';
+import type { ClusterInfo } from '../src/operations/info.ts';
+import type { StatusReport } from '../src/operations/status.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TPA = join(ROOT, 'bin/tpa');
@@ -237,6 +240,151 @@ void test('a second deploy changes nothing on the backup server', async () => {
   const out = lastJson<{ applied: { host: string; summary: string }[] }>(r);
   const barmanChanges = out.applied.filter((c) => c.host === 'backup-1' || /barman/.test(c.summary));
   assert.deepEqual(barmanChanges, []);
+});
+
+void test('retention and schedule changed in config.yml: deploy rewrites only the backup server files, info and status show them; a server no cluster uses is retired, its data kept', async () => {
+  type Applied = { applied: { host: string; summary: string }[] };
+  const path = join(dir, 'config.yml');
+  const doc = parseDocument(await readFile(path, 'utf8'));
+  // daily still (tpa test's backup-recent allows a day and an hour), and a window that makes
+  // no backup of the later tests obsolete
+  doc.setIn(['backup', 'schedule'], '30 3 * * *');
+  doc.setIn(['backup', 'retention'], 'RECOVERY WINDOW OF 14 DAYS');
+  await writeFile(path, doc.toString());
+
+  // not deployed yet: status says where the backup server differs, and what to do
+  const before = await tpa('status', dir, '--json');
+  assert.equal(before.code, 0, before.stderr);
+  const pending = fullJson<StatusReport>(before).backups!.find((b) => b.cluster === 'main')!;
+  assert.deepEqual(pending.differences, [
+    'retention: config.yml says RECOVERY WINDOW OF 14 DAYS, backup-1 has RECOVERY WINDOW OF 7 DAYS: run tpa deploy',
+    'schedule: config.yml says "30 3 * * *", backup-1 has "0 2 * * *": run tpa deploy',
+  ]);
+
+  const r = await tpa('deploy', dir, '--json');
+  assert.equal(r.code, 0, `${r.stdout.slice(-3000)}\n${r.stderr}`);
+  const applied = lastJson<Applied>(r).applied;
+  assert.deepEqual(applied.map((c) => `${c.host} ${c.summary}`).sort(), [
+    'backup-1 update /etc/barman.d/main.conf',
+    'backup-1 update /etc/barman.d/reports.conf',
+    'backup-1 update /etc/cron.d/tpa-barman',
+  ]);
+  const files = await onNode(
+    'backup-1',
+    'cat /etc/barman.d/main.conf /etc/barman.d/reports.conf /etc/cron.d/tpa-barman',
+  );
+  assert.equal(files.code, 0, files.stderr);
+  assert.equal(files.stdout.match(/^retention_policy = RECOVERY WINDOW OF 14 DAYS$/gm)?.length, 2);
+  assert.doesNotMatch(files.stdout, /7 DAYS/);
+  for (const c of CLUSTERS)
+    assert.match(files.stdout, new RegExp(`^30 3 \\* \\* \\* barman .*barman -q backup ${c}$`, 'm'));
+  assert.doesNotMatch(files.stdout, /^0 2 /m);
+  // barman reads its configuration at every run: no restart, the next invocation has it
+  for (const c of CLUSTERS) {
+    const show = await barman(`-f json show-server ${c}`);
+    assert.equal(parseShowServerRetention(show.stdout, c), 'RECOVERY WINDOW OF 14 DAYS', show.stderr);
+    const check = await barmanChecksOk(c);
+    assert.ok(check.ok, `barman check ${c}: ${check.failed.join('; ')}`);
+  }
+
+  const info = await tpa('info', dir, '--json');
+  assert.equal(info.code, 0, info.stderr);
+  const sheet = fullJson<ClusterInfo>(info);
+  for (const c of CLUSTERS) {
+    const b = sheet.backups.find((x) => x.cluster === c)!;
+    assert.deepEqual(
+      [b.server, b.mode, b.schedule.cron, b.schedule.text, b.retention],
+      ['backup-1', 'shared', '30 3 * * *', 'daily at 03:30 UTC', 'RECOVERY WINDOW OF 14 DAYS'],
+    );
+    assert.match(b.schedule.next ?? '', /T03:30:00\.000Z$/);
+    assert.deepEqual(
+      [b.now?.retention, b.now?.retentionSource, b.now?.schedule],
+      ['RECOVERY WINDOW OF 14 DAYS', 'barman show-server', '30 3 * * *'],
+    );
+    assert.deepEqual(b.differences, []);
+  }
+  const status = await tpa('status', dir, '--json');
+  assert.equal(status.code, 0, status.stderr);
+  for (const c of CLUSTERS) {
+    const b = fullJson<StatusReport>(status).backups!.find((x) => x.cluster === c)!;
+    assert.deepEqual(
+      [b.schedule.cron, b.retention, b.now?.retention],
+      ['30 3 * * *', 'RECOVERY WINDOW OF 14 DAYS', 'RECOVERY WINDOW OF 14 DAYS'],
+    );
+    assert.ok((b.now?.backups ?? 0) >= 1, `${c}: complete backups counted`);
+    assert.equal(b.now?.last?.status, 'DONE');
+    assert.equal(b.now?.obsolete, 0);
+    assert.deepEqual(b.differences, []);
+  }
+  const text = await tpa('status', dir);
+  assert.match(
+    text.stdout,
+    /^backups main on backup-1: last \d{8}T\d{6} DONE .*schedule 30 3 \* \* \* \(daily at 03:30 UTC, next in .*\); retention RECOVERY WINDOW OF 14 DAYS$/m,
+  );
+
+  const again = await tpa('deploy', dir, '--json');
+  assert.equal(again.code, 0, `${again.stdout.slice(-3000)}\n${again.stderr}`);
+  assert.deepEqual(lastJson<Applied>(again).applied, []);
+
+  // a server tpa configured that no cluster in config.yml uses any more (as after removing a
+  // cluster), really streaming from main-1 through a slot of its own
+  await onNode(
+    'backup-1',
+    "sed -e 's/^\\[main\\]$/[old]/' -e 's/^slot_name = .*/slot_name = old_barman/' /etc/barman.d/main.conf > /etc/barman.d/old.conf",
+  );
+  await barman('cron');
+  await waitFor('receive-wal of the server old', 90_000, async () => {
+    const held = await onNode(
+      'backup-1',
+      'f=/var/lib/barman/.old-receive-wal.lock; [ -f $f ] && ! flock -n -s $f true && ls /var/lib/barman/old/streaming/*.partial',
+    );
+    return held.code === 0;
+  });
+  const listed = await tpa('status', dir, '--json');
+  assert.deepEqual(fullJson<StatusReport>(listed).backupLeftovers, [
+    { host: 'backup-1', server: 'old', backups: 0, path: '/var/lib/barman/old' },
+  ]);
+  const plan = await tpa('plan', dir, '--json');
+  assert.equal(plan.code, 0, plan.stderr);
+  const planned = lastJson<{ hosts: { host: string; changes: { target: string; summary: string }[] }[] }>(
+    plan,
+  );
+  assert.deepEqual(
+    planned.hosts.map((h) => [h.host, h.changes.map((c) => c.target)]),
+    [['backup-1', ['barman-retire-old']]],
+  );
+  assert.match(
+    planned.hosts[0]!.changes[0]!.summary,
+    /remove \/etc\/barman\.d\/old\.conf; its WAL stays in \/var\/lib\/barman\/old/,
+  );
+
+  const retire = await tpa('deploy', dir, '--json');
+  assert.equal(retire.code, 0, `${retire.stdout.slice(-3000)}\n${retire.stderr}`);
+  assert.deepEqual(
+    lastJson<Applied>(retire).applied.map((c) => c.host),
+    ['backup-1'],
+  );
+  const after = await onNode(
+    'backup-1',
+    'test ! -e /etc/barman.d/old.conf && ls /var/lib/barman/old/streaming/ && flock -n -s /var/lib/barman/.old-receive-wal.lock true && ! pgrep -f "[p]g_receivewal.*old_barman"',
+  );
+  assert.equal(
+    after.code,
+    0,
+    `server file gone, WAL kept, receive-wal stopped: ${after.stdout}${after.stderr}`,
+  );
+  assert.match(after.stdout, /^[0-9A-F]{24}(\.partial)?$/m, 'the streamed WAL is still there');
+  const servers = await barman('list-servers --minimal');
+  assert.deepEqual(servers.stdout.trim().split('\n').sort(), ['main', 'reports']);
+  // the slot it streamed through is the removed cluster's business; here main-1 must not keep it
+  await waitFor('the slot old_barman to go idle', 30_000, async () => {
+    const a = await psql('main-1', "SELECT active FROM pg_replication_slots WHERE slot_name = 'old_barman'");
+    return a.stdout.trim() === 'f';
+  });
+  await psql('main-1', "SELECT pg_drop_replication_slot('old_barman')");
+  const quiet = await tpa('deploy', dir, '--json');
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.deepEqual(lastJson<Applied>(quiet).applied, []);
 });
 
 void test('tpa test: the backup checks pass for both clusters', async () => {
