@@ -730,8 +730,9 @@ void test('the former primary comes back fenced: its postgres stays down, barman
   const addr = (n: string) => inv.hosts.find((h) => h.name === n)!.address;
   const on = await tpa('fault', dir, 'main-1', 'start');
   assert.equal(on.code, 0, on.stderr);
-  // give the follower two runs
-  await new Promise((r) => setTimeout(r, 130_000));
+  // the follower runs from cron at every minute: wait until one run has seen main-1 back
+  const secondsLeft = 60 - new Date().getUTCSeconds();
+  await new Promise((r) => setTimeout(r, (secondsLeft + 15) * 1000));
   // main-1's start guard found main-2 the primary and kept its server down
   const unit = await onNode('main-1', 'systemctl is-active postgresql@15-main || true');
   assert.equal(unit.stdout.trim(), 'failed');
