@@ -7,6 +7,8 @@
  *     deploy of the new cluster including its own first backup)
  *   - tpa restore --latest --in-place --yes (data directory kept aside, barman recover,
  *     promote, deploy, a new full backup on the new timeline)
+ *   - tpa test --restore-drill (the latest backup restored into a temporary cluster, marker
+ *     row and checksums verified, the temporary cluster removed)
  * Runs as root; everything is removed afterwards.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -74,6 +76,15 @@ async function main(): Promise<void> {
       step: `tpa restore --latest --in-place (database ${dbSize})`,
       seconds: ip.seconds,
       note: `barman recover + replay + promote ${inPlace.timings.recover?.toFixed(1)} s; deploy ${inPlace.timings.deploy?.toFixed(1)} s; new full backup ${inPlace.timings.backup?.toFixed(1)} s; the rest is checking the target and stopping the cluster`,
+    });
+    const drill = await must(['test', dir, '--restore-drill', '--cluster', 'bench', '--json'], env);
+    const row = (JSON.parse(drill.stdout) as { results: { check: string; detail: string }[] }).results.find(
+      (x) => x.check === 'restore-drill',
+    );
+    rows.push({
+      step: `tpa test --restore-drill (database ${dbSize})`,
+      seconds: drill.seconds,
+      note: `the normal checks included; ${row?.detail ?? ''}`,
     });
   } finally {
     if (provisioned) await tpa(['deprovision', dir, '--yes'], env);
