@@ -3,57 +3,20 @@
  * and observations of it as a healthy cluster answers, built from real outputs of PostgreSQL
  * 15, repmgr 5.3 and pgbouncer 1.18 on Debian 12. Each test changes what it needs.
  */
-import { ClusterGroupSchema } from '../model/schema.ts';
-import type { Inventory, InventoryHost } from '../platforms/platform.ts';
+import type { Inventory } from '../platforms/platform.ts';
+import { MAIN_ADDRESSES, threeNodeConfig, threeNodeInventory } from '../testing/fixtures.test-helper.ts';
 import type { Evidence } from './evaluate.ts';
 import { DEFAULT_THRESHOLDS } from './evaluate.ts';
 import type { NodeObservation, PgObservation } from './observe.ts';
 
-export const ADDR: Record<string, string> = {
-  'main-1': '10.0.3.11',
-  'main-2': '10.0.3.12',
-  'main-3': '10.0.3.13',
-};
+export const ADDR = MAIN_ADDRESSES;
 
 export function config() {
-  return ClusterGroupSchema.parse({
-    name: 'acme',
-    clusters: [
-      {
-        name: 'main',
-        nodes: [
-          { name: 'main-1', role: 'primary' },
-          { name: 'main-2', role: 'replica' },
-          { name: 'main-3', role: 'replica', upstream: 'main-2' },
-        ],
-      },
-    ],
-  });
-}
-
-function host(name: string, role: InventoryHost['role'], upstream?: string): InventoryHost {
-  return {
-    name,
-    kind: 'postgres',
-    cluster: 'main',
-    role,
-    ...(upstream ? { upstream } : {}),
-    address: ADDR[name]!,
-    sshUser: 'root',
-    sshPort: 22,
-    instanceType: 'small',
-    cpus: 1,
-    memoryMb: 1024,
-    volumeGb: 20,
-  };
+  return threeNodeConfig();
 }
 
 export function inventory(): Inventory {
-  return {
-    group: 'acme',
-    platform: 'lxc',
-    hosts: [host('main-1', 'primary'), host('main-2', 'replica'), host('main-3', 'replica', 'main-2')],
-  };
+  return threeNodeInventory();
 }
 
 function pg(over: Partial<PgObservation>): PgObservation {

@@ -1,25 +1,13 @@
 /** Test fixtures of the postgres, common and tls tests: a group, its inventory, secrets, facts. */
-import { ClusterGroupSchema, type ClusterGroupInput } from '../../model/schema.ts';
+import type { ClusterGroupInput } from '../../model/schema.ts';
 import type { HostFacts } from '../../plan/types.ts';
 import type { Inventory, InventoryHost } from '../../platforms/platform.ts';
+import { testHost, threeNodeConfig, threeNodeInventory } from '../../testing/fixtures.test-helper.ts';
 import type { DeployContext } from '../component.ts';
 import { TLS_CA_CERT, tlsCertName, tlsKeyName } from '../tls/names.ts';
 
 export function groupConfig(over: Partial<ClusterGroupInput> = {}) {
-  return ClusterGroupSchema.parse({
-    name: 'acme',
-    clusters: [
-      {
-        name: 'main',
-        nodes: [
-          { name: 'main-1', role: 'primary' },
-          { name: 'main-2', role: 'replica' },
-          { name: 'main-3', role: 'replica', upstream: 'main-2' },
-        ],
-      },
-    ],
-    ...over,
-  });
+  return threeNodeConfig(over);
 }
 
 export function node(
@@ -28,33 +16,11 @@ export function node(
   role: InventoryHost['role'] = 'replica',
   over: Partial<InventoryHost> = {},
 ): InventoryHost {
-  return {
-    name,
-    kind: role === 'barman' ? 'barman' : 'postgres',
-    ...(role === 'barman' ? {} : { cluster: 'main' }),
-    role,
-    address,
-    sshUser: 'root',
-    sshPort: 22,
-    instanceType: 'small',
-    cpus: 1,
-    memoryMb: 1024,
-    volumeGb: 20,
-    ...over,
-  };
+  return testHost({ name, address, role, ...over });
 }
 
 export function groupInventory(extra: InventoryHost[] = []): Inventory {
-  return {
-    group: 'acme',
-    platform: 'lxc',
-    hosts: [
-      node('main-1', '10.0.3.11', 'primary'),
-      node('main-2', '10.0.3.12'),
-      node('main-3', '10.0.3.13', 'replica', { upstream: 'main-2' }),
-      ...extra,
-    ],
-  };
+  return threeNodeInventory(extra);
 }
 
 export function groupSecrets(inventory: Inventory): Record<string, string> {

@@ -3,55 +3,19 @@
  * cascaded replica, its inventory, and facts as the hosts would report them.
  */
 import { spawnSync } from 'node:child_process';
-import { ClusterGroupSchema, type ClusterGroupInput } from '../../model/schema.ts';
+import type { ClusterGroupInput } from '../../model/schema.ts';
 import type { DeployContext } from '../component.ts';
 import type { HostFacts } from '../../plan/types.ts';
-import type { Inventory, InventoryHost } from '../../platforms/platform.ts';
+import type { Inventory } from '../../platforms/platform.ts';
+import { threeNodeConfig, threeNodeInventory } from '../../testing/fixtures.test-helper.ts';
 import { PRIMARY_STATE_PROBE } from './topology.ts';
 
-export const ADDRESSES: Record<string, string> = {
-  'main-1': '10.0.3.11',
-  'main-2': '10.0.3.12',
-  'main-3': '10.0.3.13',
-};
-
 export function sampleConfig(over: Partial<ClusterGroupInput> = {}) {
-  return ClusterGroupSchema.parse({
-    name: 'acme',
-    clusters: [
-      {
-        name: 'main',
-        nodes: [
-          { name: 'main-1', role: 'primary' },
-          { name: 'main-2', role: 'replica' },
-          { name: 'main-3', role: 'replica', upstream: 'main-2' },
-        ],
-      },
-    ],
-    ...over,
-  });
+  return threeNodeConfig(over);
 }
 
 export function sampleInventory(): Inventory {
-  const host = (name: string, role: 'primary' | 'replica', upstream?: string): InventoryHost => ({
-    name,
-    kind: 'postgres',
-    cluster: 'main',
-    role,
-    ...(upstream ? { upstream } : {}),
-    address: ADDRESSES[name]!,
-    sshUser: 'root',
-    sshPort: 22,
-    instanceType: 'small',
-    cpus: 1,
-    memoryMb: 1024,
-    volumeGb: 20,
-  });
-  return {
-    group: 'acme',
-    platform: 'lxc',
-    hosts: [host('main-1', 'primary'), host('main-2', 'replica'), host('main-3', 'replica', 'main-2')],
-  };
+  return threeNodeInventory();
 }
 
 export function emptyFacts(host: string, probes: Record<string, string> = {}): HostFacts {
