@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ClusterGroupSchema } from '../model/schema.ts';
 import type { Inventory, InventoryHost } from '../platforms/platform.ts';
 import type { LiveHost } from '../components/barman/live.ts';
+import { testHost, testInventory } from '../testing/fixtures.test-helper.ts';
 import { buildBackupOverview, lastBackupText, scheduleText } from './backup-overview.ts';
 
 const NOW = new Date('2026-11-22T19:00:00Z');
@@ -20,27 +21,14 @@ function config(backup: object = {}) {
   });
 }
 
-function host(name: string, kind: 'postgres' | 'barman', cluster?: string): InventoryHost {
-  return {
-    name,
-    kind,
-    ...(cluster ? { cluster } : {}),
-    role: kind === 'barman' ? 'barman' : 'primary',
-    address: '10.0.3.1',
-    sshUser: 'root',
-    sshPort: 22,
-    instanceType: 'small',
-    cpus: 1,
-    memoryMb: 1024,
-    volumeGb: 20,
-  };
-}
+const host = (name: string, over: Partial<InventoryHost> = {}) =>
+  testHost({ name, address: '10.0.3.1', ...over });
 
-const inventory: Inventory = {
-  group: 'acme',
-  platform: 'lxc',
-  hosts: [host('main-1', 'postgres', 'main'), host('rep-1', 'postgres', 'rep'), host('backup-1', 'barman')],
-};
+const inventory: Inventory = testInventory([
+  host('main-1'),
+  host('rep-1', { cluster: 'rep' }),
+  host('backup-1', { role: 'barman' }),
+]);
 
 function live(over: Partial<LiveHost> = {}): LiveHost {
   return {

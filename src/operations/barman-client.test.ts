@@ -2,26 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OperationError } from '../core/errors.ts';
 import { config } from '../model/testdata/fixtures.ts';
-import type { Inventory, InventoryHost } from '../platforms/platform.ts';
+import type { Inventory } from '../platforms/platform.ts';
+import { testHost, testInventory } from '../testing/fixtures.test-helper.ts';
 import { backupTargets } from './barman-client.ts';
-
-const host = (name: string, kind: InventoryHost['kind']): InventoryHost => ({
-  name,
-  kind,
-  role: kind === 'barman' ? 'barman' : 'primary',
-  address: '10.0.0.1',
-  sshUser: 'root',
-  sshPort: 22,
-  instanceType: 'small',
-  cpus: 1,
-  memoryMb: 1024,
-  volumeGb: 20,
-});
 
 const withScratch = config((c) => {
   c.clusters.push({ name: 'scratch', backups: false, nodes: [{ name: 'scratch-1', role: 'primary' }] });
 });
-const inventory: Inventory = { group: 'acme', platform: 'lxc', hosts: [host('backup-1', 'barman')] };
+const inventory: Inventory = testInventory([
+  testHost({ name: 'backup-1', address: '10.0.0.1', role: 'barman' }),
+]);
 
 void test('backupTargets: clusters with backups: false are left out, and refused by name', () => {
   assert.deepEqual(

@@ -3,23 +3,14 @@ import assert from 'node:assert/strict';
 import { OperationError, UsageError } from '../core/errors.ts';
 import { CHECKS } from '../checks/evaluate.ts';
 import { config } from '../model/testdata/fixtures.ts';
-import type { Inventory, InventoryHost } from '../platforms/platform.ts';
+import type { Inventory } from '../platforms/platform.ts';
+import { testHost, testInventory } from '../testing/fixtures.test-helper.ts';
 import { drillTargets, RESTORE_DRILL } from './restore-drill.ts';
 import { Interrupted, step } from './restore-drill-steps.ts';
 
-const barman: InventoryHost = {
-  name: 'backup-1',
-  kind: 'barman',
-  role: 'barman',
-  address: '10.0.0.9',
-  sshUser: 'root',
-  sshPort: 22,
-  instanceType: 'small',
-  cpus: 1,
-  memoryMb: 1024,
-  volumeGb: 20,
-};
-const inventory: Inventory = { group: 'acme', platform: 'lxc', hosts: [barman] };
+const inventory: Inventory = testInventory([
+  testHost({ name: 'backup-1', address: '10.0.0.9', role: 'barman' }),
+]);
 const group = config((c) => {
   c.clusters.push({ name: 'reports', nodes: [{ name: 'reports-1', role: 'primary' }] });
   c.clusters.push({

@@ -14,6 +14,7 @@ import { ClusterGroupSchema } from '../../model/schema.ts';
 import type { DesiredHost, HostFacts, Resource } from '../../plan/types.ts';
 import type { Inventory, InventoryHost } from '../../platforms/platform.ts';
 import type { DeployContext } from '../component.ts';
+import { testHost, testInventory } from '../../testing/fixtures.test-helper.ts';
 import { barmanComponent } from './index.ts';
 import { MANAGED_CONF_PROBE } from './retire.ts';
 import { BARMAN_STATE_PROBE } from './state.ts';
@@ -43,32 +44,15 @@ function config(backup: { schedule: string; retention: string }) {
   });
 }
 
-function host(name: string, kind: 'postgres' | 'barman', cluster?: string, role?: string): InventoryHost {
-  return {
-    name,
-    kind,
-    ...(cluster ? { cluster } : {}),
-    role: (role ?? 'barman') as InventoryHost['role'],
-    address: ADDR[name]!,
-    sshUser: 'root',
-    sshPort: 22,
-    instanceType: 'small',
-    cpus: 1,
-    memoryMb: 1024,
-    volumeGb: 20,
-  };
-}
+const host = (name: string, over: Partial<InventoryHost> = {}) =>
+  testHost({ name, address: ADDR[name]!, ...over });
 
-const inventory: Inventory = {
-  group: 'acme',
-  platform: 'lxc',
-  hosts: [
-    host('main-1', 'postgres', 'main', 'primary'),
-    host('main-2', 'postgres', 'main', 'replica'),
-    host('rep-1', 'postgres', 'rep', 'primary'),
-    host('backup-1', 'barman'),
-  ],
-};
+const inventory: Inventory = testInventory([
+  host('main-1'),
+  host('main-2', { role: 'replica' }),
+  host('rep-1', { cluster: 'rep' }),
+  host('backup-1', { role: 'barman' }),
+]);
 
 // every secret a component asks for exists, with a value derived from its name
 const secrets: Record<string, string> = new Proxy(

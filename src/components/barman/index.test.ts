@@ -4,6 +4,7 @@ import { ClusterGroupSchema } from '../../model/schema.ts';
 import type { HostFacts, Resource } from '../../plan/types.ts';
 import type { Inventory, InventoryHost } from '../../platforms/platform.ts';
 import type { DeployContext } from '../component.ts';
+import { testHost, testInventory } from '../../testing/fixtures.test-helper.ts';
 import { emptyFacts, serverFacts, shellProblems } from '../repmgr/fixtures.test-helper.ts';
 import { barmanComponent, repointNeeded, streamingNeeded } from './index.ts';
 import { BARMAN_GRANTS_PROBE } from './grants.ts';
@@ -47,35 +48,21 @@ function config(mode: 'shared' | 'exclusive' | 'none', exclusive = false) {
   });
 }
 
-function host(name: string, kind: 'postgres' | 'barman', cluster?: string, role?: string): InventoryHost {
-  return {
-    name,
-    kind,
-    ...(cluster ? { cluster } : {}),
-    role: (role ?? (kind === 'barman' ? 'barman' : 'primary')) as InventoryHost['role'],
-    address: ADDR[name]!,
-    sshUser: 'root',
-    sshPort: 22,
-    instanceType: 'small',
-    cpus: 1,
-    memoryMb: 1024,
-    volumeGb: 20,
-  };
-}
+const host = (name: string, over: Partial<InventoryHost> = {}) =>
+  testHost({ name, address: ADDR[name]!, ...over });
 
 function ctx(
   mode: 'shared' | 'exclusive' | 'none',
   facts: Record<string, HostFacts> = {},
   exclusive = false,
 ): DeployContext {
-  const hosts = [
-    host('main-1', 'postgres', 'main', 'primary'),
-    host('main-2', 'postgres', 'main', 'replica'),
-    host('rep-1', 'postgres', 'rep', 'primary'),
-    host('backup-1', 'barman'),
-    ...(exclusive ? [host('backup-2', 'barman')] : []),
-  ];
-  const inventory: Inventory = { group: 'acme', platform: 'lxc', hosts };
+  const inventory: Inventory = testInventory([
+    host('main-1'),
+    host('main-2', { role: 'replica' }),
+    host('rep-1', { cluster: 'rep' }),
+    host('backup-1', { role: 'barman' }),
+    ...(exclusive ? [host('backup-2', { role: 'barman' })] : []),
+  ]);
   return {
     config: config(mode, exclusive),
     inventory,

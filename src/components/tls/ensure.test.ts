@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer } from 'node:tls';
 import { after, before, test } from 'node:test';
-import type { Inventory, InventoryHost } from '../../platforms/platform.ts';
+import type { InventoryHost } from '../../platforms/platform.ts';
+import { testHost, testInventory } from '../../testing/fixtures.test-helper.ts';
 import { getSecret, listSecrets } from '../../secrets/vault.ts';
 import { signedBy, subjectAltNames } from './certs.ts';
 import { ensureTls } from './ensure.ts';
@@ -26,26 +27,11 @@ after(async () => {
   else process.env.TPA_SECRET_KEY = savedKey;
 });
 
-function host(name: string, address: string, kind: InventoryHost['kind'] = 'postgres'): InventoryHost {
-  return {
-    name,
-    kind,
-    role: kind === 'barman' ? 'barman' : 'primary',
-    ...(kind === 'postgres' ? { cluster: 'main' } : {}),
-    address,
-    sshUser: 'root',
-    sshPort: 22,
-    instanceType: 'small',
-    cpus: 1,
-    memoryMb: 1024,
-    volumeGb: 20,
-  };
-}
-
-const inventory = (hosts: InventoryHost[]): Inventory => ({ group: 'acme', platform: 'lxc', hosts });
+const host = (name: string, address: string, kind: InventoryHost['kind'] = 'postgres') =>
+  testHost({ name, address, kind });
 
 void test('creates a CA and per-node certificates that openssl verifies, with name and address SANs', async () => {
-  const inv = inventory([
+  const inv = testInventory([
     host('main-1', '127.0.0.1'),
     host('main-2', '10.0.3.12'),
     host('backup-1', '10.0.3.20', 'barman'),
@@ -101,7 +87,7 @@ void test('creates a CA and per-node certificates that openssl verifies, with na
 });
 
 void test('a TLS client that trusts only the CA accepts the node by name and by address', async () => {
-  const r = await ensureTls(dir, inventory([host('main-1', '127.0.0.1'), host('main-2', '10.0.3.12')]));
+  const r = await ensureTls(dir, testInventory([host('main-1', '127.0.0.1'), host('main-2', '10.0.3.12')]));
   const server = createServer(
     { key: r.secrets[tlsKeyName('main-1')], cert: r.secrets[tlsCertName('main-1')] },
     (s) => s.end('hello'),
@@ -132,14 +118,17 @@ void test('a TLS client that trusts only the CA accepts the node by name and by 
 });
 
 void test('idempotent: a second run reuses everything; a changed address gets a new certificate', async () => {
-  const inv = inventory([host('main-1', '127.0.0.1'), host('main-2', '10.0.3.12')]);
+  const inv = testInventory([host('main-1', '127.0.0.1'), host('main-2', '10.0.3.12')]);
   const first = await ensureTls(dir, inv);
   const again = await ensureTls(dir, inv);
   assert.deepEqual(again.files, []);
   assert.deepEqual(again.changes, []);
   assert.deepEqual(again.secrets, first.secrets);
 
-  const moved = await ensureTls(dir, inventory([host('main-1', '127.0.0.1'), host('main-2', '10.0.3.99')]));
+  const moved = await ensureTls(
+    dir,
+    testInventory([host('main-1', '127.0.0.1'), host('main-2', '10.0.3.99')]),
+  );
   assert.deepEqual(moved.files.sort(), ['secrets.enc.json', 'tls/main-2.crt']);
   assert.equal(moved.secrets[TLS_CA_CERT], first.secrets[TLS_CA_CERT]);
   assert.equal(moved.secrets[tlsCertName('main-1')], first.secrets[tlsCertName('main-1')]);
@@ -148,7 +137,7 @@ void test('idempotent: a second run reuses everything; a changed address gets a 
 });
 
 void test('certificates close to expiry are issued again', async () => {
-  const inv = inventory([host('main-1', '127.0.0.1')]);
+  const inv = testInventory([host('main-1', '127.0.0.1')]);
   const now = await ensureTls(dir, inv);
   const later = new Date(Date.now() + 800 * 86_400_000);
   const renewed = await ensureTls(dir, inv, later);
@@ -159,15 +148,15 @@ void test('certificates close to expiry are issued again', async () => {
 void test('a CA certificate without its key (or a foreign one) is an error, never a silent new CA', async () => {
   const other = await mkdtemp(join(tmpdir(), 'tpa-tls-'));
   try {
-    await ensureTls(other, inventory([host('main-1', '127.0.0.1')]));
+    await ensureTls(other, testInventory([host('main-1', '127.0.0.1')]));
     // replace ca.crt with the CA of another directory
     await writeFile(join(other, 'tls/ca.crt'), await readFile(join(dir, 'tls/ca.crt'), 'utf8'));
     await assert.rejects(
-      ensureTls(other, inventory([host('main-1', '127.0.0.1')])),
+      ensureTls(other, testInventory([host('main-1', '127.0.0.1')])),
       /does not belong to the CA key/,
     );
     await rm(join(other, 'tls/ca.crt'));
-    await assert.rejects(ensureTls(other, inventory([host('main-1', '127.0.0.1')])), /CA is incomplete/);
+    await assert.rejects(ensureTls(other, testInventory([host('main-1', '127.0.0.1')])), /CA is incomplete/);
   } finally {
     await rm(other, { recursive: true, force: true });
   }

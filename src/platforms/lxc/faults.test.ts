@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { LocalTransport } from '../../transport/local.ts';
 import type { ExecOptions, ExecResult, Transport } from '../../transport/transport.ts';
 import type { Inventory } from '../platform.ts';
+import { testHost } from '../../testing/fixtures.test-helper.ts';
 import { faultTableName, killScript, LxcFaults, parseDropRules } from './faults.ts';
 import { HostShell } from './host.ts';
 
@@ -14,19 +15,15 @@ const inventory: Inventory = {
   group: 'g',
   platform: 'lxc',
   network: { prefix: 'tpa-00abcd' },
-  hosts: ['a', 'b', 'c'].map((n) => ({
-    name: n,
-    kind: 'postgres' as const,
-    role: 'replica' as const,
-    address: '10.0.0.1',
-    sshUser: 'root',
-    sshPort: 22,
-    instanceType: 'small',
-    cpus: 1,
-    memoryMb: 1024,
-    volumeGb: 20,
-    platformId: `tpa-00abcd-${n}`,
-  })),
+  hosts: ['a', 'b', 'c'].map((n) =>
+    testHost({
+      name: n,
+      role: 'replica',
+      cluster: undefined,
+      address: '10.0.0.1',
+      platformId: `tpa-00abcd-${n}`,
+    }),
+  ),
 };
 
 void test('the nft table of the faults starts with the group prefix', () => {
