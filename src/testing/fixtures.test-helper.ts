@@ -6,6 +6,7 @@
  * imports it.
  */
 import { ClusterGroupSchema, type ClusterGroupInput } from '../model/schema.ts';
+import { mainCluster } from '../model/testdata/fixtures.ts';
 import type { Inventory, InventoryHost } from '../platforms/platform.ts';
 
 /** the addresses of main-1..3, as lxc gives them */
@@ -51,21 +52,9 @@ export function testInventory(hosts: InventoryHost[]): Inventory {
   return { group: 'acme', platform: 'lxc', hosts };
 }
 
-/** cluster main as config.yml gives it (a new object each call, free to change) */
-export function mainClusterInput(): ClusterGroupInput['clusters'][number] {
-  return {
-    name: 'main',
-    nodes: [
-      { name: 'main-1', role: 'primary' },
-      { name: 'main-2', role: 'replica' },
-      { name: 'main-3', role: 'replica', upstream: 'main-2' },
-    ],
-  };
-}
-
 /** group acme with cluster main only, schema defaults for the rest, then `over` */
 export function threeNodeConfig(over: Partial<ClusterGroupInput> = {}) {
-  return ClusterGroupSchema.parse({ name: 'acme', clusters: [mainClusterInput()], ...over });
+  return ClusterGroupSchema.parse({ name: 'acme', clusters: [mainCluster()], ...over });
 }
 
 /** the inventory of threeNodeConfig() at MAIN_ADDRESSES, then `extra` */

@@ -4,6 +4,18 @@ import { ClusterGroupSchema, type ClusterGroupConfig, type ClusterGroupInput } f
 export const ED25519_KEY =
   'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID+5Y2BbwfT0NVCpZxVcm6lTGOemlAaEfdH4boSCCped alice@laptop';
 
+/** cluster main: main-1 primary, main-2 replica, main-3 replica of main-2 (a new object each call) */
+export function mainCluster(): ClusterGroupInput['clusters'][number] {
+  return {
+    name: 'main',
+    nodes: [
+      { name: 'main-1', role: 'primary' },
+      { name: 'main-2', role: 'replica' },
+      { name: 'main-3', role: 'replica', upstream: 'main-2' },
+    ],
+  };
+}
+
 /** platform lxc, cluster main (main-1 primary, main-2 and main-3 replicas), shared barman backup-1 */
 export function validInput(): ClusterGroupInput {
   return {
@@ -12,16 +24,7 @@ export function validInput(): ClusterGroupInput {
     postgres: { version: 15 },
     access: { client_cidrs: ['203.0.113.0/24'], ssh_authorized_keys: [ED25519_KEY] },
     backup: { mode: 'shared' },
-    clusters: [
-      {
-        name: 'main',
-        nodes: [
-          { name: 'main-1', role: 'primary' },
-          { name: 'main-2', role: 'replica' },
-          { name: 'main-3', role: 'replica', upstream: 'main-2' },
-        ],
-      },
-    ],
+    clusters: [mainCluster()],
     services: [{ name: 'backup-1', role: 'barman' }],
   };
 }
