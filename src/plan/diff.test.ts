@@ -2,19 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diff, sha256, countChanges, PENDING_HANDLERS_ID } from './diff.ts';
 import type { DesiredHost, HostFacts, Resource } from './types.ts';
-
-function facts(host: string, over: Partial<HostFacts> = {}): HostFacts {
-  return {
-    host,
-    reachable: true,
-    packages: {},
-    files: {},
-    directories: {},
-    services: {},
-    probes: {},
-    ...over,
-  };
-}
+import { testFacts as facts } from '../testing/fixtures.test-helper.ts';
 
 function pg(over: Partial<NonNullable<HostFacts['postgres']>> = {}): NonNullable<HostFacts['postgres']> {
   return {

@@ -2,30 +2,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { refusals } from './refusals.ts';
 import type { DesiredHost, HostFacts, Resource } from './types.ts';
+import { testFacts } from '../testing/fixtures.test-helper.ts';
 
 function facts(host: string, postgres?: Partial<NonNullable<HostFacts['postgres']>>): HostFacts {
-  return {
-    host,
-    reachable: true,
-    packages: {},
-    files: {},
-    directories: {},
-    services: {},
-    probes: {},
-    ...(postgres
-      ? {
-          postgres: {
-            running: true,
-            inRecovery: false,
-            version: '15',
-            settings: {},
-            roles: {},
-            databases: [],
-            ...postgres,
-          },
-        }
-      : {}),
-  };
+  if (!postgres) return testFacts(host);
+  return testFacts(host, {
+    postgres: {
+      running: true,
+      inRecovery: false,
+      version: '15',
+      settings: {},
+      roles: {},
+      databases: [],
+      ...postgres,
+    },
+  });
 }
 
 const node = (

@@ -2,17 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diff } from './diff.ts';
 import { planJson, renderPlan } from './render.ts';
-import type { DesiredHost, HostFacts } from './types.ts';
-
-const facts = (host: string): HostFacts => ({
-  host,
-  reachable: true,
-  packages: {},
-  files: {},
-  directories: {},
-  services: {},
-  probes: {},
-});
+import type { DesiredHost } from './types.ts';
+import { testFacts as facts } from '../testing/fixtures.test-helper.ts';
 
 const desired: DesiredHost[] = [
   {

@@ -1,12 +1,14 @@
 /**
  * Fixtures shared by the unit tests: inventory hosts as lxc provision records them (a small
- * node reached as root on port 22), and the group most tests start from — group acme, cluster
- * main with main-1 primary, main-2 replica and main-3 cascading from main-2.
+ * node reached as root on port 22), the group most tests start from — group acme, cluster
+ * main with main-1 primary, main-2 replica and main-3 cascading from main-2 — and the facts
+ * of an empty host.
  * A *.test-helper.ts file: scripts/test.sh runs only *.test.ts, and the CLI bundle never
  * imports it.
  */
 import { ClusterGroupSchema, type ClusterGroupInput } from '../model/schema.ts';
 import { mainCluster } from '../model/testdata/fixtures.ts';
+import type { HostFacts } from '../plan/types.ts';
 import type { Inventory, InventoryHost } from '../platforms/platform.ts';
 
 /** the addresses of main-1..3, as lxc gives them */
@@ -67,4 +69,18 @@ export function threeNodeInventory(extra: InventoryHost[] = []): Inventory {
     main('main-3', { role: 'replica', upstream: 'main-2' }),
     ...extra,
   ]);
+}
+
+/** the facts of a reachable host with nothing on it, then `over` */
+export function testFacts(host: string, over: Partial<HostFacts> = {}): HostFacts {
+  return {
+    host,
+    reachable: true,
+    packages: {},
+    files: {},
+    directories: {},
+    services: {},
+    probes: {},
+    ...over,
+  };
 }

@@ -14,7 +14,7 @@ import { ClusterGroupSchema } from '../../model/schema.ts';
 import type { DesiredHost, HostFacts, Resource } from '../../plan/types.ts';
 import type { Inventory, InventoryHost } from '../../platforms/platform.ts';
 import type { DeployContext } from '../component.ts';
-import { testHost, testInventory } from '../../testing/fixtures.test-helper.ts';
+import { testFacts, testHost, testInventory } from '../../testing/fixtures.test-helper.ts';
 import { barmanComponent } from './index.ts';
 import { MANAGED_CONF_PROBE } from './retire.ts';
 import { BARMAN_STATE_PROBE } from './state.ts';
@@ -98,13 +98,7 @@ void test('over every component and host, only the server files and the cron fil
 
 /** a backup host on which `desired` is in place, barman streaming and backed up */
 function convergedFacts(d: DesiredHost): HostFacts {
-  const f: HostFacts = {
-    host: d.host,
-    reachable: true,
-    packages: {},
-    files: {},
-    directories: {},
-    services: {},
+  const f = testFacts(d.host, {
     probes: {
       [BARMAN_STATE_PROBE]: [
         'server=main receive=1 wals=9 backups=1 last=1795364876 host=10.0.3.11',
@@ -112,7 +106,7 @@ function convergedFacts(d: DesiredHost): HostFacts {
       ].join('\n'),
       [MANAGED_CONF_PROBE]: 'server=main backups=1\nserver=rep backups=1\ncron=1',
     },
-  };
+  });
   for (const r of d.phases.flatMap((p) => p.resources)) {
     if (r.kind === 'package') f.packages[r.name] = '1';
     if (r.kind === 'service') f.services[r.name] = { active: r.state === 'running', enabled: r.enabled };

@@ -11,6 +11,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shellProblems } from '../repmgr/fixtures.test-helper.ts';
+import { testFacts } from '../../testing/fixtures.test-helper.ts';
 import { MANAGED_HEADER } from './conf.ts';
 import {
   leftoverServers,
@@ -165,15 +166,7 @@ void test('retire: a file someone else wrote is left alone, and barman is not ca
 });
 
 void test('retire actions: one per leftover server; the plan says where the backups stay', () => {
-  const facts = (raw: string) => ({
-    host: 'backup-1',
-    reachable: true,
-    packages: {},
-    files: {},
-    directories: {},
-    services: {},
-    probes: { [MANAGED_CONF_PROBE]: raw },
-  });
+  const facts = (raw: string) => testFacts('backup-1', { probes: { [MANAGED_CONF_PROBE]: raw } });
   const before = facts('server=main backups=1\nserver=old backups=3\nserver=gone backups=0\ncron=1');
   const left = leftoverServers(before, ['main']);
   assert.deepEqual(

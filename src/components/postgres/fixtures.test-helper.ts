@@ -49,15 +49,4 @@ export function deployContext(
   return { config, inventory, secrets: groupSecrets(inventory), facts };
 }
 
-export function facts(host: string, over: Partial<HostFacts> = {}): HostFacts {
-  return {
-    host,
-    reachable: true,
-    packages: {},
-    files: {},
-    directories: {},
-    services: {},
-    probes: {},
-    ...over,
-  };
-}
+export { testFacts as facts } from '../../testing/fixtures.test-helper.ts';

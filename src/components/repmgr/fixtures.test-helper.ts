@@ -7,7 +7,7 @@ import type { ClusterGroupInput } from '../../model/schema.ts';
 import type { DeployContext } from '../component.ts';
 import type { HostFacts } from '../../plan/types.ts';
 import type { Inventory } from '../../platforms/platform.ts';
-import { threeNodeConfig, threeNodeInventory } from '../../testing/fixtures.test-helper.ts';
+import { testFacts, threeNodeConfig, threeNodeInventory } from '../../testing/fixtures.test-helper.ts';
 import { PRIMARY_STATE_PROBE } from './topology.ts';
 
 export function sampleConfig(over: Partial<ClusterGroupInput> = {}) {
@@ -19,7 +19,7 @@ export function sampleInventory(): Inventory {
 }
 
 export function emptyFacts(host: string, probes: Record<string, string> = {}): HostFacts {
-  return { host, reachable: true, packages: {}, files: {}, directories: {}, services: {}, probes };
+  return testFacts(host, { probes });
 }
 
 /** facts of a node whose server answers: primary on `timeline`, or a standby */
