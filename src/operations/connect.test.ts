@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostKeyMismatchError } from '../core/errors.ts';
 import type { Inventory, InventoryHost } from '../platforms/platform.ts';
+import { testHost } from '../testing/fixtures.test-helper.ts';
 import { formatKnownHostsLine } from '../transport/known-hosts.ts';
 import { freePort, sshdSkipReason, startTestSshd, type TestSshd } from '../transport/test-sshd.ts';
 import { connectCluster } from './connect.ts';
@@ -33,22 +34,8 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function host(name: string, role: 'primary' | 'replica', port: number): InventoryHost {
-  return {
-    name,
-    kind: 'postgres',
-    cluster: 'main',
-    role,
-    address: '127.0.0.1',
-    sshUser: 'root',
-    sshPort: port,
-    sshKey: 'id_test',
-    instanceType: 'small',
-    cpus: 1,
-    memoryMb: 1024,
-    volumeGb: 20,
-  };
-}
+const host = (name: string, role: 'primary' | 'replica', port: number) =>
+  testHost({ name, role, address: '127.0.0.1', sshPort: port, sshKey: 'id_test' });
 
 /** A provisioned-looking bare cluster directory; `keys` decides what known_hosts says. */
 function clusterDir(hosts: InventoryHost[], knownHosts: string[]): string {
