@@ -9,13 +9,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import type { Inventory } from '../src/platforms/platform.ts';
 import type { BackupsReport } from '../src/operations/backups.ts';
 import type { BackupReport } from '../src/operations/backup.ts';
 import type { RestoreReport } from '../src/operations/restore.ts';
@@ -23,9 +20,17 @@ import { parseCheckJson } from '../src/components/barman/output.ts';
 import { parseShowServerRetention } from '../src/components/barman/live.ts';
 import type { ClusterInfo } from '../src/operations/info.ts';
 import type { StatusReport } from '../src/operations/status.ts';
+import {
+  fullJson,
+  lastJson,
+  readInventory,
+  removePrefixed,
+  run as runCommand,
+  TPA,
+  waitFor,
+  type RunOptions,
+} from './support/cli.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TPA = join(ROOT, 'bin/tpa');
 const GROUP = `it-bk-${process.pid}`;
 const CLUSTERS = ['main', 'reports'] as const;
 
@@ -35,30 +40,10 @@ let env: NodeJS.ProcessEnv;
 let prefix: string | undefined;
 let provisioned = false;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(
-  cmd: string,
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      cmd,
-      args,
-      { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 900_000, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    child.stdin?.end();
-  });
-}
+/** a command here may take 15 minutes (base backups, restores), not the usual 10 */
+const LONG = 900_000;
+const run = (cmd: string, args: string[], opts: RunOptions = {}) =>
+  runCommand(cmd, args, { timeoutMs: LONG, ...opts });
 
 const tpa = (...args: string[]) => run(TPA, args, { env });
 const sh = (script: string) => run('/bin/sh', ['-c', script]);
@@ -71,29 +56,7 @@ const psql = (node: string, sql: string) =>
     `cd / && runuser -u postgres -- psql -X -A -t -q -v ON_ERROR_STOP=1 -c "${sql.replace(/"/g, '\\"')}"`,
   );
 
-/** the result a `--json` command prints after its JSON-lines events (pretty-printed, so several lines) */
-function lastJson<T>(r: Run): T {
-  const lines = r.stdout.trim().split('\n');
-  const start = lines.lastIndexOf('{');
-  return JSON.parse(lines.slice(start >= 0 ? start : lines.length - 1).join('\n')) as T;
-}
-
-function fullJson<T>(r: Run): T {
-  return JSON.parse(r.stdout) as T;
-}
-
-async function inventory(): Promise<Inventory> {
-  return JSON.parse(await readFile(join(dir, 'inventory.json'), 'utf8')) as Inventory;
-}
-
-async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 3000));
-  }
-  assert.fail(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-}
+const inventory = () => readInventory(dir);
 
 async function barmanChecksOk(server: string): Promise<{ ok: boolean; failed: string[] }> {
   const r = await barman(`-f json check ${server}`);
@@ -121,16 +84,7 @@ before(async () => {
 
 after(async () => {
   if (provisioned || prefix) await tpa('deprovision', dir, '--yes');
-  if (prefix) {
-    const p = prefix;
-    await sh(`for c in $(lxc-ls -1 | grep '^${p}-'); do lxc-stop -k -n "$c"; lxc-destroy -n "$c"; done`);
-    await sh(
-      `for l in $(ip -o link show | sed -n 's/^[0-9]*: \\(${p}[^:@]*\\).*/\\1/p'); do ip link del "$l"; done`,
-    );
-    await sh(
-      `nft list tables | awk '$3 ~ /^${p}/ {print $2, $3}' | while read f t; do nft delete table "$f" "$t"; done`,
-    );
-  }
+  if (prefix) await removePrefixed(prefix, { timeoutMs: LONG });
   if (work) await rm(work, { recursive: true, force: true });
 });
 

@@ -8,13 +8,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { PingReport } from '../src/operations/ping.ts';
-import type { Inventory } from '../src/platforms/platform.ts';
 import { ensureAptProxy } from '../src/platforms/lxc/apt-proxy.ts';
 import { baseImageOf, baseReady, baseRecipe, ensureBaseImage } from '../src/platforms/lxc/base-image.ts';
 import { configPath } from '../src/platforms/lxc/containers.ts';
@@ -33,9 +30,8 @@ import { cgroupMode } from '../src/platforms/lxc/preflight.ts';
 import { removeCgroupDirs } from '../src/platforms/lxc/teardown.ts';
 import { waitForSshBanner } from '../src/platforms/lxc/ssh-wait.ts';
 import { lookupHostKey } from '../src/transport/known-hosts.ts';
+import { readInventory, run, TPA } from './support/cli.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TPA = join(ROOT, 'bin/tpa');
 /** Everything this test makes on the host starts with this (not tpa-: tpa must not own it). */
 const PREFIX = `tpbt${process.pid % 100000}`;
 const BRIDGE = PREFIX;
@@ -49,26 +45,6 @@ let work: string;
 let dir: string;
 const address = new Map<string, string>();
 const saved: Record<string, string | undefined> = {};
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], timeoutMs = 600_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      cmd,
-      args,
-      { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-      },
-    );
-    child.stdin?.end();
-  });
-}
 
 const tpa = (...args: string[]) => run(TPA, args);
 
@@ -255,7 +231,7 @@ void test('provision adopts both hosts: host keys trusted on first use, inventor
   for (const h of HOSTS) {
     assert.match(r.stderr, new RegExp(`${h.node}: first contact with .*ssh-ed25519 host key SHA256:`));
   }
-  const inv = JSON.parse(await readFile(join(dir, 'inventory.json'), 'utf8')) as Inventory;
+  const inv = await readInventory(dir);
   assert.equal(inv.platform, 'bare');
   assert.equal(inv.group, 'adopted');
   assert.deepEqual(
@@ -329,7 +305,7 @@ void test('a login without password-less sudo fails the sudo check; with sudo it
     );
     const ok = await tpa('provision', dir);
     assert.equal(ok.code, 0, ok.stderr);
-    const inv = JSON.parse(await readFile(join(dir, 'inventory.json'), 'utf8')) as Inventory;
+    const inv = await readInventory(dir);
     assert.equal(inv.hosts[0]?.sshUser, 'tpbtuser');
     const whoami = await tpa('ssh', dir, 'main-1', '--', 'whoami');
     assert.equal(whoami.stdout.trim(), 'tpbtuser');

@@ -7,20 +7,17 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConnectionError } from '../src/core/errors.ts';
 import { sshTargetFor } from '../src/operations/connect.ts';
 import { faultsFor } from '../src/operations/fault.ts';
 import type { PingReport } from '../src/operations/ping.ts';
 import type { FaultInjector, Inventory } from '../src/platforms/platform.ts';
 import { SshTransport } from '../src/transport/ssh.ts';
+import { leftovers, readInventory, removePrefixed, run, sh, TPA } from './support/cli.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TPA = join(ROOT, 'bin/tpa');
 const GROUP = `it-faults-${process.pid}`;
 
 let work: string;
@@ -30,28 +27,7 @@ let inv: Inventory;
 let faults: FaultInjector;
 const saved: Record<string, string | undefined> = {};
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], timeoutMs = 600_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      cmd,
-      args,
-      { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-      },
-    );
-    child.stdin?.end();
-  });
-}
-
 const tpa = (...args: string[]) => run(TPA, args);
-const sh = (script: string) => run('/bin/sh', ['-c', script]);
 
 function host(name: string) {
   const h = inv.hosts.find((x) => x.name === name);
@@ -86,30 +62,6 @@ async function state(node: string): Promise<string> {
   );
 }
 
-async function leftovers(p: string): Promise<string[]> {
-  const found: string[] = [];
-  found.push(
-    ...(await sh('lxc-ls -1')).stdout
-      .split('\n')
-      .filter((c) => c.startsWith(p))
-      .map((c) => `container ${c}`),
-  );
-  const links = (await sh('ip -o link show')).stdout.match(/^\d+:\s+([^:@\s]+)/gm) ?? [];
-  found.push(
-    ...links
-      .map((l) => l.replace(/^\d+:\s+/, ''))
-      .filter((l) => l.startsWith(p))
-      .map((l) => `link ${l}`),
-  );
-  found.push(
-    ...(await sh('nft list tables')).stdout
-      .split('\n')
-      .filter((l) => l.split(' ')[2]?.startsWith(p))
-      .map((t) => `nft ${t}`),
-  );
-  return found;
-}
-
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'the lxc integration tests run as root');
   work = await mkdtemp(join(tmpdir(), 'tpa-it-faults-'));
@@ -125,16 +77,7 @@ before(async () => {
 
 after(async () => {
   if (dir) await tpa('deprovision', dir, '--yes');
-  if (prefix) {
-    const p = prefix;
-    await sh(`for c in $(lxc-ls -1 | grep '^${p}-'); do lxc-stop -k -n "$c"; lxc-destroy -n "$c"; done`);
-    await sh(
-      `for l in $(ip -o link show | sed -n 's/^[0-9]*: \\(${p}[^:@]*\\).*/\\1/p'); do ip link del "$l"; done`,
-    );
-    await sh(
-      `nft list tables | awk '$3 ~ /^${p}/ {print $2, $3}' | while read f t; do nft delete table "$f" "$t"; done`,
-    );
-  }
+  if (prefix) await removePrefixed(prefix);
   if (work) await rm(work, { recursive: true, force: true });
   for (const [k, v] of Object.entries(saved)) {
     if (v === undefined) delete process.env[k];
@@ -147,7 +90,7 @@ void test('a 3-node group is provisioned and every node answers tpa ping', async
   assert.equal(c.code, 0, c.stderr);
   const p = await tpa('provision', dir);
   assert.equal(p.code, 0, `${p.stdout}\n${p.stderr}`);
-  inv = JSON.parse(await readFile(join(dir, 'inventory.json'), 'utf8')) as Inventory;
+  inv = await readInventory(dir);
   prefix = inv.network?.prefix;
   assert.match(prefix ?? '', /^tpa-[0-9a-f]{6}$/);
   assert.deepEqual(
@@ -293,5 +236,5 @@ void test('deprovision with a partition in place leaves nothing of the group', a
   assert.match((await sh('nft list tables')).stdout, new RegExp(`${prefix!}-faults`));
   const d = await tpa('deprovision', dir, '--yes');
   assert.equal(d.code, 0, d.stderr);
-  assert.deepEqual(await leftovers(prefix!), []);
+  assert.deepEqual(await leftovers(prefix!, { cgroups: false }), []);
 });

@@ -7,17 +7,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Inventory } from '../src/platforms/platform.ts';
 import { lookupHostKey } from '../src/transport/known-hosts.ts';
 import { SshTransport } from '../src/transport/ssh.ts';
+import { lastJson, leftovers, readInventory, removePrefixed, run, sh, TPA } from './support/cli.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TPA = join(ROOT, 'bin/tpa');
 const GROUP = `it-prov-${process.pid}`;
 
 let work: string;
@@ -25,66 +21,9 @@ let dir: string;
 let env: NodeJS.ProcessEnv;
 let prefix: string | undefined;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(
-  cmd: string,
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      cmd,
-      args,
-      { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    child.stdin?.end();
-  });
-}
-
 const tpa = (...args: string[]) => run(TPA, args, { env });
-const sh = (script: string) => run('/bin/sh', ['-c', script]);
 
-/** The result object a `--json` command prints as its last line. */
-function lastJson<T>(r: Run): T {
-  const lines = r.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]!) as T;
-}
-
-async function inventory(): Promise<Inventory> {
-  return JSON.parse(await readFile(join(dir, 'inventory.json'), 'utf8')) as Inventory;
-}
-
-/** Everything on the host that carries the group's prefix. */
-async function leftovers(p: string): Promise<string[]> {
-  const found: string[] = [];
-  const containers = (await sh('lxc-ls -1')).stdout.split('\n').filter((c) => c.startsWith(p));
-  found.push(...containers.map((c) => `container ${c}`));
-  const links = (await sh('ip -o link show')).stdout.match(/^\d+:\s+([^:@\s]+)/gm) ?? [];
-  found.push(
-    ...links
-      .map((l) => l.replace(/^\d+:\s+/, ''))
-      .filter((l) => l.startsWith(p))
-      .map((l) => `link ${l}`),
-  );
-  const tables = (await sh('nft list tables')).stdout
-    .split('\n')
-    .filter((l) => l.split(' ')[2]?.startsWith(p));
-  found.push(...tables.map((t) => `nft ${t}`));
-  for (const h of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
-    const entries = await readdir(join('/sys/fs/cgroup', h)).catch(() => [] as string[]);
-    found.push(...entries.filter((e) => e.includes(p)).map((e) => `cgroup ${h}/${e}`));
-  }
-  return found;
-}
+const inventory = () => readInventory(dir);
 
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'the lxc integration tests run as root');
@@ -102,16 +41,7 @@ before(async () => {
 after(async () => {
   // whatever happened above: nothing of this group may stay on the host
   if (dir) await tpa('deprovision', dir, '--yes');
-  if (prefix) {
-    const p = prefix;
-    await sh(`for c in $(lxc-ls -1 | grep '^${p}-'); do lxc-stop -k -n "$c"; lxc-destroy -n "$c"; done`);
-    await sh(
-      `for l in $(ip -o link show | sed -n 's/^[0-9]*: \\(${p}[^:@]*\\).*/\\1/p'); do ip link del "$l"; done`,
-    );
-    await sh(
-      `nft list tables | awk '$3 ~ /^${p}/ {print $2, $3}' | while read f t; do nft delete table "$f" "$t"; done`,
-    );
-  }
+  if (prefix) await removePrefixed(prefix);
   if (work) await rm(work, { recursive: true, force: true });
 });
 
