@@ -27,6 +27,7 @@ import {
   removePrefixed,
   run as runCommand,
   TPA,
+  tpaEnv,
   waitFor,
   type RunOptions,
 } from './support/cli.ts';
@@ -74,12 +75,7 @@ before(async () => {
   assert.equal(process.getuid?.(), 0, 'the lxc integration tests run as root');
   work = await mkdtemp(join(tmpdir(), 'tpa-it-bk-'));
   dir = join(work, GROUP);
-  env = {
-    ...process.env,
-    TPA_KEY_FILE: join(work, 'secret.key'),
-    TPA_CACHE_DIR: join(work, 'cache'),
-    NO_COLOR: '1',
-  };
+  env = { ...process.env, ...tpaEnv(work) };
 });
 
 after(async () => {

@@ -30,7 +30,7 @@ import { cgroupMode } from '../src/platforms/lxc/preflight.ts';
 import { removeCgroupDirs } from '../src/platforms/lxc/teardown.ts';
 import { waitForSshBanner } from '../src/platforms/lxc/ssh-wait.ts';
 import { lookupHostKey } from '../src/transport/known-hosts.ts';
-import { readInventory, run, TPA } from './support/cli.ts';
+import { readInventory, run, TPA, tpaEnv } from './support/cli.ts';
 
 /** Everything this test makes on the host starts with this (not tpa-: tpa must not own it). */
 const PREFIX = `tpbt${process.pid % 100000}`;
@@ -121,7 +121,7 @@ before(async () => {
   assert.equal(process.getuid?.(), 0, 'the lxc integration tests run as root');
   work = await mkdtemp(join(tmpdir(), 'tpa-it-bare-'));
   dir = join(work, 'adopted');
-  const env = { TPA_KEY_FILE: join(work, 'secret.key'), TPA_CACHE_DIR: join(work, 'cache'), NO_COLOR: '1' };
+  const env = tpaEnv(work);
   for (const [k, v] of Object.entries(env)) {
     saved[k] = process.env[k];
     process.env[k] = v;

@@ -21,7 +21,7 @@ import { parseDocument } from 'yaml';
 import type { TestReport } from '../src/operations/test.ts';
 import type { StatusReport } from '../src/operations/status.ts';
 import type { DeployReport } from '../src/operations/deploy.ts';
-import { lastJson, leftovers, readInventory, removePrefixed, run, TPA } from './support/cli.ts';
+import { lastJson, leftovers, readInventory, removePrefixed, run, TPA, tpaEnv } from './support/cli.ts';
 
 const GROUP = `it-m1-${process.pid}`;
 const PG_UNIT = 'postgresql@15-main';
@@ -119,12 +119,7 @@ before(async () => {
   assert.equal(process.getuid?.(), 0, 'the lxc integration tests run as root');
   work = await mkdtemp(join(tmpdir(), 'tpa-it-m1-'));
   dir = join(work, GROUP);
-  env = {
-    ...process.env,
-    TPA_KEY_FILE: join(work, 'secret.key'),
-    TPA_CACHE_DIR: join(work, 'cache'),
-    NO_COLOR: '1',
-  };
+  env = { ...process.env, ...tpaEnv(work) };
 });
 
 after(async () => {

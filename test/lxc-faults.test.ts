@@ -16,7 +16,7 @@ import { faultsFor } from '../src/operations/fault.ts';
 import type { PingReport } from '../src/operations/ping.ts';
 import type { FaultInjector, Inventory } from '../src/platforms/platform.ts';
 import { SshTransport } from '../src/transport/ssh.ts';
-import { leftovers, readInventory, removePrefixed, run, sh, TPA } from './support/cli.ts';
+import { leftovers, readInventory, removePrefixed, run, sh, TPA, tpaEnv } from './support/cli.ts';
 
 const GROUP = `it-faults-${process.pid}`;
 
@@ -68,7 +68,7 @@ before(async () => {
   dir = join(work, GROUP);
   // the vault key and the cached private key stay in the test's directory; the CLI children
   // and the in-process calls (faultsFor, sshTargetFor) both see them
-  const env = { TPA_KEY_FILE: join(work, 'secret.key'), TPA_CACHE_DIR: join(work, 'cache'), NO_COLOR: '1' };
+  const env = tpaEnv(work);
   for (const [k, v] of Object.entries(env)) {
     saved[k] = process.env[k];
     process.env[k] = v;

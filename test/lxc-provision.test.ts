@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lookupHostKey } from '../src/transport/known-hosts.ts';
 import { SshTransport } from '../src/transport/ssh.ts';
-import { lastJson, leftovers, readInventory, removePrefixed, run, sh, TPA } from './support/cli.ts';
+import { lastJson, leftovers, readInventory, removePrefixed, run, sh, TPA, tpaEnv } from './support/cli.ts';
 
 const GROUP = `it-prov-${process.pid}`;
 
@@ -30,12 +30,7 @@ before(async () => {
   work = await mkdtemp(join(tmpdir(), 'tpa-it-prov-'));
   dir = join(work, GROUP);
   // the vault key and the cached private key stay inside the test's own directory
-  env = {
-    ...process.env,
-    TPA_KEY_FILE: join(work, 'secret.key'),
-    TPA_CACHE_DIR: join(work, 'cache'),
-    NO_COLOR: '1',
-  };
+  env = { ...process.env, ...tpaEnv(work) };
 });
 
 after(async () => {

@@ -76,6 +76,11 @@ export async function waitFor(what: string, timeoutMs: number, probe: () => Prom
   assert.fail(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
 }
 
+/** The environment that keeps a test's vault key and cached keys in its own directory, uncoloured. */
+export function tpaEnv(work: string): { TPA_KEY_FILE: string; TPA_CACHE_DIR: string; NO_COLOR: string } {
+  return { TPA_KEY_FILE: join(work, 'secret.key'), TPA_CACHE_DIR: join(work, 'cache'), NO_COLOR: '1' };
+}
+
 /** DIR/inventory.json as provision wrote it. */
 export async function readInventory(dir: string): Promise<Inventory> {
   return JSON.parse(await readFile(join(dir, 'inventory.json'), 'utf8')) as Inventory;
