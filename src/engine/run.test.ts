@@ -15,6 +15,7 @@ import { sha256, countChanges } from '../plan/diff.ts';
 import { computePlan, deploy, type EngineInput } from './run.ts';
 import type { FactRequest } from './fact-script.ts';
 import { HANDLER_SKIPPED } from './commands.ts';
+import { testHost } from '../testing/fixtures.test-helper.ts';
 
 interface HostModel {
   packages: Record<string, string>;
@@ -197,20 +198,8 @@ const pg: Component = {
   },
 };
 
-const inv = (name: string, role: 'primary' | 'replica', upstream?: string): InventoryHost => ({
-  name,
-  kind: 'postgres',
-  cluster: 'main',
-  role,
-  ...(upstream ? { upstream } : {}),
-  address: `10.0.0.${name.length}`,
-  sshUser: 'root',
-  sshPort: 22,
-  instanceType: 'small',
-  cpus: 1,
-  memoryMb: 1024,
-  volumeGb: 10,
-});
+const inv = (name: string, role: 'primary' | 'replica', upstream?: string): InventoryHost =>
+  testHost({ name, role, upstream, address: `10.0.0.${name.length}`, volumeGb: 10 });
 
 function cluster() {
   log.length = 0;
