@@ -17,7 +17,7 @@
  */
 import { OperationError, UsageError } from '../core/errors.ts';
 import type { EventSink } from '../core/events.ts';
-import { renderServerConf } from '../components/barman/conf.ts';
+import { serverConfFor } from '../components/barman/conf.ts';
 import { barmanCommand, serverConfPath } from '../components/barman/paths.ts';
 import { clusterNodes, pgPathsFor } from '../components/postgres/paths.ts';
 import { REPMGRD_UNIT } from '../components/repmgr/conf.ts';
@@ -34,6 +34,7 @@ import {
   recoverIntoNode,
   restoreStamp,
   targetText,
+  timed,
 } from './restore-recover.ts';
 
 export interface KeptDataDir {
@@ -143,13 +144,7 @@ export async function restoreInPlace(req: RestoreRequest): Promise<RestoreReport
       const bh = access.pool.forHost(serverHost);
       await bh.upload(
         serverConfPath(req.cluster),
-        renderServerConf({
-          server: req.cluster,
-          group: access.config.name,
-          primaryAddress: primary.address,
-          pgVersion: p.version,
-          retention: access.config.backup.retention,
-        }),
+        serverConfFor(access.config, req.cluster, primary.address),
         { mode: 0o644, owner: 'root', group: 'root', sudo: true },
       );
       const reset = await onBackupHost(
@@ -182,14 +177,9 @@ export async function restoreInPlace(req: RestoreRequest): Promise<RestoreReport
   }
 
   events({ kind: 'phase-started', phase: `restore: deploy cluster ${req.cluster}` });
-  const t1 = Date.now();
-  await deploy({ dir: req.dir, events });
-  timings.deploy = (Date.now() - t1) / 1000;
-
+  await timed(timings, 'deploy', () => deploy({ dir: req.dir, events }));
   events({ kind: 'phase-started', phase: `restore: a full backup of ${req.cluster} on its new timeline` });
-  const t2 = Date.now();
-  const taken = await backup({ dir: req.dir, cluster: req.cluster, events });
-  timings.backup = (Date.now() - t2) / 1000;
+  const taken = await timed(timings, 'backup', () => backup({ dir: req.dir, cluster: req.cluster, events }));
   return {
     ok: true,
     cluster: req.cluster,

@@ -53,6 +53,18 @@ export async function must(
   return t.exec(command, { sudo: true, step, ...opts });
 }
 
+/** Run a step and record its seconds under key (the timings a restore reports). */
+export async function timed<T>(
+  timings: Record<string, number>,
+  key: string,
+  step: () => Promise<T>,
+): Promise<T> {
+  const started = Date.now();
+  const out = await step();
+  timings[key] = (Date.now() - started) / 1000;
+  return out;
+}
+
 /** 20260522T140301: suffix of directories kept aside */
 export function restoreStamp(now = new Date()): string {
   return now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '');

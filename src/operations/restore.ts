@@ -36,6 +36,7 @@ import {
   recoverIntoNode,
   restoreStamp,
   targetText,
+  timed,
 } from './restore-recover.ts';
 import { restoreInPlace } from './restore-in-place.ts';
 
@@ -166,9 +167,7 @@ export async function restore(req: RestoreRequest): Promise<RestoreReport> {
   }
 
   events({ kind: 'phase-started', phase: `restore: deploy cluster ${req.into}` });
-  const t1 = Date.now();
-  await deploy({ dir: access.dir, events });
-  timings.deploy = (Date.now() - t1) / 1000;
+  await timed(timings, 'deploy', () => deploy({ dir: access.dir, events }));
   return {
     ok: true,
     cluster: req.cluster,

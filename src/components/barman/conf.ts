@@ -2,6 +2,7 @@
  * The files the barman component writes on a backup server. Pure: strings in, strings out.
  * No password ever appears in barman's configuration: libpq reads them from ~barman/.pgpass.
  */
+import type { ClusterGroupConfig } from '../../model/schema.ts';
 import { parseRetention } from '../../model/backup.ts';
 import { PG_PORT, ROLES } from '../postgres/paths.ts';
 import { BARMAN_ROOT_CERT, BARMAN_SLOT, BARMAN_USER, RESERVED_SERVER_NAMES } from './paths.ts';
@@ -57,6 +58,17 @@ export function assertServerName(server: string): void {
   if ((RESERVED_SERVER_NAMES as readonly string[]).includes(server)) {
     throw new Error(`a cluster named "${server}" cannot be a barman server name (barman reserves it)`);
   }
+}
+
+/** The server file for a cluster of this group, streaming from primaryAddress (deploy and restore write the same). */
+export function serverConfFor(config: ClusterGroupConfig, server: string, primaryAddress: string): string {
+  return renderServerConf({
+    server,
+    group: config.name,
+    primaryAddress,
+    pgVersion: config.postgres.version,
+    retention: config.backup.retention,
+  });
 }
 
 /**

@@ -36,7 +36,7 @@ import {
   primaryStateProbeCommand,
 } from '../repmgr/topology.ts';
 import { TLS_CA_CERT } from '../tls/names.ts';
-import { renderBarmanPgpass, renderCronFile, renderServerConf } from './conf.ts';
+import { renderBarmanPgpass, renderCronFile, serverConfFor } from './conf.ts';
 import {
   FOLLOW_CONF,
   FOLLOW_CONF_DIR,
@@ -181,13 +181,7 @@ function backupHostResources(host: InventoryHost, ctx: DeployContext): Resource[
     resources.push({
       kind: 'file',
       path: serverConfPath(cluster.name),
-      content: renderServerConf({
-        server: cluster.name,
-        group: ctx.config.name,
-        primaryAddress,
-        pgVersion: p.version,
-        retention: ctx.config.backup.retention,
-      }),
+      content: serverConfFor(ctx.config, cluster.name, primaryAddress),
       mode: 0o644,
       owner: 'root',
       group: 'root',
