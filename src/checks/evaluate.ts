@@ -3,7 +3,7 @@
  * Pure. A check that cannot be judged because something it needs already failed (the node is
  * unreachable, postgres is down, there is no single primary) is `skip`, never `pass`.
  */
-import { REPMGRD_UNIT } from '../components/repmgr/conf.ts';
+import { REPMGRD_UNIT } from '../components/failover/repmgr/conf.ts';
 import {
   actualUpstream,
   addressOf,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { pgPaths } from '../components/postgres/paths.ts';
-import { FENCE_MARKER } from '../components/repmgr/fence.ts';
+import { FENCE_MARKER } from '../components/failover/repmgr/fence.ts';
 import {
   buildObserveScript,
   errorLine,

@@ -8,9 +8,9 @@
  * its environment, never its arguments.
  */
 import { PG_OS_USER, PG_PORT, ROLES, type PgPaths } from '../components/postgres/paths.ts';
-import { DATABASES_INI, PGBOUNCER_PORT } from '../components/pgbouncer/files.ts';
-import { REPMGR_CONF, repmgrBin } from '../components/repmgr/conf.ts';
-import { FENCE_MARKER } from '../components/repmgr/fence.ts';
+import { DATABASES_INI, PGBOUNCER_PORT } from '../components/pooler/pgbouncer/files.ts';
+import { REPMGR_CONF, repmgrBin } from '../components/failover/repmgr/conf.ts';
+import { FENCE_MARKER } from '../components/failover/repmgr/fence.ts';
 import { shellQuote } from '../transport/shell.ts';
 import { MARKER_SETUP_SQL, markerInsertSql } from './markers.ts';
 

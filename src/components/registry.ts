@@ -5,8 +5,8 @@
 import type { Component } from './component.ts';
 import { commonComponent } from './common/component.ts';
 import { postgresComponent } from './postgres/component.ts';
-import { repmgrComponent } from './repmgr/index.ts';
-import { pgbouncerComponent } from './pgbouncer/index.ts';
+import { repmgrComponent } from './failover/repmgr/index.ts';
+import { pgbouncerComponent } from './pooler/pgbouncer/index.ts';
 import { barmanComponent } from './barman/index.ts';
 
 export const components: readonly Component[] = [

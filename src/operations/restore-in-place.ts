@@ -20,7 +20,7 @@ import type { EventSink } from '../core/events.ts';
 import { serverConfFor } from '../components/barman/conf.ts';
 import { barmanCommand, serverConfPath } from '../components/barman/paths.ts';
 import { clusterNodes, pgPathsFor } from '../components/postgres/paths.ts';
-import { REPMGRD_UNIT } from '../components/repmgr/conf.ts';
+import { REPMGRD_UNIT } from '../components/failover/repmgr/conf.ts';
 import type { InventoryHost } from '../platforms/platform.ts';
 import { backup } from './backup.ts';
 import { backupTargets, onBackupHost } from './barman-client.ts';

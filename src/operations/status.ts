@@ -7,8 +7,8 @@
  */
 import type { EventSink } from '../core/events.ts';
 import { pgPathsFor } from '../components/postgres/paths.ts';
-import { PGBOUNCER_UNIT } from '../components/pgbouncer/files.ts';
-import { REPMGRD_UNIT } from '../components/repmgr/conf.ts';
+import { PGBOUNCER_UNIT } from '../components/pooler/pgbouncer/files.ts';
+import { REPMGRD_UNIT } from '../components/failover/repmgr/conf.ts';
 import {
   actualUpstream,
   clusterViews,

@@ -10,8 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import type { EventSink } from '../core/events.ts';
 import { pgPathsFor, SECRETS } from '../components/postgres/paths.ts';
-import { FOLLOW_UNIT, PGBOUNCER_UNIT } from '../components/pgbouncer/files.ts';
-import { REPMGRD_UNIT } from '../components/repmgr/conf.ts';
+import { FOLLOW_UNIT, PGBOUNCER_UNIT } from '../components/pooler/pgbouncer/files.ts';
+import { REPMGRD_UNIT } from '../components/failover/repmgr/conf.ts';
 import { clusterViews, type Observed } from '../checks/cluster-view.ts';
 import {
   DEFAULT_THRESHOLDS,

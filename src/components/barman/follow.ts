@@ -6,7 +6,7 @@
  * receive-wal restarted; barman then creates its slot there (create_slot = auto) and
  * pg_receivewal follows the timeline switch, so no new full backup is needed.
  * A tie (two primaries on one timeline) moves nothing: that is a split brain for a human.
- * Deploy decides the same way from facts (repmgr/topology.ts), so both write the same file.
+ * Deploy decides the same way from facts (components/topology.ts), so both write the same file.
  */
 import { PG_PORT, ROLES } from '../postgres/paths.ts';
 import { BARMAN_ROOT_CERT, BARMAN_USER } from './paths.ts';

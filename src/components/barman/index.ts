@@ -26,7 +26,7 @@ import { backupServerOf } from '../../model/backup.ts';
 import type { HostFacts, Resource } from '../../plan/types.ts';
 import type { InventoryHost } from '../../platforms/platform.ts';
 import { clusterNodes, pgPathsFor, SECRETS } from '../postgres/paths.ts';
-import { TPA_LIB_DIR } from '../repmgr/conf.ts';
+import { TPA_LIB_DIR } from '../paths.ts';
 import { requireSecret } from '../postgres/roles.ts';
 import {
   clusterOfHost,
@@ -34,7 +34,7 @@ import {
   hostByName,
   PRIMARY_STATE_PROBE,
   primaryStateProbeCommand,
-} from '../repmgr/topology.ts';
+} from '../topology.ts';
 import { TLS_CA_CERT } from '../tls/names.ts';
 import { renderBarmanPgpass, renderCronFile, serverConfFor } from './conf.ts';
 import {

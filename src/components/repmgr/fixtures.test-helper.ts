@@ -8,7 +8,7 @@ import type { DeployContext } from '../component.ts';
 import type { HostFacts } from '../../plan/types.ts';
 import type { Inventory } from '../../platforms/platform.ts';
 import { testFacts, threeNodeConfig, threeNodeInventory } from '../../testing/fixtures.test-helper.ts';
-import { PRIMARY_STATE_PROBE } from './topology.ts';
+import { PRIMARY_STATE_PROBE } from '../topology.ts';
 
 export function sampleConfig(over: Partial<ClusterGroupInput> = {}) {
   return threeNodeConfig(over);

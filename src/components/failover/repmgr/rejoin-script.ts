@@ -7,7 +7,7 @@
  * Debian keeps none; so this runs that single-user recovery (no connections are accepted)
  * with Debian's configuration file first. The values come from the start guard's file.
  */
-import { PG_OS_USER } from '../postgres/paths.ts';
+import { PG_OS_USER } from '../../postgres/paths.ts';
 import { TPA_LIB_DIR } from './conf.ts';
 
 export const REJOIN_SCRIPT = `${TPA_LIB_DIR}/postgres-rejoin.sh`;

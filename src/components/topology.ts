@@ -4,10 +4,10 @@
  * (from facts, so that a deploy after a failover follows the real primary, not config.yml).
  * Pure.
  */
-import type { ClusterConfig, ClusterGroupConfig, NodeConfig } from '../../model/schema.ts';
-import type { HostFacts } from '../../plan/types.ts';
-import type { InventoryHost } from '../../platforms/platform.ts';
-import { PG_PORT, psqlCommand } from '../postgres/paths.ts';
+import type { ClusterConfig, ClusterGroupConfig, NodeConfig } from '../model/schema.ts';
+import type { HostFacts } from '../plan/types.ts';
+import type { InventoryHost } from '../platforms/platform.ts';
+import { PG_PORT, psqlCommand } from './postgres/paths.ts';
 
 export function clusterOfHost(host: InventoryHost, config: ClusterGroupConfig): ClusterConfig {
   const cluster = config.clusters.find((c) => c.name === host.cluster);

@@ -17,12 +17,12 @@
  * running server), standbys and restores (standby.signal / recovery.signal), and servers
  * started without systemd. Pure: the script and its files are rendered from config.
  */
-import type { InventoryHost } from '../../platforms/platform.ts';
-import type { Resource } from '../../plan/types.ts';
-import { clusterNodes, PG_HOME, PG_OS_USER, PG_SOCKET_DIR, type PgPaths } from '../postgres/paths.ts';
+import type { InventoryHost } from '../../../platforms/platform.ts';
+import type { Resource } from '../../../plan/types.ts';
+import { clusterNodes, PG_HOME, PG_OS_USER, PG_SOCKET_DIR, type PgPaths } from '../../postgres/paths.ts';
 import { nodeConninfo, REPMGR_CONF, TPA_LIB_DIR } from './conf.ts';
 import { REJOIN_SCRIPT, renderRejoinScript } from './rejoin-script.ts';
-import { systemdReload } from './systemd.ts';
+import { systemdReload } from '../../systemd.ts';
 
 export const FENCE_SCRIPT = `${TPA_LIB_DIR}/postgres-fence.sh`;
 export const FENCE_CONF_DIR = '/etc/tpa';

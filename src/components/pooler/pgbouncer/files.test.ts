@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pgPaths } from '../postgres/paths.ts';
+import { pgPaths } from '../../postgres/paths.ts';
 import {
   AUTH_QUERY,
   DATABASES_INI,

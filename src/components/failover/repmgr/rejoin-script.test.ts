@@ -8,10 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pgPaths } from '../postgres/paths.ts';
+import { pgPaths } from '../../postgres/paths.ts';
 import { renderFenceConf } from './fence.ts';
 import { renderRejoinScript } from './rejoin-script.ts';
-import { shellProblems } from './fixtures.test-helper.ts';
+import { shellProblems } from '../../repmgr/fixtures.test-helper.ts';
 
 const p = pgPaths(15);
 

@@ -2,8 +2,8 @@
  * Native systemd units tpa writes (repmgrd, the pgbouncer follower): after a unit file
  * changes, systemd must re-read it before the unit is started or restarted.
  */
-import { sha256 } from '../../plan/diff.ts';
-import type { Resource } from '../../plan/types.ts';
+import { sha256 } from '../plan/diff.ts';
+import type { Resource } from '../plan/types.ts';
 
 /**
  * `systemctl daemon-reload` when a unit file written earlier in the same phase differs from

@@ -7,7 +7,7 @@
  * version tag is missing or stale, e.g. in a database a customer created from template0.
  */
 import { createHash } from 'node:crypto';
-import { ROLES, psqlCommand } from '../postgres/paths.ts';
+import { ROLES, psqlCommand } from '../../postgres/paths.ts';
 
 /**
  * Replication-only roles (REPLICATION without SUPERUSER: replicator, streaming_barman) and the

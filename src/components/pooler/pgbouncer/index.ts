@@ -14,10 +14,10 @@
  * writes the same file when the primary moves, so a deploy after a failover keeps pgbouncer
  * on the real primary instead of sending it back to config.yml's.
  */
-import type { Component, DeployContext, HealthCheck } from '../component.ts';
-import type { Resource } from '../../plan/types.ts';
-import type { InventoryHost } from '../../platforms/platform.ts';
-import { clientCidrs } from '../postgres/hba.ts';
+import type { Component, DeployContext, HealthCheck } from '../../component.ts';
+import type { Resource } from '../../../plan/types.ts';
+import type { InventoryHost } from '../../../platforms/platform.ts';
+import { clientCidrs } from '../../postgres/hba.ts';
 import {
   clusterNodes,
   PG_OS_GROUP,
@@ -26,16 +26,16 @@ import {
   REPMGR_DATABASE,
   ROLES,
   SECRETS,
-} from '../postgres/paths.ts';
-import { TPA_LIB_DIR } from '../repmgr/conf.ts';
-import { systemdReload } from '../repmgr/systemd.ts';
+} from '../../postgres/paths.ts';
+import { TPA_LIB_DIR } from '../../paths.ts';
+import { systemdReload } from '../../systemd.ts';
 import {
   clusterOfHost,
   currentPrimaryName,
   hostByName,
   PRIMARY_STATE_PROBE,
   primaryStateProbeCommand,
-} from '../repmgr/topology.ts';
+} from '../../topology.ts';
 import {
   AUTH_FUNCTION_PROBE,
   AUTH_FUNCTION_SQL,

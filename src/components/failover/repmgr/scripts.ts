@@ -4,7 +4,7 @@
  * stale by the time it runs; and none of them ever overwrites a data directory that belongs to
  * the cluster (same system identifier as the upstream) or that holds user databases.
  */
-import { PG_OS_USER, REPMGR_DATABASE, ROLES, type PgPaths } from '../postgres/paths.ts';
+import { PG_OS_USER, REPMGR_DATABASE, ROLES, type PgPaths } from '../../postgres/paths.ts';
 import { EVENT_LOG, REPMGR_CONF, repmgrBin } from './conf.ts';
 
 /** the pgbouncer component installs this; the event script runs it when it exists */

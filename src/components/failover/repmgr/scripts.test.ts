@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { pgPaths } from '../postgres/paths.ts';
+import { pgPaths } from '../../postgres/paths.ts';
 import {
   cloneCommand,
   clusterShowCheck,
@@ -18,8 +18,8 @@ import {
   startStandbyCommand,
   unitStateProbeCommand,
 } from './scripts.ts';
-import { primaryStateProbeCommand } from './topology.ts';
-import { shellProblems } from './fixtures.test-helper.ts';
+import { primaryStateProbeCommand } from '../../topology.ts';
+import { shellProblems } from '../../repmgr/fixtures.test-helper.ts';
 
 const p = pgPaths(15);
 

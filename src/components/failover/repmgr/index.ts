@@ -15,11 +15,11 @@
  * A replica clones from its configured `upstream`, else from the node that is the primary
  * now (from facts), so a replica added after a failover clones from the real primary.
  */
-import type { Component, DeployContext, HealthCheck } from '../component.ts';
-import type { ClusterConfig } from '../../model/schema.ts';
-import type { HostFacts, PhasedResources, Resource } from '../../plan/types.ts';
-import type { InventoryHost } from '../../platforms/platform.ts';
-import { PG_OS_GROUP, pgPathsFor, type PgPaths } from '../postgres/paths.ts';
+import type { Component, DeployContext, HealthCheck } from '../../component.ts';
+import type { ClusterConfig } from '../../../model/schema.ts';
+import type { HostFacts, PhasedResources, Resource } from '../../../plan/types.ts';
+import type { InventoryHost } from '../../../platforms/platform.ts';
+import { PG_OS_GROUP, pgPathsFor, type PgPaths } from '../../postgres/paths.ts';
 import {
   EVENT_SCRIPT,
   REPMGR_CONF,
@@ -55,8 +55,8 @@ import {
   PRIMARY_STATE_PROBE,
   primaryStateProbeCommand,
   repmgrNodeId,
-} from './topology.ts';
-import { systemdReload } from './systemd.ts';
+} from '../../topology.ts';
+import { systemdReload } from '../../systemd.ts';
 import { fenceResources } from './fence.ts';
 
 export const DATADIR_PROBE = 'repmgr.datadir';

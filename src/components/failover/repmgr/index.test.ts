@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HostFacts, PhasedResources, Resource } from '../../plan/types.ts';
-import { sha256 } from '../../plan/diff.ts';
+import type { HostFacts, PhasedResources, Resource } from '../../../plan/types.ts';
+import { sha256 } from '../../../plan/diff.ts';
 import { cloneNeeded, DATADIR_PROBE, NODE_RECORD_PROBE, repmgrComponent } from './index.ts';
 import { REPMGRD_UNIT_FILE } from './conf.ts';
 import {
@@ -10,7 +10,7 @@ import {
   sampleInventory,
   serverFacts,
   shellProblems,
-} from './fixtures.test-helper.ts';
+} from '../../repmgr/fixtures.test-helper.ts';
 
 const host = (name: string) => sampleInventory().hosts.find((h) => h.name === name)!;
 

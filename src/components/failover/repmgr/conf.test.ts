@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { pgPaths } from '../postgres/paths.ts';
+import { pgPaths } from '../../postgres/paths.ts';
 import { renderRepmgrConf, renderRepmgrdUnit, renderSudoers } from './conf.ts';
-import { hasCommand, sampleConfig } from './fixtures.test-helper.ts';
+import { hasCommand, sampleConfig } from '../../repmgr/fixtures.test-helper.ts';
 
 const p = pgPaths(15);
 const cluster = sampleConfig().clusters[0]!;

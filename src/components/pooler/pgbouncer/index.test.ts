@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HostFacts, PhasedResources } from '../../plan/types.ts';
+import type { HostFacts, PhasedResources } from '../../../plan/types.ts';
 import { pgbouncerComponent } from './index.ts';
 import { DATABASES_INI, PGBOUNCER_INI, PGBOUNCER_USERLIST, renderDatabasesIni } from './files.ts';
 import {
@@ -9,7 +9,7 @@ import {
   sampleInventory,
   serverFacts,
   shellProblems,
-} from '../repmgr/fixtures.test-helper.ts';
+} from '../../repmgr/fixtures.test-helper.ts';
 
 const host = (name: string) => sampleInventory().hosts.find((h) => h.name === name)!;
 const resources = (phases: PhasedResources[], phase: string) =>

@@ -6,8 +6,15 @@
  * now) and the follower script on the host (when the primary moves). Both write exactly
  * renderDatabasesIni(address), so a deploy after a failover changes nothing.
  */
-import { PG_OS_GROUP, PG_OS_USER, PG_PORT, PG_SOCKET_DIR, ROLES, type PgPaths } from '../postgres/paths.ts';
-import { hostCidr } from '../postgres/hba.ts';
+import {
+  PG_OS_GROUP,
+  PG_OS_USER,
+  PG_PORT,
+  PG_SOCKET_DIR,
+  ROLES,
+  type PgPaths,
+} from '../../postgres/paths.ts';
+import { hostCidr } from '../../postgres/hba.ts';
 
 export const PGBOUNCER_PORT = 6432;
 export const PGBOUNCER_UNIT = 'pgbouncer';

@@ -19,10 +19,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { desiredState } from '../../engine/desired.ts';
-import { diff, sha256 } from '../../plan/diff.ts';
-import type { HostFacts, Resource } from '../../plan/types.ts';
-import { pgPaths } from '../postgres/paths.ts';
+import { desiredState } from '../../../engine/desired.ts';
+import { diff, sha256 } from '../../../plan/diff.ts';
+import type { HostFacts, Resource } from '../../../plan/types.ts';
+import { pgPaths } from '../../postgres/paths.ts';
 import {
   FENCE_CONF,
   FENCE_SCRIPT,
@@ -34,7 +34,12 @@ import {
 } from './fence.ts';
 import { repmgrComponent } from './index.ts';
 import { REJOIN_SCRIPT } from './rejoin-script.ts';
-import { emptyFacts, sampleContext, sampleInventory, shellProblems } from './fixtures.test-helper.ts';
+import {
+  emptyFacts,
+  sampleContext,
+  sampleInventory,
+  shellProblems,
+} from '../../repmgr/fixtures.test-helper.ts';
 
 const p = pgPaths(15);
 const SYSID = '7300000000000000001';

@@ -2,13 +2,13 @@
  * /etc/repmgr.conf for one node, and the paths and names the repmgr component installs.
  * Pure: everything comes from config, inventory and the postgres component's conventions.
  */
-import type { ClusterConfig } from '../../model/schema.ts';
-import { PG_PORT, REPMGR_DATABASE, ROLES, type PgPaths } from '../postgres/paths.ts';
-import { repmgrNodeId, repmgrPriority } from './topology.ts';
+import type { ClusterConfig } from '../../../model/schema.ts';
+import { PG_PORT, REPMGR_DATABASE, ROLES, type PgPaths } from '../../postgres/paths.ts';
+import { repmgrNodeId, repmgrPriority } from '../../topology.ts';
+import { TPA_LIB_DIR } from '../../paths.ts';
 
+export { TPA_LIB_DIR };
 export const REPMGR_CONF = '/etc/repmgr.conf';
-/** tpa's scripts on the hosts (shared with the pgbouncer component) */
-export const TPA_LIB_DIR = '/usr/local/lib/tpa';
 export const EVENT_SCRIPT = `${TPA_LIB_DIR}/repmgr-event.sh`;
 /** one line per repmgr/repmgrd event; /var/log/postgresql is rotated by postgresql-common */
 export const EVENT_LOG = '/var/log/postgresql/repmgr-events.log';
