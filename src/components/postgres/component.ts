@@ -36,6 +36,7 @@ import {
 } from './paths.ts';
 import { pgpassContent, requireSecret, roleResources } from './roles.ts';
 import { nodeSettings, renderTpaConf, settingValue } from './settings.ts';
+import { failoverManagerOf } from '../failover/registry.ts';
 
 export const CREATECLUSTER_DIR = '/etc/postgresql-common/createcluster.d';
 export const CREATECLUSTER_CONF = `${CREATECLUSTER_DIR}/tpa.conf`;
@@ -157,9 +158,9 @@ function nodeResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): Res
   const facts = ctx.facts[host.name];
   const primary = host.role === 'primary';
   const resources: Resource[] = [{ kind: 'package', name: p.package }];
-  // shared_preload_libraries names repmgr: its library must be there before the restart
-  if (cluster.failover_manager === 'repmgr')
-    resources.push({ kind: 'package', name: `postgresql-${p.version}-repmgr` });
+  // shared_preload_libraries may name the failover manager's library: it must be there before the restart
+  for (const name of failoverManagerOf(cluster).postgres.packages(p))
+    resources.push({ kind: 'package', name });
 
   if (primary) {
     resources.push({

@@ -12,61 +12,23 @@
  * So on a first deploy clients cannot log in until everything else is in place, and on later
  * deploys a new replica's replication rule lands before it is cloned.
  *
- * Other components contribute rules by adding a function here and calling it from
- * infraHbaRules / clientHbaSection; the postgres component is the only writer of the file.
+ * The failover manager and the pooler contribute their rules through their interfaces
+ * (failoverManagerOf / poolerOf); the postgres component is the only writer of the file.
  */
-import ipaddr from 'ipaddr.js';
-import { ConfigError } from '../../core/errors.ts';
-import { parseCidr } from '../../model/cidr.ts';
 import type { ClusterGroupConfig } from '../../model/schema.ts';
 import type { Inventory, InventoryHost } from '../../platforms/platform.ts';
-import { clusterNodes, REPMGR_DATABASE, ROLES } from './paths.ts';
+import { clientCidrs, hostCidr, type HbaMethod, type HbaRule } from './hba-rule.ts';
+import { clusterNodes, ROLES } from './paths.ts';
+import { failoverManagerOf } from '../failover/registry.ts';
+import { poolerOf } from '../pooler/registry.ts';
 
-export type HbaMethod = 'peer' | 'scram-sha-256' | 'md5';
-
-export interface HbaRule {
-  type: 'local' | 'host' | 'hostssl';
-  database: string;
-  user: string;
-  /** CIDR; absent for local rules */
-  address?: string;
-  method: HbaMethod;
-  /** shown as a comment line above the rule */
-  comment?: string;
-}
+export { clientCidrs, hostCidr, type HbaMethod, type HbaRule } from './hba-rule.ts';
 
 export const HBA_HEADER =
   '# Managed by tpa: changes made here are overwritten by the next `tpa deploy`.\n' +
   '# Rules are matched top to bottom; client rules come last (phase client-access).\n';
 export const CLIENT_BEGIN = '# BEGIN tpa client-access';
 export const CLIENT_END = '# END tpa client-access';
-
-/** `10.0.3.5` -> `10.0.3.5/32`, `fd00::5` -> `fd00::5/128`. */
-export function hostCidr(address: string): string {
-  const parsed = ipaddr.parse(address);
-  return `${parsed.toString()}/${parsed.kind() === 'ipv4' ? 32 : 128}`;
-}
-
-/** The client networks of access.client_cidrs (network form); anywhere (IPv4 and IPv6) when empty. */
-export function clientCidrs(config: ClusterGroupConfig): string[] {
-  const given = config.access.client_cidrs;
-  if (given.length === 0) return ['0.0.0.0/0', '::/0'];
-  const parsed = given.map((c) => parseCidr(c));
-  const issues = parsed.flatMap((r, i) =>
-    r.ok
-      ? []
-      : [
-          {
-            file: 'config.yml',
-            path: `access.client_cidrs.${i}`,
-            message: `${JSON.stringify(given[i])} ${r.problem}`,
-            ...(r.hint ? { hint: r.hint } : {}),
-          },
-        ],
-  );
-  if (issues.length > 0) throw new ConfigError(issues);
-  return [...new Set(parsed.map((r) => (r.ok ? `${r.cidr.network}/${r.cidr.prefix}` : '')))];
-}
 
 /** The OS user postgres (every tpa tool runs as it) logs in over the socket by peer. */
 export function baseHbaRules(): HbaRule[] {
@@ -85,31 +47,6 @@ export function replicationHbaRules(nodes: InventoryHost[]): HbaRule[] {
     method: 'scram-sha-256',
     ...(i === 0 ? { comment: 'streaming replication between the nodes of the cluster' } : {}),
   }));
-}
-
-/** repmgr's own database and its replication connections (standby clone), nodes only. */
-export function repmgrHbaRules(nodes: InventoryHost[]): HbaRule[] {
-  const scram = 'scram-sha-256' as const;
-  return [
-    { type: 'local', database: REPMGR_DATABASE, user: ROLES.repmgr, method: scram, comment: 'repmgr' },
-    { type: 'local', database: 'replication', user: ROLES.repmgr, method: scram },
-    ...nodes.flatMap((n): HbaRule[] => [
-      {
-        type: 'hostssl',
-        database: REPMGR_DATABASE,
-        user: ROLES.repmgr,
-        address: hostCidr(n.address),
-        method: scram,
-      },
-      {
-        type: 'hostssl',
-        database: 'replication',
-        user: ROLES.repmgr,
-        address: hostCidr(n.address),
-        method: scram,
-      },
-    ]),
-  ];
 }
 
 /** barman connects to database postgres as `barman` and streams WAL as `streaming_barman`. */
@@ -132,46 +69,6 @@ export function barmanHbaRules(barmanHosts: InventoryHost[]): HbaRule[] {
       method: scram,
     },
   ]);
-}
-
-/**
- * pgbouncer runs on each postgres node and reaches postgres over the unix socket. Its
- * auth_user looks users up in every database, so it must work before clients are let in.
- * With `nodes`: pgbouncer on every node forwards to the current primary over TCP + TLS
- * (pgbouncer component), both its auth_user's lookups and the clients' sessions. Clients
- * only reach pgbouncer from phase client-access on, when it starts listening.
- */
-export function pgbouncerAuthHbaRules(nodes: InventoryHost[] = []): HbaRule[] {
-  return [
-    {
-      type: 'local',
-      database: 'all',
-      user: ROLES.pgbouncerAuth,
-      method: 'scram-sha-256',
-      comment: "pgbouncer's auth_user (auth_query)",
-    },
-    ...nodes.map((n, i): HbaRule => ({
-      type: 'hostssl',
-      database: 'all',
-      user: 'all',
-      address: hostCidr(n.address),
-      method: 'scram-sha-256',
-      ...(i === 0 ? { comment: 'pgbouncer on the nodes, forwarding to the primary' } : {}),
-    })),
-  ];
-}
-
-/** Client traffic that arrives through pgbouncer (unix socket, the client's own password). */
-export function pgbouncerClientHbaRules(): HbaRule[] {
-  return [
-    {
-      type: 'local',
-      database: 'all',
-      user: 'all',
-      method: 'scram-sha-256',
-      comment: 'clients through pgbouncer',
-    },
-  ];
 }
 
 /** Direct client connections: TLS only, from access.client_cidrs. */
@@ -217,19 +114,16 @@ export function infraHbaRules(
   return [
     ...baseHbaRules(),
     ...replicationHbaRules(nodes),
-    ...(cluster.failover_manager === 'repmgr' ? repmgrHbaRules(nodes) : []),
+    ...failoverManagerOf(cluster).postgres.hbaRules(nodes),
     ...barmanHbaRules(backupHostsFor(host, config, inventory)),
-    ...(cluster.pooler === 'pgbouncer' ? pgbouncerAuthHbaRules(nodes) : []),
+    ...poolerOf(cluster).postgres.hbaRules(nodes),
   ];
 }
 
 /** The rules of the client section. */
 export function clientHbaRules(host: InventoryHost, config: ClusterGroupConfig): HbaRule[] {
   const cluster = clusterOf(host, config);
-  return [
-    ...(cluster.pooler === 'pgbouncer' ? pgbouncerClientHbaRules() : []),
-    ...directClientHbaRules(config),
-  ];
+  return [...poolerOf(cluster).clientHbaRules(), ...directClientHbaRules(config)];
 }
 
 export function renderHbaRule(r: HbaRule): string {

@@ -12,7 +12,7 @@
  * it only ever does so while standby.signal is absent and the unit is stopped) and declares
  * the service running + enabled. So on replicas the postgres component declares NO service
  * resource: the cloner owns starting it.
- * In repmgr clusters the unit also carries tpa's start guard (repmgr/fence.ts): a data
+ * With a failover manager that has one, the unit also carries its start guard: a data
  * directory that would start as a primary does not while another node is the primary.
  *
  * A standby's application_name (primary_conninfo) is its node name: quorum synchronous

@@ -7,7 +7,9 @@ import { OperationError } from '../../core/errors.ts';
 import type { ClusterConfig, ClusterGroupConfig } from '../../model/schema.ts';
 import type { HostFacts, Resource } from '../../plan/types.ts';
 import { stableScramVerifier } from '../../secrets/scram.ts';
-import { PG_PORT, REPMGR_DATABASE, ROLE_SECRET, ROLES, SECRETS } from './paths.ts';
+import { PG_PORT, ROLE_SECRET, ROLES, SECRETS } from './paths.ts';
+import { failoverManagerOf } from '../failover/registry.ts';
+import { poolerOf } from '../pooler/registry.ts';
 
 type RoleResource = Extract<Resource, { kind: 'pg-role' }>;
 
@@ -15,6 +17,8 @@ export interface RoleSpec {
   name: string;
   attributes: string[];
   inRoles?: string[];
+  /** the vault secret of its password, when ROLE_SECRET does not know the role */
+  secret?: string;
 }
 
 /** Which roles a cluster needs, by what it runs. */
@@ -27,9 +31,7 @@ export function roleSpecs(cluster: ClusterConfig, config: ClusterGroupConfig): R
     },
     { name: ROLES.replication, attributes: ['LOGIN', 'REPLICATION'] },
   ];
-  if (cluster.failover_manager === 'repmgr')
-    specs.push({ name: ROLES.repmgr, attributes: ['SUPERUSER', 'LOGIN'] });
-  if (cluster.pooler === 'pgbouncer') specs.push({ name: ROLES.pgbouncerAuth, attributes: ['LOGIN'] });
+  specs.push(...failoverManagerOf(cluster).postgres.roles, ...poolerOf(cluster).postgres.roles);
   if (config.backup.mode !== 'none') {
     specs.push(
       {
@@ -65,7 +67,7 @@ export function roleResources(
   host: string,
 ): Resource[] {
   const roles: RoleResource[] = roleSpecs(cluster, config).map((spec) => {
-    const password = requireSecret(secrets, ROLE_SECRET[spec.name]!, host);
+    const password = requireSecret(secrets, spec.secret ?? ROLE_SECRET[spec.name]!, host);
     return {
       kind: 'pg-role',
       name: spec.name,
@@ -74,10 +76,10 @@ export function roleResources(
       ...(spec.inRoles ? { inRoles: spec.inRoles } : {}),
     };
   });
-  const databases: Resource[] =
-    cluster.failover_manager === 'repmgr'
-      ? [{ kind: 'pg-database', name: REPMGR_DATABASE, owner: ROLES.repmgr }]
-      : [];
+  const databases: Resource[] = failoverManagerOf(cluster).postgres.databases.map((d): Resource => ({
+    kind: 'pg-database',
+    ...d,
+  }));
   return [...roles, ...databases];
 }
 
@@ -94,10 +96,14 @@ export function pgpassContent(cluster: ClusterConfig, secrets: Record<string, st
   const line = (db: string, user: string, secret: string) =>
     `*:${PG_PORT}:${db}:${user}:${pgpassField(requireSecret(secrets, secret, host))}`;
   const lines = ['# Managed by tpa', line('replication', ROLES.replication, SECRETS.replication)];
-  if (cluster.failover_manager === 'repmgr') lines.push(line('*', ROLES.repmgr, SECRETS.repmgr));
-  // the pgbouncer component's health check logs in through pgbouncer (port 6432) as repmgr
-  if (cluster.failover_manager === 'repmgr' && cluster.pooler === 'pgbouncer') {
-    lines.push(line('*', ROLES.repmgr, SECRETS.repmgr).replace(`*:${PG_PORT}:`, '*:6432:'));
+  const manager = failoverManagerOf(cluster).postgres.pgpass;
+  lines.push(...manager.map((e) => line(e.database, e.user, e.secret)));
+  // the pooler's health check logs in through the pooler's port as the failover manager's role
+  const poolerPort = poolerOf(cluster).port;
+  if (poolerPort !== undefined) {
+    lines.push(
+      ...manager.map((e) => line(e.database, e.user, e.secret).replace(`*:${PG_PORT}:`, `*:${poolerPort}:`)),
+    );
   }
   return lines.join('\n') + '\n';
 }

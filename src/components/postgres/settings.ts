@@ -7,6 +7,7 @@ import { ConfigError, type ConfigIssue } from '../../core/errors.ts';
 import type { ClusterConfig, ClusterGroupConfig } from '../../model/schema.ts';
 import type { Inventory, InventoryHost } from '../../platforms/platform.ts';
 import { clusterNodes, PG_PORT, pgPathsFor } from './paths.ts';
+import { failoverManagerOf } from '../failover/registry.ts';
 import { DEFAULT_MAX_CONNECTIONS, tunedSettings, type PgValue } from './tuning.ts';
 
 /** Settings other components depend on: config.yml cannot override them. */
@@ -115,7 +116,7 @@ export function nodeSettings(
 
   const maxConnections = Number(merged.max_connections ?? DEFAULT_MAX_CONNECTIONS);
   const replicas = nodes.filter((n) => n.role === 'replica');
-  const libraries = ['pg_stat_statements', ...(cluster.failover_manager === 'repmgr' ? ['repmgr'] : [])];
+  const libraries = ['pg_stat_statements', ...failoverManagerOf(cluster).postgres.preloadLibraries];
 
   const base: Record<string, PgValue> = {
     listen_addresses: '*',

@@ -14,7 +14,7 @@ import {
   ROLES,
   type PgPaths,
 } from '../../postgres/paths.ts';
-import { hostCidr } from '../../postgres/hba.ts';
+import { hostCidr } from '../../postgres/hba-rule.ts';
 
 export const PGBOUNCER_PORT = 6432;
 export const PGBOUNCER_UNIT = 'pgbouncer';

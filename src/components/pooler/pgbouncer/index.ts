@@ -17,7 +17,7 @@
 import type { Component, DeployContext, HealthCheck } from '../../component.ts';
 import type { Resource } from '../../../plan/types.ts';
 import type { InventoryHost } from '../../../platforms/platform.ts';
-import { clientCidrs } from '../../postgres/hba.ts';
+import { clientCidrs } from '../../postgres/hba-rule.ts';
 import {
   clusterNodes,
   PG_OS_GROUP,

@@ -1,0 +1,107 @@
+/**
+ * A failover manager: what decides which node is the primary and promotes a replica when the
+ * primary fails (repmgr today, Patroni next). Everything outside its folder asks it, through
+ * failoverManagerOf(cluster) (registry.ts), instead of naming it: adding a manager is adding
+ * a folder and a line in the registry.
+ */
+import type { Component } from '../component.ts';
+import type { HbaRule } from '../postgres/hba-rule.ts';
+import { PG_SOCKET_DIR, type PgPaths } from '../postgres/paths.ts';
+import type { InventoryHost } from '../../platforms/platform.ts';
+
+/** A role the postgres component creates on the primary, with the vault secret of its password. */
+export interface PostgresRoleNeed {
+  name: string;
+  attributes: string[];
+  secret: string;
+}
+
+/** A line of ~postgres/.pgpass: the OS user postgres logs in as `user` without a password on argv. */
+export interface PgpassNeed {
+  database: string;
+  user: string;
+  secret: string;
+}
+
+/** What a failover manager (or a pooler) needs from the postgres component. */
+export interface PostgresNeeds {
+  /** installed with the server, before its first restart (a preloaded library must exist) */
+  packages(p: PgPaths): string[];
+  /** appended to shared_preload_libraries */
+  preloadLibraries: string[];
+  roles: PostgresRoleNeed[];
+  databases: { name: string; owner: string }[];
+  /** infrastructure rules of pg_hba.conf, given the cluster's postgres nodes */
+  hbaRules(nodes: InventoryHost[]): HbaRule[];
+  pgpass: PgpassNeed[];
+}
+
+/** A framed section of the observation script of `tpa test` / `tpa status` (checks/observe.ts). */
+export interface ObserveSection {
+  name: string;
+  /** shell run as root; its stdout is the section's output */
+  body: string;
+}
+
+/**
+ * Where a start guard writes why it refused to start a server as a second primary. One path
+ * for every manager, because status and test read it on every node whatever the cluster runs
+ * (a node of a cluster without a guard simply has no such file).
+ */
+export const START_GUARD_MARKER = `${PG_SOCKET_DIR}/tpa-fenced`;
+
+export interface FailoverManager {
+  /** the value of clusters[].failover_manager */
+  readonly name: string;
+  /** its desired files, packages and services on each node (the deploy engine runs it) */
+  readonly component?: Component;
+  /** systemd units it runs on every postgres node, reported by status, test and info */
+  units: string[];
+  /** Debian packages it installs (their versions appear in `tpa info`) */
+  packages(p: PgPaths): string[];
+  postgres: PostgresNeeds;
+  /** sections of `tpa test`'s observation (status does not ask for them) */
+  observeSections(p: PgPaths): ObserveSection[];
+  /** ids of the `tpa test` checks (checks/evaluate.ts CHECKS) that judge this manager */
+  checks: string[];
+  /** the unit the `repmgrd-running`-style service check looks at */
+  daemonUnit?: string;
+  /**
+   * Shell (root, every node) that stops automatic failover, and the one that starts it
+   * again; restore in place pauses before it stops the servers (deploy resumes).
+   */
+  pause: string;
+  resume: string;
+  /**
+   * Shell (root, on a primary that was recovered from a backup) that forgets the node
+   * records the backup carried: they describe the nodes as they were, and deploy registers
+   * the nodes again.
+   */
+  forgetNodes: string;
+  /**
+   * What brings a fenced former primary back as a standby, run as root on that node (the
+   * script the start guard names in its message). Switchover is not declared yet: tpa has
+   * no switchover command to back it.
+   */
+  rejoinCommand?: string;
+}
+
+/** `failover_manager: none` (single-node clusters): no manager, nothing asked of postgres. */
+export const noFailoverManager: FailoverManager = {
+  name: 'none',
+  units: [],
+  packages: () => [],
+  postgres: {
+    packages: () => [],
+    preloadLibraries: [],
+    roles: [],
+    databases: [],
+    hbaRules: () => [],
+    pgpass: [],
+  },
+  observeSections: () => [],
+  checks: [],
+  pause: '',
+  resume: '',
+  forgetNodes: '',
+};

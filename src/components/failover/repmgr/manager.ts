@@ -1,0 +1,45 @@
+/** repmgr (repmgrd) as the FailoverManager of clusters with `failover_manager: repmgr`. */
+import type { FailoverManager } from '../manager.ts';
+import { PG_OS_USER, psqlCommand, REPMGR_DATABASE, ROLES, SECRETS } from '../../postgres/paths.ts';
+import { REPMGR_CONF, REPMGR_PACKAGES, REPMGRD_UNIT, repmgrBin } from './conf.ts';
+import { repmgrHbaRules } from './hba.ts';
+import { REJOIN_SCRIPT } from './rejoin-script.ts';
+import { repmgrComponent } from './index.ts';
+
+const asPostgres = (command: string) => `(cd / && runuser -u ${PG_OS_USER} -- ${command})`;
+
+/** A function, not a constant: the registry is imported by modules this folder imports (postgres/hba.ts). */
+export function repmgrFailoverManager(): FailoverManager {
+  return {
+    name: 'repmgr',
+    component: repmgrComponent,
+    units: [REPMGRD_UNIT],
+    packages: REPMGR_PACKAGES,
+    postgres: {
+      packages: (p) => [`postgresql-${p.version}-repmgr`],
+      preloadLibraries: ['repmgr'],
+      roles: [{ name: ROLES.repmgr, attributes: ['SUPERUSER', 'LOGIN'], secret: SECRETS.repmgr }],
+      databases: [{ name: REPMGR_DATABASE, owner: ROLES.repmgr }],
+      hbaRules: repmgrHbaRules,
+      pgpass: [{ database: '*', user: ROLES.repmgr, secret: SECRETS.repmgr }],
+    },
+    observeSections(p) {
+      const show = `${repmgrBin(p)} -f ${REPMGR_CONF} cluster show`;
+      return [
+        { name: 'repmgr-csv', body: `${asPostgres(`timeout 30 ${show} --csv </dev/null`)} 2>&1` },
+        { name: 'repmgr-table', body: `${asPostgres(`timeout 30 ${show} </dev/null`)} 2>&1` },
+      ];
+    },
+    checks: ['repmgrd-running', 'repmgr-cluster-show'],
+    daemonUnit: REPMGRD_UNIT,
+    pause: `systemctl stop ${REPMGRD_UNIT} 2>/dev/null || true`,
+    resume: `systemctl start ${REPMGRD_UNIT}`,
+    // repmgr's records describe the nodes as they were: deploy registers them again
+    forgetNodes: [
+      `if [ "$(${psqlCommand(`SELECT 1 FROM pg_database WHERE datname = '${REPMGR_DATABASE}'`)})" = 1 ]; then`,
+      `  ${psqlCommand('DELETE FROM repmgr.nodes', REPMGR_DATABASE)} >/dev/null`,
+      'fi',
+    ].join('\n'),
+    rejoinCommand: REJOIN_SCRIPT,
+  };
+}

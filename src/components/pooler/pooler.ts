@@ -1,0 +1,41 @@
+/**
+ * A connection pooler on every postgres node (pgbouncer today), which sends clients to the
+ * node that is the primary now. Everything outside its folder asks it through
+ * poolerOf(cluster) (registry.ts) instead of naming it.
+ */
+import type { Component } from '../component.ts';
+import type { ObserveSection, PostgresNeeds } from '../failover/manager.ts';
+import type { PgPaths } from '../postgres/paths.ts';
+import type { HbaRule } from '../postgres/hba-rule.ts';
+
+export interface Pooler {
+  /** the value of clusters[].pooler; also how `tpa test` names the endpoint in its details */
+  readonly name: string;
+  readonly component?: Component;
+  /** systemd units on every postgres node (status, test); the first is the pooler itself */
+  units: string[];
+  packages(p: PgPaths): string[];
+  /**
+   * The port clients connect to. `tpa test` tries a write, a client without TLS and a wrong
+   * password through it; `tpa info` hands it over as the read-write endpoint.
+   */
+  port?: number;
+  /** roles, .pgpass lines and infrastructure hba rules it needs (its auth user, ...) */
+  postgres: Pick<PostgresNeeds, 'roles' | 'hbaRules'>;
+  /** pg_hba.conf rules of the client section for the clients it forwards */
+  clientHbaRules(): HbaRule[];
+  /** observation sections (where it routes now), asked by both status and test */
+  observeSections(): ObserveSection[];
+  /** ids of the `tpa test` checks (checks/evaluate.ts CHECKS) that judge this pooler */
+  checks: string[];
+}
+
+export const noPooler: Pooler = {
+  name: 'none',
+  units: [],
+  packages: () => [],
+  postgres: { roles: [], hbaRules: () => [] },
+  clientHbaRules: () => [],
+  observeSections: () => [],
+  checks: [],
+};
