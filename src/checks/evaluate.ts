@@ -3,7 +3,8 @@
  * Pure. A check that cannot be judged because something it needs already failed (the node is
  * unreachable, postgres is down, there is no single primary) is `skip`, never `pass`.
  */
-import { REPMGRD_UNIT } from '../components/failover/repmgr/conf.ts';
+import { failoverManagerOf } from '../components/failover/registry.ts';
+import { poolerOf } from '../components/pooler/registry.ts';
 import {
   actualUpstream,
   addressOf,
@@ -101,8 +102,12 @@ function perNode(
   };
 }
 
-const usesPgbouncer = (v: ClusterView) => v.cluster.pooler === 'pgbouncer';
-const usesRepmgr = (v: ClusterView) => v.cluster.failover_manager === 'repmgr';
+/** a check of the pooler's or the failover manager's applies when that implementation lists its id */
+const poolerChecks = (id: string) => (v: ClusterView) => poolerOf(v.cluster).checks.includes(id);
+const managerChecks = (id: string) => (v: ClusterView) => failoverManagerOf(v.cluster).checks.includes(id);
+/** the pooler the client checks also go through, if any */
+const poolerName = (v: ClusterView) =>
+  poolerOf(v.cluster).port === undefined ? undefined : poolerOf(v.cluster).name;
 
 export const reachable: Check = (view) =>
   view.nodes.map((n) => {
@@ -223,20 +228,29 @@ export const pgbouncerWrite = perNode(
     if (!view.primary) return ['fail', `landed on ${landed}; the cluster has no single primary to compare`];
     return ['pass', `landed on ${landed} (primary)${w.serverTls ? ', TLS to the server too' : ''}`];
   },
-  usesPgbouncer,
+  poolerChecks('pgbouncer-write'),
 );
 
-const serviceCheck = (check: string, unit: string, applies: (v: ClusterView) => boolean) =>
+const serviceCheck = (
+  check: string,
+  unitOf: (v: ClusterView) => string,
+  applies: (v: ClusterView) => boolean,
+) =>
   perNode(
     check,
     (view, node) => {
+      const unit = unitOf(view);
       const state = view.obs(node)?.services[unit];
       return state === 'active' ? ['pass', `${unit} active`] : ['fail', `${unit} is ${state ?? 'unknown'}`];
     },
     applies,
   );
 
-export const repmgrdRunning = serviceCheck('repmgrd-running', REPMGRD_UNIT, usesRepmgr);
+export const repmgrdRunning = serviceCheck(
+  'repmgrd-running',
+  (v) => failoverManagerOf(v.cluster).daemonUnit ?? '',
+  managerChecks('repmgrd-running'),
+);
 
 const RECOVERY = { 0: 'primary', 1: 'standby' } as Record<number, string>;
 
@@ -277,7 +291,7 @@ export const repmgrClusterShow = perNode(
       ? ['fail', problems.join('; ')]
       : ['pass', `${r.table.length} nodes, roles and upstreams as expected`];
   },
-  usesRepmgr,
+  managerChecks('repmgr-cluster-show'),
 );
 
 const TLS_REFUSAL = /SSL required|server does not support SSL/i;
@@ -341,26 +355,26 @@ function endpoint(
 export const tlsRequired = perNode('tls-required', (view, node) => {
   const c = view.obs(node)?.client;
   if (!c) return ['skip', 'not tried'];
-  const pgb = usesPgbouncer(view);
+  const pgb = poolerName(view);
   return refusals(
     [
-      ...(pgb ? [endpoint(c.write, c.noTlsPgbouncer, TLS_REFUSAL, 'pgbouncer without TLS')] : []),
+      ...(pgb ? [endpoint(c.write, c.noTlsPgbouncer, TLS_REFUSAL, `${pgb} without TLS`)] : []),
       endpoint(c.tlsPostgres, c.noTlsPostgres, PLAINTEXT_HBA_REFUSAL, 'postgres without TLS'),
     ],
-    `sslmode=disable refused for being plain text by ${pgb ? 'pgbouncer and ' : ''}postgres; TLS accepted`,
+    `sslmode=disable refused for being plain text by ${pgb ? `${pgb} and ` : ''}postgres; TLS accepted`,
   );
 });
 
 export const wrongPasswordRefused = perNode('wrong-password-refused', (view, node) => {
   const c = view.obs(node)?.client;
   if (!c) return ['skip', 'not tried'];
-  const pgb = usesPgbouncer(view);
+  const pgb = poolerName(view);
   return refusals(
     [
-      ...(pgb ? [endpoint(c.write, c.badPasswordPgbouncer, PASSWORD_REFUSAL, 'pgbouncer')] : []),
+      ...(pgb ? [endpoint(c.write, c.badPasswordPgbouncer, PASSWORD_REFUSAL, pgb)] : []),
       endpoint(c.tlsPostgres, c.badPasswordPostgres, PASSWORD_REFUSAL, 'postgres'),
     ],
-    `refused by password authentication on ${pgb ? 'pgbouncer and ' : ''}postgres; the right one accepted`,
+    `refused by password authentication on ${pgb ? `${pgb} and ` : ''}postgres; the right one accepted`,
   );
 });
 

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { pgPaths } from '../components/postgres/paths.ts';
-import { FENCE_MARKER } from '../components/failover/repmgr/fence.ts';
+import { START_GUARD_MARKER } from '../components/failover/manager.ts';
+import { failoverManagerOf } from '../components/failover/registry.ts';
+import { poolerOf } from '../components/pooler/registry.ts';
 import {
   buildObserveScript,
   errorLine,
@@ -204,8 +206,11 @@ void test('the script is valid sh; the password is read from stdin and only ever
   const script = buildObserveScript({
     paths: pgPaths(15),
     services: ['postgresql@15-main', 'repmgrd'],
-    repmgr: true,
-    pgbouncer: true,
+    sections: [
+      ...poolerOf({ pooler: 'pgbouncer' }).observeSections(),
+      ...failoverManagerOf({ failover_manager: 'repmgr' }).observeSections(pgPaths(15)),
+    ],
+    pooler: { name: 'pgbouncer', port: 6432 },
     packages: ['postgresql-15', 'pgbouncer'],
     client: { address: '10.0.3.12', markerId: 'm-abc-123', wrongPassword: 'wrong-0011' },
   });
@@ -231,8 +236,7 @@ void test('without a client part the script reads nothing from stdin and tries n
   const script = buildObserveScript({
     paths: pgPaths(15),
     services: [],
-    repmgr: false,
-    pgbouncer: false,
+    sections: [],
     packages: [],
   });
   shellSyntaxOk(script);
@@ -246,11 +250,10 @@ void test("the start guard's message is read from its marker: a fenced node says
   const script = buildObserveScript({
     paths: pgPaths(15),
     services: [],
-    repmgr: false,
-    pgbouncer: false,
+    sections: [],
     packages: [],
   });
-  assert.ok(script.includes(`cat ${FENCE_MARKER} 2>/dev/null`));
+  assert.ok(script.includes(`cat ${START_GUARD_MARKER} 2>/dev/null`));
   const fenced = parseObservation(
     'main-1',
     framed([

@@ -8,9 +8,7 @@
  * its environment, never its arguments.
  */
 import { PG_OS_USER, PG_PORT, ROLES, type PgPaths } from '../components/postgres/paths.ts';
-import { DATABASES_INI, PGBOUNCER_PORT } from '../components/pooler/pgbouncer/files.ts';
-import { REPMGR_CONF, repmgrBin } from '../components/failover/repmgr/conf.ts';
-import { FENCE_MARKER } from '../components/failover/repmgr/fence.ts';
+import { START_GUARD_MARKER, type ObserveSection } from '../components/failover/manager.ts';
 import { shellQuote } from '../transport/shell.ts';
 import { MARKER_SETUP_SQL, markerInsertSql } from './markers.ts';
 
@@ -23,8 +21,10 @@ export interface ObserveRequest {
   paths: PgPaths;
   /** systemd units whose state to report */
   services: string[];
-  repmgr: boolean;
-  pgbouncer: boolean;
+  /** the pooler's and the failover manager's own sections (their observeSections()) */
+  sections: ObserveSection[];
+  /** the node's pooler, when the cluster has one: the client checks go through it too */
+  pooler?: { name: string; port: number };
   /** Debian packages whose installed version to report */
   packages: string[];
   /** client checks against this node's own endpoints; needs the superuser's password on stdin */
@@ -70,7 +70,6 @@ function clientConn(address: string, port: number, sslmode: string): string {
 
 /** The whole script. Stdout only; stderr of each part is folded in where a message matters. */
 export function buildObserveScript(req: ObserveRequest): string {
-  const p = req.paths;
   const parts: string[] = ['export LC_ALL=C'];
   if (req.client) parts.push('IFS= read -r TPA_PW || :');
   else parts.push('exec </dev/null');
@@ -86,16 +85,9 @@ export function buildObserveScript(req: ObserveRequest): string {
     );
   }
   parts.push(section('pg', `${psql(PG_OBSERVE_SQL)} 2>&1`));
-  // what the start guard said when it last refused to start the server (repmgr clusters)
-  parts.push(section('fence', `cat ${FENCE_MARKER} 2>/dev/null || true`));
-  if (req.pgbouncer) {
-    parts.push(section('pgbouncer-route', `sed -n 's/^\\* *= *//p' ${DATABASES_INI} 2>&1`));
-  }
-  if (req.repmgr) {
-    const repmgr = `${repmgrBin(p)} -f ${REPMGR_CONF} cluster show`;
-    parts.push(section('repmgr-csv', `${asPostgres(`timeout 30 ${repmgr} --csv </dev/null`)} 2>&1`));
-    parts.push(section('repmgr-table', `${asPostgres(`timeout 30 ${repmgr} </dev/null`)} 2>&1`));
-  }
+  // what the start guard said when it last refused to start the server (a manager with one)
+  parts.push(section('fence', `cat ${START_GUARD_MARKER} 2>/dev/null || true`));
+  for (const s of req.sections) parts.push(section(s.name, s.body));
   if (req.packages.length > 0) {
     parts.push(
       section(
@@ -111,15 +103,17 @@ export function buildObserveScript(req: ObserveRequest): string {
       `cd / && PGPASSWORD=${pw} timeout ${CLIENT_TIMEOUT_S} psql -X -A -t -q -v ON_ERROR_STOP=1 -d ${clientConn(c.address, port, sslmode)} -c ${shellQuote(sql)} </dev/null 2>&1`;
     const write = [
       MARKER_SETUP_SQL,
-      markerInsertSql(c.markerId, `pgbouncer@${c.address}`),
+      markerInsertSql(c.markerId, `${req.pooler?.name}@${c.address}`),
       `SELECT json_build_object('server', host(inet_server_addr()), 'inRecovery', pg_is_in_recovery(),
         'serverTls', (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()))`,
     ].join('; ');
     const wrong = shellQuote(c.wrongPassword);
-    if (req.pgbouncer) {
-      parts.push(section('client-write', run('"$TPA_PW"', PGBOUNCER_PORT, 'require', write)));
-      parts.push(section('client-notls-pgbouncer', run('"$TPA_PW"', PGBOUNCER_PORT, 'disable', 'SELECT 1')));
-      parts.push(section('client-badpw-pgbouncer', run(wrong, PGBOUNCER_PORT, 'require', 'SELECT 1')));
+    if (req.pooler) {
+      // the section names are the parser's, whatever the pooler
+      const port = req.pooler.port;
+      parts.push(section('client-write', run('"$TPA_PW"', port, 'require', write)));
+      parts.push(section('client-notls-pgbouncer', run('"$TPA_PW"', port, 'disable', 'SELECT 1')));
+      parts.push(section('client-badpw-pgbouncer', run(wrong, port, 'require', 'SELECT 1')));
     }
     // the same client with TLS and the right password: proves a refusal below is for the
     // missing TLS or the wrong password, not because this address may not connect at all

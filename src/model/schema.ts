@@ -9,6 +9,9 @@ export const ARCHITECTURES = ['M1'] as const;
 export const FAILOVER_MANAGERS = ['repmgr', 'patroni', 'none'] as const;
 export const DURABILITIES = ['async', 'sync'] as const;
 export const POOLERS = ['pgbouncer', 'none'] as const;
+/** what a cluster runs when config.yml does not say (also `tpa configure`'s and `tpa demo`'s choice) */
+export const DEFAULT_FAILOVER_MANAGER = 'repmgr' satisfies (typeof FAILOVER_MANAGERS)[number];
+export const DEFAULT_POOLER = 'pgbouncer' satisfies (typeof POOLERS)[number];
 export const BACKUP_MODES = ['none', 'shared', 'exclusive'] as const;
 export const NODE_ROLES = ['primary', 'replica'] as const;
 export const SERVICE_ROLES = ['barman'] as const;
@@ -55,9 +58,9 @@ const RepmgrSettings = z.strictObject({
 export const ClusterSchema = z.strictObject({
   name: z.string(),
   architecture: z.enum(ARCHITECTURES).default('M1'),
-  failover_manager: z.enum(FAILOVER_MANAGERS).default('repmgr'),
+  failover_manager: z.enum(FAILOVER_MANAGERS).default(DEFAULT_FAILOVER_MANAGER),
   durability: z.enum(DURABILITIES).default('async'),
-  pooler: z.enum(POOLERS).default('pgbouncer'),
+  pooler: z.enum(POOLERS).default(DEFAULT_POOLER),
   /** name of the barman service that backs this cluster up; defaults to the group's only one */
   backup_server: z.string().optional(),
   /** false: never backed up, whatever backup.mode says (e.g. the temporary cluster of a restore drill) */

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import type { EventSink } from '../core/events.ts';
 import { CONFIG_FILE } from '../clusterdir/index.ts';
+import { DEFAULT_FAILOVER_MANAGER, DEFAULT_POOLER } from '../model/schema.ts';
 import { configure } from './configure.ts';
 import { provision } from './provision.ts';
 import { deploy } from './deploy.ts';
@@ -59,8 +60,8 @@ export async function demo(req: DemoRequest): Promise<DemoOutcome> {
       architecture: 'M1',
       platform: 'lxc',
       replicas: 2,
-      failoverManager: 'repmgr',
-      pooler: 'pgbouncer',
+      failoverManager: DEFAULT_FAILOVER_MANAGER,
+      pooler: DEFAULT_POOLER,
       durability: 'async',
       backup: 'none',
       clientCidrs: [],

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import type { EventSink } from '../core/events.ts';
 import { TPA_VERSION } from '../core/version.ts';
 import { PG_PORT, pgPathsFor, ROLES, SECRETS } from '../components/postgres/paths.ts';
-import { PGBOUNCER_PORT } from '../components/pooler/pgbouncer/files.ts';
-import { REPMGR_PACKAGES } from '../components/failover/repmgr/conf.ts';
+import { allFailoverManagers } from '../components/failover/registry.ts';
+import { allPoolers, poolerOf } from '../components/pooler/registry.ts';
 import { TLS_DIR } from '../components/tls/names.ts';
 import { gatherObservations } from '../checks/gather.ts';
 import type { Observed } from '../checks/cluster-view.ts';
@@ -49,7 +49,7 @@ export interface InfoHost {
 export interface InfoConnection {
   cluster: string;
   node: string;
-  kind: 'read-write (pgbouncer)' | 'read-only (replica)';
+  kind: `read-write (${string})` | 'read-only (replica)';
   uri: string;
 }
 
@@ -86,8 +86,8 @@ export function infoPackages(config: ClusterGroupConfig): string[] {
   return [
     p.package,
     `postgresql-client-${p.version}`,
-    ...REPMGR_PACKAGES(p),
-    'pgbouncer',
+    ...allFailoverManagers().flatMap((m) => m.packages(p)),
+    ...allPoolers().flatMap((x) => x.packages(p)),
     'barman',
     'barman-cli',
     'openssh-server',
@@ -104,13 +104,14 @@ export function connectionStrings(config: ClusterGroupConfig, inventory: Invento
   const out: InfoConnection[] = [];
   for (const cluster of config.clusters) {
     const nodes = inventory.hosts.filter((h) => h.kind === 'postgres' && h.cluster === cluster.name);
-    if (cluster.pooler === 'pgbouncer') {
+    const pooler = poolerOf(cluster);
+    if (pooler.port !== undefined) {
       for (const n of nodes) {
         out.push({
           cluster: cluster.name,
           node: n.name,
-          kind: 'read-write (pgbouncer)',
-          uri: `postgresql://${ROLES.superuser}@${n.address}:${PGBOUNCER_PORT}/postgres?${ssl}`,
+          kind: `read-write (${pooler.name})`,
+          uri: `postgresql://${ROLES.superuser}@${n.address}:${pooler.port}/postgres?${ssl}`,
         });
       }
     }
@@ -213,8 +214,7 @@ export async function clusterInfo(dir: string, opts: InfoOptions = {}): Promise<
         request: (host) => ({
           paths,
           services: [],
-          repmgr: false,
-          pgbouncer: false,
+          sections: [],
           packages:
             host.kind === 'postgres' ? packages : packages.filter((p) => !p.startsWith('postgresql-1')),
         }),

@@ -56,7 +56,7 @@ export async function planPsql(dir: string, node?: string): Promise<PsqlPlan & {
     if (name === undefined) {
       const paths = pgPathsFor(access.config);
       const observed = await gatherObservations(access, {
-        request: () => ({ paths, services: [], repmgr: false, pgbouncer: false, packages: [] }),
+        request: () => ({ paths, services: [], sections: [], packages: [] }),
         timeoutMs: 20_000,
       });
       const primaries = clusterViews(observed).flatMap((v) => v.primaries);

@@ -20,7 +20,7 @@ import type { EventSink } from '../core/events.ts';
 import { serverConfFor } from '../components/barman/conf.ts';
 import { barmanCommand, serverConfPath } from '../components/barman/paths.ts';
 import { clusterNodes, pgPathsFor } from '../components/postgres/paths.ts';
-import { REPMGRD_UNIT } from '../components/failover/repmgr/conf.ts';
+import { failoverManagerOf } from '../components/failover/registry.ts';
 import type { InventoryHost } from '../platforms/platform.ts';
 import { backup } from './backup.ts';
 import { backupTargets, onBackupHost } from './barman-client.ts';
@@ -102,13 +102,14 @@ export async function restoreInPlace(req: RestoreRequest): Promise<RestoreReport
       phase: 'restore: stop the cluster, data directories kept aside',
       hosts: nodes.map((n) => n.name),
     });
-    if (cluster.failover_manager === 'repmgr') {
+    const manager = failoverManagerOf(cluster);
+    if (manager.pause !== '') {
       await Promise.all(
         nodes.map((n) =>
           must(
             access.pool.forHost(n.name),
-            `systemctl stop ${REPMGRD_UNIT} 2>/dev/null || true`,
-            'restore: stop repmgrd',
+            manager.pause,
+            `restore: stop ${manager.daemonUnit ?? manager.name}`,
           ),
         ),
       );

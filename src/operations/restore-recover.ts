@@ -14,13 +14,8 @@
 import { OperationError } from '../core/errors.ts';
 import type { EventSink } from '../core/events.ts';
 import { BARMAN_HOME, BARMAN_USER, barmanCommand } from '../components/barman/paths.ts';
-import {
-  PG_OS_USER,
-  pgPathsFor,
-  psqlCommand,
-  REPMGR_DATABASE,
-  type PgPaths,
-} from '../components/postgres/paths.ts';
+import { PG_OS_USER, pgPathsFor, psqlCommand, type PgPaths } from '../components/postgres/paths.ts';
+import { allFailoverManagers } from '../components/failover/registry.ts';
 import type { InventoryHost } from '../platforms/platform.ts';
 import { lookupHostKey } from '../transport/known-hosts.ts';
 import { shellQuote as q } from '../transport/shell.ts';
@@ -195,7 +190,7 @@ export interface RecoverInput {
   /** the node to recover into; its data directory is empty and its server stopped */
   node: string;
   plan: AcceptedPlan;
-  /** delete repmgr's node records of the backup (deploy registers the nodes again) */
+  /** delete the failover manager's node records of the backup (deploy registers the nodes again) */
   clearRepmgrNodes: boolean;
   events: EventSink;
 }
@@ -305,13 +300,10 @@ export async function recoverIntoNode(i: RecoverInput): Promise<number> {
       `cd / && runuser -u ${PG_OS_USER} -- psql -X -q -v ON_ERROR_STOP=1 -d postgres ${reset} -c 'SELECT pg_reload_conf()' >/dev/null`,
       `rm -rf ${q(`${p.dataDir}/barman_wal`)}`,
       `rm -f ${q(restoreConf(p))}`,
+      // the backup may come from a cluster with another failover manager than this node's:
+      // each manager forgets its own node records, only where it finds them
       ...(i.clearRepmgrNodes
-        ? [
-            // repmgr's records describe the nodes as they were: deploy registers them again
-            `if [ "$(${psqlCommand(`SELECT 1 FROM pg_database WHERE datname = '${REPMGR_DATABASE}'`)})" = 1 ]; then`,
-            `  ${psqlCommand('DELETE FROM repmgr.nodes', REPMGR_DATABASE)} >/dev/null`,
-            'fi',
-          ]
+        ? allFailoverManagers().flatMap((m) => (m.forgetNodes ? [m.forgetNodes] : []))
         : []),
     ].join('\n'),
     'restore: clean up after recovery',

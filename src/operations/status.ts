@@ -7,8 +7,8 @@
  */
 import type { EventSink } from '../core/events.ts';
 import { pgPathsFor } from '../components/postgres/paths.ts';
-import { PGBOUNCER_UNIT } from '../components/pooler/pgbouncer/files.ts';
-import { REPMGRD_UNIT } from '../components/failover/repmgr/conf.ts';
+import { failoverManagerOf } from '../components/failover/registry.ts';
+import { poolerOf } from '../components/pooler/registry.ts';
 import {
   actualUpstream,
   clusterViews,
@@ -94,10 +94,14 @@ export function statusRows(o: Observed): StatusReport {
       const obs = view.obs(n.name)!;
       const pg = obs.pg;
       const target = pgbouncerTarget(view, n.name);
+      // the first unit of each is the daemon itself (the follower etc. are not shown)
+      const poolerUnit = poolerOf(view.cluster).units[0];
+      const managerUnit = failoverManagerOf(view.cluster).daemonUnit;
+      const state = (unit: string | undefined) => (unit === undefined ? undefined : obs.services[unit]);
       const services = {
         ...(target !== undefined ? { pgbouncerTarget: target } : {}),
-        ...(obs.services[PGBOUNCER_UNIT] !== undefined ? { pgbouncer: obs.services[PGBOUNCER_UNIT] } : {}),
-        ...(obs.services[REPMGRD_UNIT] !== undefined ? { repmgrd: obs.services[REPMGRD_UNIT] } : {}),
+        ...(state(poolerUnit) !== undefined ? { pgbouncer: state(poolerUnit) } : {}),
+        ...(state(managerUnit) !== undefined ? { repmgrd: state(managerUnit) } : {}),
       };
       if (!pg) {
         nodes.push({
@@ -154,8 +158,8 @@ export async function clusterStatus(dir: string, opts: { events?: EventSink } = 
           return {
             paths,
             services: servicesOf(cluster, paths.service),
-            repmgr: false,
-            pgbouncer: cluster.pooler === 'pgbouncer',
+            // where the pooler routes; the failover manager's own view is for tpa test
+            sections: poolerOf(cluster).observeSections(),
             packages: [],
           };
         },

@@ -10,8 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import type { EventSink } from '../core/events.ts';
 import { pgPathsFor, SECRETS } from '../components/postgres/paths.ts';
-import { FOLLOW_UNIT, PGBOUNCER_UNIT } from '../components/pooler/pgbouncer/files.ts';
-import { REPMGRD_UNIT } from '../components/failover/repmgr/conf.ts';
+import { failoverManagerOf } from '../components/failover/registry.ts';
+import { poolerOf } from '../components/pooler/registry.ts';
 import { clusterViews, type Observed } from '../checks/cluster-view.ts';
 import {
   DEFAULT_THRESHOLDS,
@@ -54,12 +54,14 @@ export interface TestReport {
   durationMs: number;
 }
 
+/** the pooler the client checks go through, when the cluster has one */
+export function poolerEndpoint(cluster: ClusterConfig): { pooler?: { name: string; port: number } } {
+  const { name, port } = poolerOf(cluster);
+  return port === undefined ? {} : { pooler: { name, port } };
+}
+
 export function servicesOf(cluster: ClusterConfig, service: string): string[] {
-  return [
-    service,
-    ...(cluster.failover_manager === 'repmgr' ? [REPMGRD_UNIT] : []),
-    ...(cluster.pooler === 'pgbouncer' ? [PGBOUNCER_UNIT, FOLLOW_UNIT] : []),
-  ];
+  return [service, ...failoverManagerOf(cluster).units, ...poolerOf(cluster).units];
 }
 
 async function markerRound(
@@ -171,8 +173,11 @@ export async function testCluster(dir: string, opts: TestOptions = {}): Promise<
         return {
           paths,
           services: servicesOf(cluster, paths.service),
-          repmgr: cluster.failover_manager === 'repmgr',
-          pgbouncer: cluster.pooler === 'pgbouncer',
+          sections: [
+            ...poolerOf(cluster).observeSections(),
+            ...failoverManagerOf(cluster).observeSections(paths),
+          ],
+          ...poolerEndpoint(cluster),
           packages: [],
           client: { address: host.address, markerId: pgbouncerMarkers.get(host.name)!, wrongPassword },
         };

@@ -6,6 +6,8 @@ import {
   ARCHITECTURES,
   BACKUP_MODES,
   DURABILITIES,
+  DEFAULT_FAILOVER_MANAGER,
+  DEFAULT_POOLER,
   FAILOVER_MANAGERS,
   PLATFORMS,
   POOLERS,
@@ -65,9 +67,9 @@ export const register: RegisterCommand = (program: Command, setExit) => {
     .addOption(
       new Option('--failover-manager <name>', 'what promotes a replica on failure')
         .choices(FAILOVER_MANAGERS)
-        .default('repmgr'),
+        .default(DEFAULT_FAILOVER_MANAGER),
     )
-    .addOption(new Option('--pooler <name>', 'connection pooler').choices(POOLERS).default('pgbouncer'))
+    .addOption(new Option('--pooler <name>', 'connection pooler').choices(POOLERS).default(DEFAULT_POOLER))
     .addOption(
       new Option('--backup <mode>', 'barman backups: none, shared or exclusive server')
         .choices(BACKUP_MODES)

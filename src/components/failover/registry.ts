@@ -12,9 +12,6 @@ const IMPLEMENTATIONS: Record<string, () => FailoverManager> = {
   none: () => noFailoverManager,
 };
 
-/** what `tpa configure` and `tpa demo` choose when not told */
-export const DEFAULT_FAILOVER_MANAGER = 'repmgr';
-
 const built = new Map<string, FailoverManager>();
 
 export function failoverManagerOf(cluster: Pick<ClusterConfig, 'failover_manager'>): FailoverManager {

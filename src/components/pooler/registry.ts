@@ -12,9 +12,6 @@ const IMPLEMENTATIONS: Record<string, () => Pooler> = {
   none: () => noPooler,
 };
 
-/** what `tpa configure` and `tpa demo` choose when not told */
-export const DEFAULT_POOLER = 'pgbouncer';
-
 const built = new Map<string, Pooler>();
 
 export function poolerOf(cluster: Pick<ClusterConfig, 'pooler'>): Pooler {
