@@ -79,9 +79,9 @@ export interface FailoverManager {
    */
   forgetNodes: string;
   /**
-   * What brings a fenced former primary back as a standby, run as root on that node (the
-   * script the start guard names in its message). Switchover is not declared yet: tpa has
-   * no switchover command to back it.
+   * What brings a fenced former primary back as a standby: run as root on that node with the
+   * address of the primary now as its argument (the script the start guard names in its
+   * message). Switchover is not declared yet: tpa has no switchover command to back it.
    */
   rejoinCommand?: string;
 }
