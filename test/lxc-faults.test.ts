@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionError } from '../src/core/errors.ts';
-import { sshTargetFor } from '../src/operations/connect.ts';
+import { sshTargetFor } from '../src/clusterdir/connect.ts';
 import { faultsFor } from '../src/operations/fault.ts';
 import type { PingReport } from '../src/operations/ping.ts';
 import type { FaultInjector, Inventory } from '../src/platforms/platform.ts';

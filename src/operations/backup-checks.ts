@@ -5,7 +5,7 @@
  */
 import { CHECKS, type CheckDescription, type CheckResult } from '../checks/evaluate.ts';
 import { healthScript, judgeServer } from '../components/barman/health.ts';
-import type { ClusterAccess } from './connect.ts';
+import type { ClusterAccess } from '../clusterdir/connect.ts';
 import { backupTargets, type BackupTarget } from './barman-client.ts';
 
 const SEPARATOR = '@@tpa-server ';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ClusterGroupSchema } from '../model/schema.ts';
 import type { Inventory, InventoryHost } from '../platforms/platform.ts';
 import type { LiveHost } from '../components/barman/live.ts';
-import { testHost, testInventory } from '../testing/fixtures.test-helper.ts';
+import { testHost, testInventory } from '../../test/support/fixtures.ts';
 import { buildBackupOverview, lastBackupText, scheduleText } from './backup-overview.ts';
 
 const NOW = new Date('2026-11-22T19:00:00Z');

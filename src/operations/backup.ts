@@ -7,7 +7,7 @@ import { OperationError } from '../core/errors.ts';
 import type { EventSink } from '../core/events.ts';
 import type { BackupDetail } from '../components/barman/output.ts';
 import { backupTargets, barmanJson, parsed, serverBackups, type BackupTarget } from './barman-client.ts';
-import { connectCluster, type ClusterAccess } from './connect.ts';
+import { connectCluster, type ClusterAccess } from '../clusterdir/connect.ts';
 
 export interface BackupRequest {
   dir: string;

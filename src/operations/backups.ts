@@ -4,7 +4,7 @@
  */
 import type { EventSink } from '../core/events.ts';
 import { backupTargets, serverBackups } from './barman-client.ts';
-import { connectCluster } from './connect.ts';
+import { connectCluster } from '../clusterdir/connect.ts';
 
 export interface BackupRow {
   id: string;

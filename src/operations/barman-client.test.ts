@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { OperationError } from '../core/errors.ts';
 import { config } from '../model/testdata/fixtures.ts';
 import type { Inventory } from '../platforms/platform.ts';
-import { testHost, testInventory } from '../testing/fixtures.test-helper.ts';
+import { testHost, testInventory } from '../../test/support/fixtures.ts';
 import { backupTargets } from './barman-client.ts';
 
 const withScratch = config((c) => {

@@ -16,7 +16,7 @@ import {
   type BackupDetail,
   type BackupSummary,
 } from '../components/barman/output.ts';
-import type { ClusterAccess } from './connect.ts';
+import type { ClusterAccess } from '../clusterdir/connect.ts';
 
 export interface BackupTarget {
   cluster: ClusterConfig;

@@ -10,8 +10,8 @@ import { MIN_SECRET_LENGTH } from '../secrets/redact.ts';
 import { loadAllSecrets } from '../secrets/vault.ts';
 import type { ExecResult, Transport } from '../transport/transport.ts';
 import { deploy as runDeploy, type EngineInput } from '../engine/run.ts';
-import { commitDirFiles } from './commit-files.ts';
-import { connectCluster } from './connect.ts';
+import { commitDirFiles } from '../clusterdir/commit-files.ts';
+import { connectCluster } from '../clusterdir/connect.ts';
 
 export const DEFAULT_CONCURRENCY = 10;
 

@@ -11,8 +11,8 @@ import { loadClusterConfig } from '../clusterdir/index.ts';
 import { hostSpecs } from '../model/hosts.ts';
 import { getPlatform } from '../platforms/registry.ts';
 import { removeCachedPrivateKey } from '../secrets/vault.ts';
-import { commitDirFiles } from './commit-files.ts';
-import { INVENTORY_FILE, KNOWN_HOSTS_FILE, maybeReadInventory } from './inventory.ts';
+import { commitDirFiles } from '../clusterdir/commit-files.ts';
+import { INVENTORY_FILE, KNOWN_HOSTS_FILE, maybeReadInventory } from '../clusterdir/inventory.ts';
 
 export interface DeprovisionRequest {
   dir: string;

@@ -10,7 +10,7 @@ import { loadClusterConfig } from '../clusterdir/index.ts';
 import { hostSpecs } from '../model/hosts.ts';
 import type { FaultAction, FaultInjector } from '../platforms/platform.ts';
 import { getPlatform } from '../platforms/registry.ts';
-import { inventoryHost, readInventory } from './inventory.ts';
+import { inventoryHost, readInventory } from '../clusterdir/inventory.ts';
 
 export const FAULT_ACTIONS: readonly FaultAction[] = [
   'poweroff',

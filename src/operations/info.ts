@@ -24,7 +24,7 @@ import {
   type ClusterBackups,
   type LeftoverServer,
 } from './backup-overview.ts';
-import { connectCluster, privateKeyFileFor } from './connect.ts';
+import { connectCluster, privateKeyFileFor } from '../clusterdir/connect.ts';
 
 export interface InfoHost {
   name: string;

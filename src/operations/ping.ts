@@ -5,7 +5,7 @@
 import { isTpaError, OperationError } from '../core/errors.ts';
 import type { EventSink } from '../core/events.ts';
 import { SshTransport } from '../transport/ssh.ts';
-import { connectCluster } from './connect.ts';
+import { connectCluster } from '../clusterdir/connect.ts';
 
 export interface PingResult {
   node: string;

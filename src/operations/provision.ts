@@ -12,8 +12,13 @@ import { hostSpecs } from '../model/hosts.ts';
 import type { Inventory, PlatformContext } from '../platforms/platform.ts';
 import { getPlatform } from '../platforms/registry.ts';
 import { generateClusterSecrets, privateKeyPath } from '../secrets/vault.ts';
-import { commitDirFiles } from './commit-files.ts';
-import { INVENTORY_FILE, KNOWN_HOSTS_FILE, renderInventory, writeInventory } from './inventory.ts';
+import { commitDirFiles } from '../clusterdir/commit-files.ts';
+import {
+  INVENTORY_FILE,
+  KNOWN_HOSTS_FILE,
+  renderInventory,
+  writeInventory,
+} from '../clusterdir/inventory.ts';
 
 export interface ProvisionRequest {
   dir: string;

@@ -15,8 +15,8 @@ import { TLS_DIR } from '../components/tls/names.ts';
 import { clusterViews } from '../checks/cluster-view.ts';
 import { gatherObservations } from '../checks/gather.ts';
 import { getSecret } from '../secrets/vault.ts';
-import { connectCluster } from './connect.ts';
-import { inventoryHost } from './inventory.ts';
+import { connectCluster } from '../clusterdir/connect.ts';
+import { inventoryHost } from '../clusterdir/inventory.ts';
 
 /** A libpq keyword/value connection string; no password in it. */
 export function psqlConninfo(address: string, port: number, caFile?: string): string {

@@ -7,7 +7,7 @@ import { OperationError, RemoteCommandError } from '../core/errors.ts';
 import { BARMAN_HOME, BARMAN_USER } from '../components/barman/paths.ts';
 import { shellQuote as q } from '../transport/shell.ts';
 import type { Transport } from '../transport/transport.ts';
-import type { ClusterAccess } from './connect.ts';
+import type { ClusterAccess } from '../clusterdir/connect.ts';
 import { IS_IN_RECOVERY } from './restore-drill-plan.ts';
 
 export class Interrupted extends Error {

@@ -4,7 +4,7 @@ import { OperationError, UsageError } from '../core/errors.ts';
 import { CHECKS } from '../checks/evaluate.ts';
 import { config } from '../model/testdata/fixtures.ts';
 import type { Inventory } from '../platforms/platform.ts';
-import { testHost, testInventory } from '../testing/fixtures.test-helper.ts';
+import { testHost, testInventory } from '../../test/support/fixtures.ts';
 import { drillTargets, RESTORE_DRILL } from './restore-drill.ts';
 import { Interrupted, step } from './restore-drill-steps.ts';
 

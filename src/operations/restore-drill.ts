@@ -29,8 +29,8 @@ import { closeWalCommand } from '../components/barman/scripts.ts';
 import { pgPathsFor } from '../components/postgres/paths.ts';
 import { CONFIG_FILE, writeClusterFile } from '../clusterdir/dir.ts';
 import { backupTargets, onBackupHost, type BackupTarget } from './barman-client.ts';
-import { commitDirFiles } from './commit-files.ts';
-import { connectCluster, type ClusterAccess } from './connect.ts';
+import { commitDirFiles } from '../clusterdir/commit-files.ts';
+import { connectCluster, type ClusterAccess } from '../clusterdir/connect.ts';
 import { provision } from './provision.ts';
 import { checkRestoreTarget, type AcceptedPlan } from './restore-range.ts';
 import {

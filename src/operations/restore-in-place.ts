@@ -24,7 +24,7 @@ import { REPMGRD_UNIT } from '../components/repmgr/conf.ts';
 import type { InventoryHost } from '../platforms/platform.ts';
 import { backup } from './backup.ts';
 import { backupTargets, onBackupHost } from './barman-client.ts';
-import { connectCluster, type ClusterAccess } from './connect.ts';
+import { connectCluster, type ClusterAccess } from '../clusterdir/connect.ts';
 import { deploy } from './deploy.ts';
 import type { RestoreReport, RestoreRequest } from './restore.ts';
 import { checkRestoreTarget, type AcceptedPlan } from './restore-range.ts';

@@ -26,7 +26,7 @@ import { lookupHostKey } from '../transport/known-hosts.ts';
 import { shellQuote as q } from '../transport/shell.ts';
 import type { Transport } from '../transport/transport.ts';
 import { onBackupHost } from './barman-client.ts';
-import { knownHostsPath, type ClusterAccess } from './connect.ts';
+import { knownHostsPath, type ClusterAccess } from '../clusterdir/connect.ts';
 import type { RestoreTarget } from '../components/barman/recovery.ts';
 import type { AcceptedPlan } from './restore-range.ts';
 

@@ -7,8 +7,8 @@ import { constants } from 'node:os';
 import { OperationError } from '../core/errors.ts';
 import { requireClusterDir } from '../clusterdir/dir.ts';
 import { lookupHostKey } from '../transport/known-hosts.ts';
-import { knownHostsPath, privateKeyFileFor } from './connect.ts';
-import { inventoryHost, readInventory } from './inventory.ts';
+import { knownHostsPath, privateKeyFileFor } from '../clusterdir/connect.ts';
+import { inventoryHost, readInventory } from '../clusterdir/inventory.ts';
 
 export interface SshInvocation {
   /** arguments for the `ssh` program (the key is a file path, never the key itself) */

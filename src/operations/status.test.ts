@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ADDR, config, healthyObservations, inventory } from '../checks/fixtures.test-helper.ts';
+import { ADDR, config, healthyObservations, inventory } from '../../test/support/checks-fixtures.ts';
 import { statusRows, withBackups } from './status.ts';
 import { renderStatusTable } from '../cli/commands/status.ts';
 

@@ -24,7 +24,7 @@ import {
   type ClusterBackups,
   type LeftoverServer,
 } from './backup-overview.ts';
-import { connectCluster } from './connect.ts';
+import { connectCluster } from '../clusterdir/connect.ts';
 import { servicesOf } from './test.ts';
 
 export interface StatusRow {

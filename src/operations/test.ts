@@ -32,7 +32,7 @@ import type { ClusterConfig } from '../model/schema.ts';
 import { getSecret } from '../secrets/vault.ts';
 import { OperationError } from '../core/errors.ts';
 import { backupChecks } from './backup-checks.ts';
-import { connectCluster, type ClusterAccess } from './connect.ts';
+import { connectCluster, type ClusterAccess } from '../clusterdir/connect.ts';
 import type { DrillOptions } from './restore-drill.ts';
 
 export interface TestOptions {

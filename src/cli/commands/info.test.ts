@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { config, healthyObservations, inventory } from '../../checks/fixtures.test-helper.ts';
+import { config, healthyObservations, inventory } from '../../../test/support/checks-fixtures.ts';
 import { buildInfo, connectionStrings } from '../../operations/info.ts';
 import { renderInfoMarkdown } from './info.ts';
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { evaluate, summarize } from '../../checks/evaluate.ts';
-import { healthyEvidence } from '../../checks/fixtures.test-helper.ts';
+import { healthyEvidence } from '../../../test/support/checks-fixtures.ts';
 import { renderTestTable } from './test.ts';
 
 function report(ev = healthyEvidence()) {

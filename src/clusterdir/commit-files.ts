@@ -1,8 +1,8 @@
 /** Committing what an operation changed in the cluster directory (files it wrote or removed). */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { commitChanges, git } from '../clusterdir/index.ts';
-import { initRepo, isRepo } from '../clusterdir/git.ts';
+import { commitChanges, git } from './index.ts';
+import { initRepo, isRepo } from './git.ts';
 
 /** Commits those of `files` that exist or are tracked (a removed tracked file is a change too). */
 export async function commitDirFiles(dir: string, files: string[], message: string): Promise<string | null> {

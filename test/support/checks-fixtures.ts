@@ -3,11 +3,11 @@
  * and observations of it as a healthy cluster answers, built from real outputs of PostgreSQL
  * 15, repmgr 5.3 and pgbouncer 1.18 on Debian 12. Each test changes what it needs.
  */
-import type { Inventory } from '../platforms/platform.ts';
-import { MAIN_ADDRESSES, threeNodeConfig, threeNodeInventory } from '../testing/fixtures.test-helper.ts';
-import type { Evidence } from './evaluate.ts';
-import { DEFAULT_THRESHOLDS } from './evaluate.ts';
-import type { NodeObservation, PgObservation } from './observe.ts';
+import type { Inventory } from '../../src/platforms/platform.ts';
+import { MAIN_ADDRESSES, threeNodeConfig, threeNodeInventory } from './fixtures.ts';
+import type { Evidence } from '../../src/checks/evaluate.ts';
+import { DEFAULT_THRESHOLDS } from '../../src/checks/evaluate.ts';
+import type { NodeObservation, PgObservation } from '../../src/checks/observe.ts';
 
 export const ADDR = MAIN_ADDRESSES;
 

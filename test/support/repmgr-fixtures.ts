@@ -3,12 +3,12 @@
  * cascaded replica, its inventory, and facts as the hosts would report them.
  */
 import { spawnSync } from 'node:child_process';
-import type { ClusterGroupInput } from '../../model/schema.ts';
-import type { DeployContext } from '../component.ts';
-import type { HostFacts } from '../../plan/types.ts';
-import type { Inventory } from '../../platforms/platform.ts';
-import { testFacts, threeNodeConfig, threeNodeInventory } from '../../testing/fixtures.test-helper.ts';
-import { PRIMARY_STATE_PROBE } from './topology.ts';
+import type { ClusterGroupInput } from '../../src/model/schema.ts';
+import type { DeployContext } from '../../src/components/component.ts';
+import type { HostFacts } from '../../src/plan/types.ts';
+import type { Inventory } from '../../src/platforms/platform.ts';
+import { testFacts, threeNodeConfig, threeNodeInventory } from './fixtures.ts';
+import { PRIMARY_STATE_PROBE } from '../../src/components/repmgr/topology.ts';
 
 export function sampleConfig(over: Partial<ClusterGroupInput> = {}) {
   return threeNodeConfig(over);

@@ -18,7 +18,7 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SshTarget } from './transport.ts';
+import type { SshTarget } from '../../src/transport/transport.ts';
 
 const SSHD = '/usr/sbin/sshd';
 

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { OperationError } from '../core/errors.ts';
 import type { EventSink } from '../core/events.ts';
-import { loadClusterConfig } from '../clusterdir/dir.ts';
+import { loadClusterConfig } from './dir.ts';
 import type { ClusterGroupConfig } from '../model/schema.ts';
 import type { Inventory, InventoryHost } from '../platforms/platform.ts';
 import { getSecret, privateKeyPath } from '../secrets/vault.ts';

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { OperationError, UsageError } from '../core/errors.ts';
-import { writeClusterFile } from '../clusterdir/index.ts';
+import { writeClusterFile } from './index.ts';
 import { PLATFORMS } from '../model/schema.ts';
 import type { Inventory, InventoryHost } from '../platforms/platform.ts';
 

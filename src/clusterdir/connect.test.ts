@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostKeyMismatchError } from '../core/errors.ts';
 import type { Inventory, InventoryHost } from '../platforms/platform.ts';
-import { testHost } from '../testing/fixtures.test-helper.ts';
+import { testHost } from '../../test/support/fixtures.ts';
 import { formatKnownHostsLine } from '../transport/known-hosts.ts';
-import { freePort, sshdSkipReason, startTestSshd, type TestSshd } from '../transport/test-sshd.ts';
+import { freePort, sshdSkipReason, startTestSshd, type TestSshd } from '../../test/support/sshd.ts';
 import { connectCluster } from './connect.ts';
 import { renderInventory } from './inventory.ts';
-import { pingCluster } from './ping.ts';
-import { runSsh, sshInvocation } from './ssh.ts';
+import { pingCluster } from '../operations/ping.ts';
+import { runSsh, sshInvocation } from '../operations/ssh.ts';
 
 const skip = sshdSkipReason();
 let a: TestSshd;

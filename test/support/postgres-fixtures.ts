@@ -1,10 +1,10 @@
 /** Test fixtures of the postgres, common and tls tests: a group, its inventory, secrets, facts. */
-import type { ClusterGroupInput } from '../../model/schema.ts';
-import type { HostFacts } from '../../plan/types.ts';
-import type { Inventory, InventoryHost } from '../../platforms/platform.ts';
-import { testHost, threeNodeConfig, threeNodeInventory } from '../../testing/fixtures.test-helper.ts';
-import type { DeployContext } from '../component.ts';
-import { TLS_CA_CERT, tlsCertName, tlsKeyName } from '../tls/names.ts';
+import type { ClusterGroupInput } from '../../src/model/schema.ts';
+import type { HostFacts } from '../../src/plan/types.ts';
+import type { Inventory, InventoryHost } from '../../src/platforms/platform.ts';
+import { testHost, threeNodeConfig, threeNodeInventory } from './fixtures.ts';
+import type { DeployContext } from '../../src/components/component.ts';
+import { TLS_CA_CERT, tlsCertName, tlsKeyName } from '../../src/components/tls/names.ts';
 
 export function groupConfig(over: Partial<ClusterGroupInput> = {}) {
   return threeNodeConfig(over);
@@ -49,4 +49,4 @@ export function deployContext(
   return { config, inventory, secrets: groupSecrets(inventory), facts };
 }
 
-export { testFacts as facts } from '../../testing/fixtures.test-helper.ts';
+export { testFacts as facts } from './fixtures.ts';

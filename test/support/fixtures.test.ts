@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testHost, threeNodeConfig, threeNodeInventory } from './fixtures.test-helper.ts';
+import { testHost, threeNodeConfig, threeNodeInventory } from './fixtures.ts';
 
 void test('testHost: a small postgres primary in cluster main, or a barman host; fields in order', () => {
   const pg = testHost({ name: 'main-1', address: '10.0.3.11' });

@@ -3,13 +3,13 @@
  * node reached as root on port 22), the group most tests start from — group acme, cluster
  * main with main-1 primary, main-2 replica and main-3 cascading from main-2 — and the facts
  * of an empty host.
- * A *.test-helper.ts file: scripts/test.sh runs only *.test.ts, and the CLI bundle never
- * imports it.
+ * In test/support/ so production code cannot reach it (src/architecture.test.ts checks) and
+ * the CLI bundle never carries it.
  */
-import { ClusterGroupSchema, type ClusterGroupInput } from '../model/schema.ts';
-import { mainCluster } from '../model/testdata/fixtures.ts';
-import type { HostFacts } from '../plan/types.ts';
-import type { Inventory, InventoryHost } from '../platforms/platform.ts';
+import { ClusterGroupSchema, type ClusterGroupInput } from '../../src/model/schema.ts';
+import { mainCluster } from '../../src/model/testdata/fixtures.ts';
+import type { HostFacts } from '../../src/plan/types.ts';
+import type { Inventory, InventoryHost } from '../../src/platforms/platform.ts';
 
 /** the addresses of main-1..3, as lxc gives them */
 export const MAIN_ADDRESSES: Record<string, string> = {
