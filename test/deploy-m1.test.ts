@@ -18,9 +18,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { TestReport } from '../src/operations/test.ts';
-import type { StatusReport } from '../src/operations/status.ts';
-import type { DeployReport } from '../src/operations/deploy.ts';
+import type { TestReport } from '../src/commands/test/index.ts';
+import type { StatusReport } from '../src/commands/status/index.ts';
+import type { DeployReport } from '../src/commands/deploy/index.ts';
 import { lastJson, leftovers, readInventory, removePrefixed, run, TPA, tpaEnv } from './support/cli.ts';
 
 const GROUP = `it-m1-${process.pid}`;

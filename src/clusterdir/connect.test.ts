@@ -14,8 +14,8 @@ import { formatKnownHostsLine } from '../transport/known-hosts.ts';
 import { freePort, sshdSkipReason, startTestSshd, type TestSshd } from '../../test/support/sshd.ts';
 import { connectCluster } from './connect.ts';
 import { renderInventory } from './inventory.ts';
-import { pingCluster } from '../operations/ping.ts';
-import { runSsh, sshInvocation } from '../operations/ssh.ts';
+import { pingCluster } from '../commands/ping/index.ts';
+import { runSsh, sshInvocation } from '../commands/ssh/index.ts';
 
 const skip = sshdSkipReason();
 let a: TestSshd;
