@@ -143,6 +143,43 @@ void test('model/ and plan/ import only themselves (node built-ins and npm packa
   );
 });
 
+/** top to bottom: a layer imports only the layers below it (docs/architecture.md) */
+const LAYERS = [
+  'cli',
+  'commands',
+  'checks',
+  'clusterdir',
+  'engine',
+  'components',
+  'platforms',
+  'secrets',
+  'transport',
+  'plan',
+  'model',
+  'core',
+];
+
+const layerOf = (m: string) => LAYERS.indexOf(m.split('/')[1] ?? '');
+
+// a command's cli.ts is the CLI's part of the command: it renders with cli/output.ts
+const mayImportUpwards = (mod: string, dep: string) =>
+  /^src\/commands\/[^/]+\/cli\.ts$/.test(mod) && ['src/cli/output.ts', 'src/cli/types.ts'].includes(dep);
+
+void test('each layer imports only the layers below it', () => {
+  const bad: string[] = [];
+  for (const [mod, deps] of graph) {
+    if (isTestOnly(mod) || layerOf(mod) < 0) continue;
+    for (const d of deps) {
+      if (isTestOnly(d) || layerOf(d) >= layerOf(mod) || mayImportUpwards(mod, d)) continue;
+      bad.push(`${mod} imports ${d}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+  // every folder of src/ has its place, so a new one is placed on purpose
+  const unplaced = [...graph.keys()].filter((m) => m.split('/').length > 2 && layerOf(m) < 0);
+  assert.deepEqual(unplaced, []);
+});
+
 void test('production code imports no test, test helper or test data', () => {
   const bad: string[] = [];
   for (const [mod, deps] of graph) {
