@@ -1,8 +1,9 @@
 /**
  * The layering rules of docs/architecture.md, checked on every module's relative imports so a
  * change that breaks them fails here instead of slowly tangling the tree: no import cycles,
- * model/ and plan/ import only themselves (and what is listed below), and production code never
- * imports a test or a test helper (the CLI bundle would carry it, or fail without it).
+ * each folder imports only the folders below it, model/ and plan/ import only themselves (and
+ * what is listed below), and production code never imports a test or a test helper (the CLI
+ * bundle would carry it, or fail without it).
  * A regex over the sources is enough: the imports are written one way (prettier) and type-only
  * imports count too, since a cycle of types is still a cycle to read through.
  */
@@ -29,7 +30,7 @@ function tsFiles(dir: string): string[] {
 }
 
 /** module (path relative to the repository) -> the modules it imports (same form) */
-export function importGraph(files: string[]): Map<string, string[]> {
+function importGraph(files: string[]): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of files) {
     const text = readFileSync(file, 'utf8').replace(/^\s*\/\*[\s\S]*?\*\/|^\s*\/\/.*$/gm, '');
@@ -43,7 +44,7 @@ export function importGraph(files: string[]): Map<string, string[]> {
 }
 
 /** Every cycle's modules in import order (Tarjan's strongly connected components, then one path). */
-export function cycles(graph: Map<string, string[]>): string[][] {
+function cycles(graph: Map<string, string[]>): string[][] {
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const stack: string[] = [];
