@@ -54,6 +54,7 @@ function client(): NonNullable<NodeObservation['client']> {
     },
     noTlsPgbouncer: { ok: false, output: refusedTls },
     badPasswordPgbouncer: { ok: false, output: badPwBouncer },
+    tlsPostgres: { ok: true, output: 't' },
     noTlsPostgres: { ok: false, output: refusedHba },
     badPasswordPostgres: { ok: false, output: badPwPostgres },
   };

@@ -9,6 +9,7 @@ import { UsageError } from '../../core/errors.ts';
 import type { EventSink } from '../../core/events.ts';
 import { loadClusterConfig } from '../../clusterdir/index.ts';
 import { hostSpecs } from '../../model/hosts.ts';
+import type { OrphanGroup } from '../../platforms/platform.ts';
 import { getPlatform } from '../../platforms/registry.ts';
 import { removeCachedPrivateKey } from '../../secrets/vault.ts';
 import { commitDirFiles } from '../../clusterdir/commit-files.ts';
@@ -71,4 +72,54 @@ export async function deprovision(req: DeprovisionRequest): Promise<DeprovisionO
       : `no changes: group ${config.name} has nothing provisioned`,
   });
   return { dir, group: config.name, changes, commit, durationMs };
+}
+
+export interface OrphansRequest {
+  events: EventSink;
+  confirm?: (question: string) => Promise<boolean>;
+  yes?: boolean;
+}
+
+export interface OrphansOutcome {
+  /** the groups found, and for each what was removed (nothing when not confirmed) */
+  orphans: (OrphanGroup & { changes: string[] })[];
+  durationMs: number;
+}
+
+/**
+ * `tpa deprovision --orphans`: the groups this host runs whose cluster directory is gone (lxc;
+ * other platforms keep no machines of their own here), listed, then removed once confirmed.
+ */
+export async function deprovisionOrphans(req: OrphansRequest): Promise<OrphansOutcome> {
+  const started = Date.now();
+  const orphans = getPlatform('lxc').orphans!;
+  const found = await orphans.find(req.events);
+  for (const o of found)
+    req.events({
+      kind: 'info',
+      message: `orphan ${o.id}: group ${o.group} from ${o.dir}, ${o.machines.length} machine(s) (${o.machines.join(', ') || 'none'}): ${o.why}`,
+    });
+  if (found.length === 0) {
+    req.events({ kind: 'done', ok: true, summary: 'no changes: no orphaned groups on this host' });
+    return { orphans: [], durationMs: Date.now() - started };
+  }
+  if (!req.yes) {
+    const question = `destroy ${found.length} orphaned group(s) (${found.map((o) => o.id).join(', ')}) and everything on their machines?`;
+    if (!req.confirm)
+      throw new UsageError(
+        `${found.length} orphaned group(s) found (${found.map((o) => `${o.id}: ${o.group}`).join(', ')}); removing them needs a confirmation`,
+        'pass --yes to remove them',
+      );
+    if (!(await req.confirm(question)))
+      throw new UsageError('not confirmed: nothing was changed', 'pass --yes to skip the question');
+  }
+  const out: OrphansOutcome['orphans'] = [];
+  for (const o of found) out.push({ ...o, changes: await orphans.remove(o, req.events) });
+  const durationMs = Date.now() - started;
+  req.events({
+    kind: 'done',
+    ok: true,
+    summary: `removed ${out.filter((o) => o.changes.length > 0).length} orphaned group(s) in ${(durationMs / 1000).toFixed(1)} s`,
+  });
+  return { orphans: out, durationMs };
 }

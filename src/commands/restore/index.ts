@@ -15,14 +15,13 @@
  * Nothing of the source cluster or its backups is touched; the empty cluster Debian created
  * on NEW-1 is moved aside, not deleted.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parseDocument } from 'yaml';
 import { UsageError } from '../../core/errors.ts';
 import { pgPathsFor } from '../../components/postgres/paths.ts';
-import { writeClusterFile } from '../../clusterdir/dir.ts';
+import { readConfigText } from '../../clusterdir/dir.ts';
+import { addCluster, addService } from '../../clusterdir/config-edits.ts';
+import { editConfig, validateEdit } from '../../clusterdir/edit-config.ts';
+import type { ClusterGroupConfig } from '../../model/schema.ts';
 import { backupTargets } from '../backup/barman-client.ts';
-import { commitDirFiles } from '../../clusterdir/commit-files.ts';
 import { connectCluster, type ClusterAccess } from '../../clusterdir/connect.ts';
 import { deploy } from '../deploy/index.ts';
 import { provision } from '../provision/index.ts';
@@ -48,39 +47,41 @@ function checkNewName(access: ClusterAccess, into: string, replicas: number): st
   if (!NAME.test(into))
     throw new UsageError(`"${into}" is not a valid cluster name`, 'lower-case letters, digits and -');
   const nodes = Array.from({ length: replicas + 1 }, (_, i) => `${into}-${i + 1}`);
+  if (access.config.backup.mode === 'exclusive') nodes.push(ownBarmanName(into));
   const taken = new Set([
     ...access.config.clusters.flatMap((c) => [c.name, ...c.nodes.map((n) => n.name)]),
     ...access.config.services.map((s) => s.name),
   ]);
   const clash = [into, ...nodes].find((n) => taken.has(n));
   if (clash) throw new UsageError(`${clash} already exists in this group`, 'choose another name with --into');
-  return nodes;
+  return nodes.filter((n) => n !== ownBarmanName(into));
 }
 
-async function addClusterToConfig(
-  dir: string,
-  source: string,
-  into: string,
-  nodes: string[],
-  server: string,
-) {
-  const path = join(dir, 'config.yml');
-  const doc = parseDocument(await readFile(path, 'utf8'));
-  const clusters = doc.get('clusters') as { add: (v: unknown) => void };
-  const src = (
-    doc.toJS() as { clusters: { name: string; failover_manager?: string; pooler?: string }[] }
-  ).clusters.find((c) => c.name === source);
-  clusters.add(
-    doc.createNode({
-      name: into,
-      ...(src?.failover_manager ? { failover_manager: src.failover_manager } : {}),
-      ...(src?.pooler ? { pooler: src.pooler } : {}),
-      backup_server: server,
-      nodes: nodes.map((n, i) => (i === 0 ? { name: n, role: 'primary' } : { name: n, role: 'replica' })),
-    }),
-  );
-  await writeClusterFile(dir, 'config.yml', doc.toString());
+/**
+ * config.yml with cluster NEW added: the source's failover manager and pooler, backed up by the
+ * server that holds the source's backups — or, with exclusive backups (one barman per
+ * cluster), by a barman service of its own, `NEW-barman`, added with it.
+ */
+export function withRestoredCluster(
+  text: string,
+  config: ClusterGroupConfig,
+  req: { source: string; into: string; nodes: string[]; server: string },
+): string {
+  const src = config.clusters.find((c) => c.name === req.source);
+  const exclusive = config.backup.mode === 'exclusive';
+  const server = exclusive ? ownBarmanName(req.into) : req.server;
+  let out = addCluster(text, {
+    name: req.into,
+    ...(src?.failover_manager ? { failover_manager: src.failover_manager } : {}),
+    ...(src?.pooler ? { pooler: src.pooler } : {}),
+    backup_server: server,
+    nodes: req.nodes.map((n, i) => (i === 0 ? { name: n, role: 'primary' } : { name: n, role: 'replica' })),
+  });
+  if (exclusive) out = addService(out, { name: server, role: 'barman' });
+  return out;
 }
+
+const ownBarmanName = (into: string) => `${into}-barman`;
 
 export async function restore(req: RestoreRequest): Promise<RestoreReport> {
   const started = Date.now();
@@ -94,10 +95,14 @@ export async function restore(req: RestoreRequest): Promise<RestoreReport> {
   let plan: AcceptedPlan;
   let nodes: string[];
   let serverHost: string;
+  const message = `restore: new cluster ${req.into} from ${req.cluster} (${targetText(req.target)})`;
   try {
     const [target] = backupTargets(access, req.cluster);
     serverHost = target!.host.name;
     nodes = checkNewName(access, req.into, req.replicas ?? 0);
+    // the config.yml edit is checked before anything changes: a refused one leaves it as it was
+    const edit = { source: req.cluster, into: req.into, nodes, server: serverHost };
+    validateEdit(withRestoredCluster((await readConfigText(access.dir)).text, access.config, edit), message);
     events({ kind: 'phase-started', phase: 'restore: check the target', hosts: [serverHost] });
     plan = await checkRestoreTarget(access.pool.forHost(serverHost), target!, req.target, events);
     events({ kind: 'info', message: `restoring ${plan.description}` });
@@ -105,12 +110,13 @@ export async function restore(req: RestoreRequest): Promise<RestoreReport> {
     await access.close();
   }
 
-  events({ kind: 'phase-started', phase: 'restore: add and provision cluster ' + req.into });
-  await addClusterToConfig(access.dir, req.cluster, req.into, nodes, serverHost);
-  await commitDirFiles(
+  const into = req.into;
+  events({ kind: 'phase-started', phase: 'restore: add and provision cluster ' + into });
+  const config = access.config;
+  await editConfig(
     access.dir,
-    ['config.yml'],
-    `restore: new cluster ${req.into} from ${req.cluster} (${targetText(req.target)})`,
+    (text) => withRestoredCluster(text, config, { source: req.cluster, into, nodes, server: serverHost }),
+    message,
   );
   await provision({ dir: access.dir, events });
 

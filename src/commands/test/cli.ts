@@ -28,16 +28,34 @@ export function renderTestTable(report: TestReport): string {
     previous = r.check;
     table.push([name, ...(clusters.size > 1 ? [r.cluster] : []), r.node ?? '-', mark[r.status], r.detail]);
   }
-  const s = report.summary;
-  const line = report.ok
-    ? c.green(`ok: ${s.pass} checks passed in ${(report.durationMs / 1000).toFixed(1)} s`)
-    : c.red(`FAILED: ${s.fail} failed, ${s.pass} passed${s.skip ? `, ${s.skip} not run` : ''}`) +
-      `\nfailed: ${failedNames(report.results).join(', ')}`;
-  return `${table.toString()}\n${line}\n`;
+  return `${table.toString()}\n${verdictLine(report)}\n`;
 }
 
-function failedNames(results: CheckResult[]): string[] {
-  return results.filter((r) => r.status === 'fail').map((r) => (r.node ? `${r.check} (${r.node})` : r.check));
+/** `27 passed, 2 not checked`: what was not checked is never folded into the passes */
+export function verdictLine(report: TestReport): string {
+  const s = report.summary;
+  const counts = [
+    ...(s.fail ? [`${s.fail} failed`] : []),
+    `${s.pass} passed`,
+    ...(s.skip ? [`${s.skip} not checked`] : []),
+  ].join(', ');
+  const seconds = `${(report.durationMs / 1000).toFixed(1)} s`;
+  if (report.ok)
+    return (
+      c.green(`ok: ${counts} in ${seconds}`) +
+      (s.skip ? c.dim(' (not checked allowed by --allow-skips)') : '')
+    );
+  const lines = [c.red(`${s.fail ? 'FAILED' : 'NOT PROVEN'}: ${counts} in ${seconds}`)];
+  if (s.fail) lines.push(`failed: ${names(report.results, 'fail').join(', ')}`);
+  if (s.skip)
+    lines.push(
+      `not checked: ${names(report.results, 'skip').join(', ')}${s.fail ? '' : ' (--allow-skips accepts that)'}`,
+    );
+  return lines.join('\n');
+}
+
+function names(results: CheckResult[], status: CheckResult['status']): string[] {
+  return results.filter((r) => r.status === status).map((r) => (r.node ? `${r.check} (${r.node})` : r.check));
 }
 
 function positiveNumber(flag: string) {
@@ -115,6 +133,10 @@ export const register: RegisterCommand = (program: Command, setExit) => {
       'with --restore-drill: drill only this cluster (repeatable)',
       (v: string, list: string[] = []) => [...list, v],
     )
+    .option(
+      '--allow-skips',
+      'exit 0 even when some checks could not run (they are still reported as not checked)',
+    )
     .addHelpText(
       'after',
       `
@@ -125,8 +147,14 @@ A marker row is written on the primary and through every pgbouncer (table
 tpa_test.markers of database postgres; rows older than a day are removed) and must appear on
 every replica. Client checks run on each node against its own pgbouncer (6432) and postgres
 (5432) over TCP, with the superuser's password from the vault in psql's environment.
-A check that cannot be judged because another one failed is shown as skip.
-Exit code 0 when every check passes, 1 when any fails.
+Without a pooler (pooler: none) the client checks run against postgres alone. A refusal
+counts only when the same client gets in with TLS and the right password, so "TLS required"
+means refused for being plain text and "wrong password refused" means refused by password
+authentication (not, say, by the client's address missing from access.client_cidrs).
+A check that cannot be judged (a node unreachable, another check failed, the node itself
+not an allowed client) is shown as skip and counted as "not checked", never as passed.
+Exit code 0 when every check passes, 1 when any fails or any could not be checked
+(--allow-skips accepts checks that could not run).
 
 --restore-drill: a backup is not trusted until it has been restored. After the checks, for
 each backed-up cluster in turn: a marker row is written on its primary (tpa_test.markers) and
@@ -157,6 +185,7 @@ Examples:
           replicationTimeout?: number;
           restoreDrill?: boolean;
           cluster?: string[];
+          allowSkips?: boolean;
         },
       ) => {
         const json = opts.json === true;
@@ -171,6 +200,7 @@ Examples:
               ...(opts.maxLagBytes !== undefined ? { maxLagBytes: opts.maxLagBytes } : {}),
               ...(opts.maxLagSeconds !== undefined ? { maxLagSeconds: opts.maxLagSeconds } : {}),
             },
+            allowSkips: opts.allowSkips === true,
             ...(opts.replicationTimeout !== undefined
               ? { replicationTimeoutMs: opts.replicationTimeout * 1000 }
               : {}),

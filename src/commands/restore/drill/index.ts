@@ -28,6 +28,7 @@ import { newMarkerId } from '../../../checks/markers.ts';
 import { closeWalCommand } from '../../../components/barman/scripts.ts';
 import { pgPathsFor } from '../../../components/postgres/paths.ts';
 import { CONFIG_FILE, writeClusterFile } from '../../../clusterdir/dir.ts';
+import { editConfig } from '../../../clusterdir/edit-config.ts';
 import { backupTargets, onBackupHost, type BackupTarget } from '../../backup/barman-client.ts';
 import { commitDirFiles } from '../../../clusterdir/commit-files.ts';
 import { connectCluster, type ClusterAccess } from '../../../clusterdir/connect.ts';
@@ -263,14 +264,17 @@ async function drillOne(
   let failure: unknown;
   try {
     events({ kind: 'phase-started', phase: `restore drill ${cluster}: temporary cluster ${name}` });
-    await writeClusterFile(o.dir, CONFIG_FILE, written);
-    inConfig = true;
-    o.onTemporary?.(name);
-    await commitDirFiles(
+    // validated before it is written: an edit the model refuses leaves config.yml untouched
+    await editConfig(
       o.dir,
-      [CONFIG_FILE],
+      (text) => {
+        if (text !== original) throw new OperationError(`${CONFIG_FILE} changed while the drill started`);
+        inConfig = true;
+        return written;
+      },
       `test --restore-drill: temporary cluster ${name} for backup ${source.plan.backup.id} of ${cluster}`,
     );
+    o.onTemporary?.(name);
     checkInterrupted(o.signal);
     // provision is never abandoned half way: the cleanup provisions the same directory again
     const out = await provision({ dir: o.dir, events });

@@ -4,7 +4,8 @@
  * shell scripts run on the nodes, and reading what they print.
  */
 import { randomBytes } from 'node:crypto';
-import { Document, isMap, isSeq, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
+import { parseDocument } from 'yaml';
+import { addCluster, removeCluster } from '../../../clusterdir/config-edits.ts';
 import { MARKER_SETUP_SQL, MARKER_TABLE, markerInsertSql } from '../../../checks/markers.ts';
 import { PG_OS_USER, psqlCommand, type PgPaths } from '../../../components/postgres/paths.ts';
 import { shellQuote as q } from '../../../transport/shell.ts';
@@ -64,103 +65,25 @@ function drillItem(text: string, spec: DrillClusterSpec): Record<string, unknown
 const commentOf = (spec: DrillClusterSpec) =>
   ` temporary: tpa test --restore-drill of ${spec.source}; removed when the drill ends`;
 
-/** the cluster as lines of a block sequence indented by `indent`, its comment first */
-function renderItem(item: Record<string, unknown>, comment: string, indent: string): string {
-  const doc = new Document([item]);
-  const seq = doc.contents as YAMLSeq;
-  const map = seq.items[0] as YAMLMap;
-  const nodes = map.get('nodes') as YAMLSeq;
-  for (const n of nodes.items) (n as YAMLMap).flow = true;
-  const body = `#${comment}\n${doc.toString({ lineWidth: 0 })}`;
-  return body
-    .split('\n')
-    .map((l) => (l === '' ? l : `${indent}${l}`))
-    .join('\n');
-}
-
-/** where a new item of a block sequence `clusters` goes (after its last item's line) and its indent */
-function insertionPoint(text: string): { at: number; indent: string } | undefined {
-  const doc = parseDocument(text);
-  const clusters = doc.get('clusters', true);
-  if (!isSeq(clusters) || clusters.flow || clusters.items.length === 0) return undefined;
-  const first = clusters.items[0] as { range?: [number, number, number] };
-  const last = clusters.items.at(-1) as { range?: [number, number, number] };
-  if (!first.range || !last.range) return undefined;
-  const lineStart = text.lastIndexOf('\n', first.range[0] - 1) + 1;
-  const dash = /^( *)- +$/.exec(text.slice(lineStart, first.range[0]));
-  if (!dash) return undefined;
-  // the item's range may run on over blank lines: the new one goes right after its last line
-  const end = text.slice(0, last.range[1]).trimEnd().length;
-  const eol = text.indexOf('\n', end);
-  return { at: eol < 0 ? text.length : eol + 1, indent: dash[1]! };
-}
-
 /**
  * config.yml with the temporary cluster appended to the clusters list: one primary sized like
  * the source's primary, no failover manager, no pooler, no backups of its own. The lines are
  * inserted into the text as it is, so every other byte of the file stays as it was.
  */
 export function addDrillCluster(text: string, spec: DrillClusterSpec): string {
-  const item = drillItem(text, spec);
-  const point = insertionPoint(text);
-  if (point) {
-    const head = text.slice(0, point.at);
-    const out = `${head}${head.endsWith('\n') ? '' : '\n'}${renderItem(item, commentOf(spec), point.indent)}${text.slice(point.at)}`;
-    // used only when the result reads back as the clusters plus this one
-    const before = parseDocument(text).toJS() as { clusters: unknown[] };
-    const after = parseDocument(out).toJS() as { clusters: unknown[] } | null;
-    if (JSON.stringify(after?.clusters) === JSON.stringify([...before.clusters, item])) return out;
-  }
-  const doc = parseDocument(text);
-  const clusters = doc.get('clusters');
-  if (!isSeq(clusters)) throw new Error('config.yml has no list of clusters');
-  const node = doc.createNode(item);
-  node.commentBefore = commentOf(spec);
-  clusters.add(node);
-  return doc.toString({ lineWidth: 0 });
-}
-
-/** the text addDrillCluster inserted: what `written` has beyond `original` (one contiguous run) */
-function insertedText(original: string, written: string): string | undefined {
-  const extra = written.length - original.length;
-  if (extra <= 0) return undefined;
-  let p = 0;
-  while (p < original.length && original[p] === written[p]) p++;
-  if (written.slice(p + extra) !== original.slice(p)) return undefined;
-  return written.slice(p, p + extra);
+  return addCluster(text, drillItem(text, spec), commentOf(spec));
 }
 
 /**
- * config.yml without the temporary cluster. When nobody changed the file since the drill wrote
- * it, the text from before the drill comes back byte for byte; when someone changed other
- * parts, the inserted lines are cut out of it; otherwise that cluster's entry is taken out of
- * the parsed document. Unchanged when the cluster is not there.
+ * config.yml without the temporary cluster: byte for byte the text from before the drill when
+ * nobody changed the file meanwhile (config-edits.ts removeNamed).
  */
 export function removeDrillCluster(
   current: string,
   name: string,
   before?: { original: string; written: string },
 ): string {
-  if (before && current === before.written) return before.original;
-  const inserted = before ? insertedText(before.original, before.written) : undefined;
-  if (inserted !== undefined) {
-    const i = current.indexOf(inserted);
-    if (i >= 0 && current.indexOf(inserted, i + 1) < 0) {
-      const out = current.slice(0, i) + current.slice(i + inserted.length);
-      const names = (t: string) =>
-        ((parseDocument(t).toJS() as { clusters?: { name?: unknown }[] } | null)?.clusters ?? []).map(
-          (c) => c.name,
-        );
-      if (JSON.stringify(names(out)) === JSON.stringify(names(current).filter((n) => n !== name))) return out;
-    }
-  }
-  const doc = parseDocument(current);
-  const clusters = doc.get('clusters');
-  if (!isSeq(clusters)) return current;
-  const i = clusters.items.findIndex((c) => isMap(c) && c.get('name') === name);
-  if (i < 0) return current;
-  clusters.items.splice(i, 1);
-  return doc.toString({ lineWidth: 0 });
+  return removeCluster(current, name, before);
 }
 
 /** On the source's primary: write the drill's marker row (tpa_test.markers, via restore-drill). */
