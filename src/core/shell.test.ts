@@ -18,7 +18,22 @@ function roundTrip(s: string): string {
 }
 
 void test('each special character reaches sh as it was', () => {
-  for (const s of ["it's", 'a b', '$HOME', '`id`', 'x\ny', '"q"', '\\', "'''", '*', '~', '#c', 'a;b', 'ü', '-n']) {
+  for (const s of [
+    "it's",
+    'a b',
+    '$HOME',
+    '`id`',
+    'x\ny',
+    '"q"',
+    '\\',
+    "'''",
+    '*',
+    '~',
+    '#c',
+    'a;b',
+    'ü',
+    '-n',
+  ]) {
     assert.equal(roundTrip(s), s, JSON.stringify(s));
   }
   assert.equal(sh`echo ${"it's"}`, `echo 'it'\\''s'`);

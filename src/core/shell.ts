@@ -44,7 +44,15 @@ function word(value: unknown, at: () => string): string {
 export function sh(strings: TemplateStringsArray, ...values: readonly ShellValue[]): string {
   let out = strings[0]!;
   values.forEach((v, i) => {
-    out += word(v, () => `after "${strings.slice(0, i + 1).join('${…}').slice(-60)}"`) + strings[i + 1]!;
+    out +=
+      word(
+        v,
+        () =>
+          `after "${strings
+            .slice(0, i + 1)
+            .join('${…}')
+            .slice(-60)}"`,
+      ) + strings[i + 1]!;
   });
   return out;
 }

@@ -29,13 +29,13 @@ import {
   PG_PORT,
   PGPASS_PATH,
   pgPathsFor,
-  psqlCommand,
   reloadPostgres,
   restartPostgres,
   type PgPaths,
 } from './paths.ts';
 import { pgpassContent, requireSecret, roleResources } from './roles.ts';
 import { nodeSettings, renderTpaConf, settingValue } from './settings.ts';
+import { psqlAsPostgres } from './psql.ts';
 
 export const CREATECLUSTER_DIR = '/etc/postgresql-common/createcluster.d';
 export const CREATECLUSTER_CONF = `${CREATECLUSTER_DIR}/tpa.conf`;
@@ -301,11 +301,14 @@ export const postgresComponent: Component = {
         name: 'postgres accepts connections',
         command: `runuser -u ${PG_OS_USER} -- env --chdir=/ pg_isready -q -p ${PG_PORT}`,
       },
-      { name: 'data checksums on', command: `[ "$(${psqlCommand('SHOW data_checksums')})" = on ]` },
-      { name: 'ssl on', command: `[ "$(${psqlCommand('SHOW ssl')})" = on ]` },
+      {
+        name: 'data checksums on',
+        command: `[ "$(${psqlAsPostgres({ sql: 'SHOW data_checksums', onErrorStop: false })})" = on ]`,
+      },
+      { name: 'ssl on', command: `[ "$(${psqlAsPostgres({ sql: 'SHOW ssl', onErrorStop: false })})" = on ]` },
       {
         name: 'pg_hba.conf has no trust rule and parses',
-        command: `[ "$(${psqlCommand("SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL OR auth_method = 'trust'")})" = 0 ] && [ -s ${sq(p.hbaFile)} ]`,
+        command: `[ "$(${psqlAsPostgres({ sql: "SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL OR auth_method = 'trust'", onErrorStop: false })})" = 0 ] && [ -s ${sq(p.hbaFile)} ]`,
       },
     ];
   },

@@ -9,7 +9,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventSink } from '../../core/events.ts';
 import { OperationError } from '../../core/errors.ts';
-import { q, type HostShell } from './host.ts';
+import { sh as cmd } from '../../core/shell.ts';
+import { type HostShell } from './host.ts';
 import { APT_CACHE_DIR, APT_PROXY, STATE_DIR } from './names.ts';
 import { linkExists, stableMac } from './network.ts';
 
@@ -115,10 +116,10 @@ export async function ensureAptProxy(
   }
 
   for (const d of [APT_CACHE_DIR, LOG_DIR]) await mkdir(d, { recursive: true });
-  await sh.run(`chown -R ${ACNG_USER}: ${q(APT_CACHE_DIR)} ${q(ACNG_DIR)}`, where);
+  await sh.run(cmd`chown -R ${`${ACNG_USER}:`} ${APT_CACHE_DIR} ${ACNG_DIR}`, where);
   // it daemonises itself; its output goes nowhere so it does not hold our pipes
   await sh.run(
-    `runuser -u ${ACNG_USER} -- apt-cacher-ng -c ${q(CONF_DIR)} ForeGround=0 </dev/null >/dev/null 2>&1`,
+    cmd`runuser -u ${ACNG_USER} -- apt-cacher-ng -c ${CONF_DIR} ForeGround=0 </dev/null >/dev/null 2>&1`,
     where,
   );
   const deadline = Date.now() + 15_000;

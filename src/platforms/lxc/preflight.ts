@@ -5,7 +5,8 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { OperationError } from '../../core/errors.ts';
 import type { EventSink } from '../../core/events.ts';
-import { q, type HostShell } from './host.ts';
+import { sh as cmd } from '../../core/shell.ts';
+import { type HostShell } from './host.ts';
 
 export type CgroupMode = 'v1' | 'v2';
 
@@ -34,7 +35,7 @@ async function exists(path: string): Promise<boolean> {
 export async function missingTools(sh: HostShell): Promise<typeof REQUIRED_TOOLS> {
   const missing: typeof REQUIRED_TOOLS = [];
   for (const t of REQUIRED_TOOLS) {
-    if (!(await sh.test(`command -v ${q(t.command)}`)).ok) missing.push(t);
+    if (!(await sh.test(cmd`command -v ${t.command}`)).ok) missing.push(t);
   }
   return missing;
 }
@@ -149,7 +150,7 @@ export async function preflight(sh: HostShell, events: EventSink): Promise<Prefl
         });
       await sh.run('apt-get -q update', { step: 'install host packages' }, { timeoutMs: 10 * 60_000 });
       await sh.run(
-        `DEBIAN_FRONTEND=noninteractive apt-get -q install -y ${pkgs.map(q).join(' ')}`,
+        cmd`DEBIAN_FRONTEND=noninteractive apt-get -q install -y ${pkgs}`,
         { step: 'install host packages', hint: `install them by hand: apt-get install ${pkgs.join(' ')}` },
         { timeoutMs: 10 * 60_000 },
       );
