@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ROLES } from '../postgres/paths.ts';
+import { raw } from '../../core/shell.ts';
 import { psqlAsPostgres } from '../postgres/psql.ts';
 
 /**
@@ -46,10 +47,15 @@ const listDatabases = psqlAsPostgres({
 
 /** one line per database that accepts connections: `<name>\t<tag or ->` */
 export function authFunctionProbeCommand(): string {
-  const tagOf = `runuser -u postgres -- psql -X -A -t -q -d "$db" -c "SELECT coalesce(obj_description(to_regprocedure('pgbouncer.get_auth(text)'), 'pg_proc'), '-')"`;
+  const tagOf = psqlAsPostgres({
+    sql: "SELECT coalesce(obj_description(to_regprocedure('pgbouncer.get_auth(text)'), 'pg_proc'), '-')",
+    db: raw('"$db"'),
+    onErrorStop: false,
+    port: false,
+  });
   return [
     `${listDatabases} 2>/dev/null | while IFS= read -r db; do`,
-    `  t=$(cd / && ${tagOf} </dev/null 2>/dev/null)`,
+    `  t=$(${tagOf} </dev/null 2>/dev/null)`,
     `  printf '%s\\t%s\\n' "$db" "\${t:--}"`,
     'done',
   ].join('\n');
@@ -72,7 +78,7 @@ export function authFunctionCommand(): string {
     `[ "$(${psqlAsPostgres({ sql: 'SELECT pg_is_in_recovery()', onErrorStop: false })})" = f ] || { echo "not the primary" >&2; exit 1; }`,
     'sql=$(cat)',
     `${listDatabases} | while IFS= read -r db; do`,
-    `  printf '%s\\n' "$sql" | runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d "$db"`,
+    `  printf '%s\\n' "$sql" | ${psqlAsPostgres({ db: raw('"$db"'), tuplesOnly: false, port: false })}`,
     'done',
   ].join('\n');
 }
