@@ -200,7 +200,7 @@ export const commonComponent: Component = {
       kind: 'action',
       id: 'common-timezone',
       description: `set the time zone to ${TIMEZONE}`,
-      command: `set -eu\nln -sfn /usr/share/zoneinfo/${TIMEZONE} /etc/localtime\necho ${TIMEZONE} > /etc/timezone`,
+      command: sh`set -eu\nln -sfn ${`/usr/share/zoneinfo/${TIMEZONE}`} /etc/localtime\necho ${TIMEZONE} > /etc/timezone`,
       needed: (f) => f.probes[PROBES.timezone] !== tzWanted,
     });
 

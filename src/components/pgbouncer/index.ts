@@ -18,6 +18,7 @@ import type { Component, DeployContext, HealthCheck } from '../component.ts';
 import type { Resource } from '../../plan/types.ts';
 import type { InventoryHost } from '../../platforms/platform.ts';
 import { clientCidrs } from '../postgres/hba.ts';
+import { sh } from '../../core/shell.ts';
 import { psqlAsPostgres } from '../postgres/psql.ts';
 import {
   clusterNodes,
@@ -195,8 +196,8 @@ export const pgbouncerComponent: Component = {
 
   checks(host): HealthCheck[] {
     return [
-      { name: 'pgbouncer is running', command: `systemctl is-active --quiet ${PGBOUNCER_UNIT}` },
-      { name: 'the pgbouncer follower is running', command: `systemctl is-active --quiet ${FOLLOW_UNIT}` },
+      { name: 'pgbouncer is running', command: sh`systemctl is-active --quiet ${PGBOUNCER_UNIT}` },
+      { name: 'the pgbouncer follower is running', command: sh`systemctl is-active --quiet ${FOLLOW_UNIT}` },
       {
         name: 'pgbouncer answers over TLS on 6432 and routes to the primary',
         command: routesToPrimaryCheck(host.address),

@@ -299,13 +299,16 @@ export const postgresComponent: Component = {
     return [
       {
         name: 'postgres accepts connections',
-        command: `runuser -u ${PG_OS_USER} -- env --chdir=/ pg_isready -q -p ${PG_PORT}`,
+        command: sh`runuser -u ${PG_OS_USER} -- env --chdir=/ pg_isready -q -p ${PG_PORT}`,
       },
       {
         name: 'data checksums on',
-        command: `[ "$(${psqlAsPostgres({ sql: 'SHOW data_checksums', onErrorStop: false })})" = on ]`,
+        command: sh`[ "$(${raw(psqlAsPostgres({ sql: 'SHOW data_checksums', onErrorStop: false }))})" = on ]`,
       },
-      { name: 'ssl on', command: `[ "$(${psqlAsPostgres({ sql: 'SHOW ssl', onErrorStop: false })})" = on ]` },
+      {
+        name: 'ssl on',
+        command: sh`[ "$(${raw(psqlAsPostgres({ sql: 'SHOW ssl', onErrorStop: false }))})" = on ]`,
+      },
       {
         name: 'pg_hba.conf has no trust rule and parses',
         command: sh`[ "$(${raw(psqlAsPostgres({ sql: "SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL OR auth_method = 'trust'", onErrorStop: false }))})" = 0 ] && [ -s ${p.hbaFile} ]`,

@@ -82,15 +82,15 @@ export async function ensureAptProxy(
   const where = { step: 'apt proxy' };
   const br = APT_PROXY.bridge;
   if (!(await linkExists(sh, br))) {
-    await sh.run(`ip link add name ${br} address ${stableMac(br)} type bridge`, where);
+    await sh.run(cmd`ip link add name ${br} address ${stableMac(br)} type bridge`, where);
     changes.push(`created ${br} for the apt proxy`);
   }
-  const addrs = await sh.run(`ip -4 -o addr show dev ${br}`, where);
+  const addrs = await sh.run(cmd`ip -4 -o addr show dev ${br}`, where);
   if (!addrs.includes(`inet ${APT_PROXY.address}/`)) {
-    await sh.run(`ip addr add ${APT_PROXY.address}/32 dev ${br}`, where);
+    await sh.run(cmd`ip addr add ${`${APT_PROXY.address}/32`} dev ${br}`, where);
   }
-  if (!/[<,]UP[,>]/.test(await sh.run(`ip -o link show dev ${br}`, where))) {
-    await sh.run(`ip link set dev ${br} up`, where);
+  if (!/[<,]UP[,>]/.test(await sh.run(cmd`ip -o link show dev ${br}`, where))) {
+    await sh.run(cmd`ip link set dev ${br} up`, where);
   }
 
   const config = acngConfig(opts);
@@ -146,10 +146,10 @@ export async function ensureAptProxy(
 }
 
 async function stopDaemon(sh: HostShell, pid: number): Promise<void> {
-  await sh.run(`kill ${pid}`, { step: 'apt proxy' });
+  await sh.run(cmd`kill ${pid}`, { step: 'apt proxy' });
   const deadline = Date.now() + 10_000;
   while ((await runningPid()) === pid && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if ((await runningPid()) === pid) await sh.test(`kill -9 ${pid}`);
+  if ((await runningPid()) === pid) await sh.test(cmd`kill -9 ${pid}`);
 }
 
 /** Stops the daemon and removes its address (the cache stays). When no group needs it any more. */
@@ -161,7 +161,7 @@ export async function removeAptProxy(sh: HostShell): Promise<string[]> {
     changes.push('stopped apt-cacher-ng (no group left)');
   }
   if (await linkExists(sh, APT_PROXY.bridge)) {
-    await sh.run(`ip link del ${APT_PROXY.bridge}`, { step: 'apt proxy' });
+    await sh.run(cmd`ip link del ${APT_PROXY.bridge}`, { step: 'apt proxy' });
     changes.push(`removed ${APT_PROXY.bridge}`);
   }
   return changes;

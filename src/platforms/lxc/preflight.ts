@@ -86,8 +86,8 @@ async function disableStockServices(sh: HostShell, pkgs: string[], events: Event
   for (const pkg of pkgs) {
     const service = STOCK_SERVICES[pkg];
     if (!service) continue;
-    if (systemd) await sh.test(`systemctl disable --now ${service}`);
-    await sh.test(`update-rc.d ${service} disable`);
+    if (systemd) await sh.test(cmd`systemctl disable --now ${service}`);
+    await sh.test(cmd`update-rc.d ${service} disable`);
     events({
       kind: 'info',
       message: `disabled the ${service} service of the new package (tpa runs what it needs itself)`,
@@ -145,7 +145,7 @@ export async function preflight(sh: HostShell, events: EventSink): Promise<Prefl
     const hadPolicy = await exists(policy);
     try {
       if (!hadPolicy)
-        await sh.run(`printf '#!/bin/sh\\nexit 101\\n' > ${policy} && chmod 755 ${policy}`, {
+        await sh.run(cmd`printf '#!/bin/sh\\nexit 101\\n' > ${policy} && chmod 755 ${policy}`, {
           step: 'preflight',
         });
       await sh.run('apt-get -q update', { step: 'install host packages' }, { timeoutMs: 10 * 60_000 });
@@ -155,7 +155,7 @@ export async function preflight(sh: HostShell, events: EventSink): Promise<Prefl
         { timeoutMs: 10 * 60_000 },
       );
     } finally {
-      if (!hadPolicy) await sh.test(`rm -f ${policy}`);
+      if (!hadPolicy) await sh.test(cmd`rm -f ${policy}`);
     }
     installed.push(...pkgs);
     await disableStockServices(sh, pkgs, events);
