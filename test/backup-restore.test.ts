@@ -13,13 +13,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { BackupsReport } from '../src/operations/backups.ts';
-import type { BackupReport } from '../src/operations/backup.ts';
-import type { RestoreReport } from '../src/operations/restore.ts';
+import type { BackupsReport } from '../src/commands/backups/index.ts';
+import type { BackupReport } from '../src/commands/backup/index.ts';
+import type { RestoreReport } from '../src/commands/restore/index.ts';
 import { parseCheckJson } from '../src/components/barman/output.ts';
 import { parseShowServerRetention } from '../src/components/barman/live.ts';
-import type { ClusterInfo } from '../src/operations/info.ts';
-import type { StatusReport } from '../src/operations/status.ts';
+import type { ClusterInfo } from '../src/commands/info/index.ts';
+import type { StatusReport } from '../src/commands/status/index.ts';
 import {
   fullJson,
   lastJson,
@@ -402,6 +402,8 @@ void test('tpa test --restore-drill --cluster reports: restored into a temporary
 });
 
 let markerBackupId: string;
+/** the WAL position after rows 1 and 2, before row 3 */
+let lsnBeforeRow3: string;
 
 void test('marker rows, then tpa backup: a new complete backup is listed', async () => {
   const t = await psql(
@@ -432,6 +434,9 @@ void test('backup server down: tpa backup fails naming it; afterwards WAL catche
     assert.match(r.stderr, /backup-1/);
     assert.match(r.stderr, /cannot be reached/);
     // the cluster keeps working meanwhile; these rows only exist in WAL written while barman was away
+    const lsn = await psql('main-1', 'SELECT pg_current_wal_lsn()');
+    assert.equal(lsn.code, 0, lsn.stderr);
+    lsnBeforeRow3 = lsn.stdout.trim();
     const w = await psql('main-1', 'INSERT INTO tpa_marker (id) VALUES (3); SELECT pg_switch_wal()');
     assert.equal(w.code, 0, w.stderr);
   } finally {
@@ -479,42 +484,47 @@ void test('restore refused before anything changes: a time before the oldest bac
   );
 });
 
-void test('point-in-time restore into a new cluster: exactly the rows written before the target', async () => {
-  const rows = await psql('main-1', 'SELECT id, extract(epoch FROM at) FROM tpa_marker ORDER BY id');
-  assert.equal(rows.code, 0, rows.stderr);
-  const at = new Map(
-    rows.stdout
-      .trim()
-      .split('\n')
-      .map((l) => l.split('|').map(Number) as [number, number]),
-  );
-  assert.deepEqual([...at.keys()], [1, 2, 3]);
-  // rows 1 and 2 came before the marker backup; 3 was written while barman was off
-  const target = new Date(((at.get(2)! + at.get(3)!) / 2) * 1000);
+void test('point-in-time restore by LSN into a new cluster with a replica: exactly the rows written before the target', async () => {
+  const rows = await psql('main-1', 'SELECT id FROM tpa_marker ORDER BY id');
+  assert.equal(rows.stdout.trim(), '1\n2\n3');
+  assert.match(lsnBeforeRow3, /^[0-9A-F]+\/[0-9A-F]+$/);
   const started = Date.now();
   const r = await tpa(
     'restore',
     dir,
     '--cluster',
     'main',
-    '--time',
-    target.toISOString(),
+    '--lsn',
+    lsnBeforeRow3,
     '--into',
     'pitr',
+    '--replicas',
+    '1',
     '--json',
   );
   assert.equal(r.code, 0, `${r.stdout.slice(-4000)}\n${r.stderr}`);
   console.log(`restore (provision, recover, deploy) took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  const out = lastJson<{ into: string; nodes: string[]; backup: string }>(r);
-  assert.deepEqual(out.nodes, ['pitr-1']);
+  const out = lastJson<{ into: string; nodes: string[]; backup: string; target: string }>(r);
+  assert.deepEqual(out.nodes, ['pitr-1', 'pitr-2']);
+  assert.match(out.target, new RegExp(lsnBeforeRow3.replace('/', '\\/')));
   const restored = await psql('pitr-1', 'SELECT id FROM tpa_marker ORDER BY id');
   assert.equal(restored.code, 0, restored.stderr);
   assert.equal(restored.stdout.trim(), '1\n2');
   const role = await psql('pitr-1', 'SELECT pg_is_in_recovery()');
   assert.equal(role.stdout.trim(), 'f');
-  // the new cluster is in config.yml (committed), backed up, and the original keeps running
+  // its replica was cloned from the restored primary and streams from it
+  const replica = await psql(
+    'pitr-2',
+    "SELECT pg_is_in_recovery(), (SELECT string_agg(id::text, ',' ORDER BY id) FROM tpa_marker)",
+  );
+  assert.equal(replica.stdout.trim(), 't|1,2');
+  const streaming = await psql('pitr-1', 'SELECT application_name, state FROM pg_stat_replication');
+  assert.equal(streaming.stdout.trim(), 'pitr-2|streaming');
+  // the new cluster is in config.yml (committed, valid), backed up, and the original keeps running
   const log = await run('git', ['-C', dir, 'log', '--oneline']);
   assert.match(log.stdout, /restore: new cluster pitr from main/);
+  const v = await tpa('validate', dir);
+  assert.equal(v.code, 0, v.stdout + v.stderr);
   const check = await barmanChecksOk('pitr');
   assert.ok(check.ok, check.failed.join('; '));
   const original = await psql('main-1', 'SELECT count(*) FROM tpa_marker');
@@ -700,4 +710,39 @@ void test('the former primary comes back fenced: its postgres stays down, barman
   assert.match(conf.stdout, new RegExp(`^conninfo = host=${addr('main-2').replace(/\./g, '\\.')} `, 'm'));
   const check = await barmanChecksOk('main');
   assert.ok(check.ok, check.failed.join('; '));
+});
+
+void test('restore in place --latest right after the failover: every row of the newest timeline comes back', async () => {
+  // main-2 is the primary of now (timeline after the failover), main-1 is fenced; config.yml still
+  // names main-1 the primary, and the in-place restore recovers into it following the newest timeline
+  const w = await psql('main-2', 'INSERT INTO tpa_marker (id) VALUES (5); SELECT pg_switch_wal()');
+  assert.equal(w.code, 0, w.stderr);
+  const expected = (
+    await psql('main-2', "SELECT string_agg(id::text, ',' ORDER BY id) FROM tpa_marker")
+  ).stdout.trim();
+  assert.match(expected, /,4,5$/);
+  const started = Date.now();
+  const r = await tpa('restore', dir, '--cluster', 'main', '--latest', '--in-place', '--yes', '--json');
+  assert.equal(r.code, 0, `${r.stdout.slice(-4000)}\n${r.stderr}`);
+  console.log(`restore --latest in place took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const out = lastJson<{ inPlace: boolean; kept: { node: string; path: string }[] }>(r);
+  assert.equal(out.inPlace, true);
+  assert.deepEqual(out.kept.map((k) => k.node).sort(), ['main-1', 'main-2']);
+  const rows = await psql(
+    'main-1',
+    "SELECT pg_is_in_recovery(), string_agg(id::text, ',' ORDER BY id) FROM tpa_marker",
+  );
+  assert.equal(rows.stdout.trim(), `f|${expected}`);
+  const replica = await psql('main-2', 'SELECT pg_is_in_recovery()');
+  assert.equal(replica.stdout.trim(), 't');
+  const test = await tpa('test', dir, '--json');
+  const report = lastJson<{
+    ok: boolean;
+    results: { check: string; node?: string; status: string; detail: string }[];
+  }>(test);
+  assert.deepEqual(
+    report.results.filter((x) => x.status !== 'pass').map((x) => `${x.check}@${x.node ?? ''}: ${x.detail}`),
+    [],
+  );
+  assert.equal(test.code, 0);
 });

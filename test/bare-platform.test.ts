@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PingReport } from '../src/operations/ping.ts';
+import type { PingReport } from '../src/commands/ping/index.ts';
 import { ensureAptProxy } from '../src/platforms/lxc/apt-proxy.ts';
 import { baseImageOf, baseReady, baseRecipe, ensureBaseImage } from '../src/platforms/lxc/base-image.ts';
 import { configPath } from '../src/platforms/lxc/containers.ts';

@@ -18,9 +18,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { TestReport } from '../src/operations/test.ts';
-import type { StatusReport } from '../src/operations/status.ts';
-import type { DeployReport } from '../src/operations/deploy.ts';
+import type { TestReport } from '../src/commands/test/index.ts';
+import type { StatusReport } from '../src/commands/status/index.ts';
+import type { DeployReport } from '../src/commands/deploy/index.ts';
 import { lastJson, leftovers, readInventory, removePrefixed, run, TPA, tpaEnv } from './support/cli.ts';
 
 const GROUP = `it-m1-${process.pid}`;
@@ -481,6 +481,65 @@ void test('main-1 rejoins with the command its guard gave; config.yml swaps the 
   assert.equal(p.code, 0, `${p.stdout.slice(-3000)}\n${p.stderr.slice(-3000)}`);
   await deploy();
   await eventuallyPass('main-1 rejoined, roles swapped in config.yml');
+});
+
+void test('exclusive backups end to end: a barman of its own, backups, and restore --backup ID --into a new cluster that gets its own barman', async () => {
+  await editConfig((doc) => {
+    doc.setIn(['backup', 'mode'], 'exclusive');
+    doc.setIn(['services'], doc.createNode([{ name: 'backup-1', role: 'barman' }]));
+    doc.setIn(['clusters', 0, 'backup_server'], 'backup-1');
+  });
+  const p = await tpa('provision', dir, '--json');
+  assert.equal(p.code, 0, `${p.stdout.slice(-3000)}\n${p.stderr.slice(-3000)}`);
+  const w1 = await sql(
+    'main-2',
+    'CREATE TABLE restore_probe (id int PRIMARY KEY); INSERT INTO restore_probe VALUES (1)',
+  );
+  assert.equal(w1.code, 0, w1.stderr);
+  // deploy installs barman on backup-1 for main alone and takes the first full backup
+  await deploy();
+  await eventuallyPass('exclusive backups deployed');
+  const list = await tpa('backups', dir, '--cluster', 'main', '--json');
+  assert.equal(list.code, 0, list.stderr);
+  const backups = (
+    JSON.parse(list.stdout) as { clusters: { backups: { id: string; status: string }[] }[] }
+  ).clusters[0]!.backups.filter((b) => b.status === 'DONE');
+  assert.equal(backups.length, 1);
+  const id = backups[0]!.id;
+  const w2 = await sql('main-2', 'INSERT INTO restore_probe VALUES (2); SELECT pg_switch_wal()');
+  assert.equal(w2.code, 0, w2.stderr);
+
+  const started = Date.now();
+  const r = await tpa('restore', dir, '--cluster', 'main', '--backup', id, '--into', 'copy', '--json');
+  assert.equal(r.code, 0, `${r.stdout.slice(-4000)}\n${r.stderr.slice(-3000)}`);
+  console.log(`restore --backup into copy (exclusive) took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  // the backup's data, not what came after it
+  const rows = await sql(
+    'copy-1',
+    "SELECT pg_is_in_recovery(), (SELECT string_agg(id::text, ',') FROM restore_probe)",
+  );
+  assert.equal(rows.stdout.trim(), 'f|1');
+  // config.yml is valid and gives the new cluster a barman service of its own, which backs it up
+  const v = await tpa('validate', dir);
+  assert.equal(v.code, 0, v.stdout + v.stderr);
+  const config = parseDocument(await readFile(join(dir, 'config.yml'), 'utf8')).toJS() as {
+    services: { name: string }[];
+    clusters: { name: string; backup_server?: string }[];
+  };
+  assert.deepEqual(
+    config.services.map((x) => x.name),
+    ['backup-1', 'copy-barman'],
+  );
+  assert.equal(config.clusters.find((c) => c.name === 'copy')?.backup_server, 'copy-barman');
+  const copyBackups = await tpa('backups', dir, '--cluster', 'copy', '--json');
+  assert.equal(copyBackups.code, 0, copyBackups.stderr);
+  assert.ok(
+    (
+      JSON.parse(copyBackups.stdout) as { clusters: { server: string; backups: { status: string }[] }[] }
+    ).clusters[0]!.backups.some((b) => b.status === 'DONE'),
+    copyBackups.stdout,
+  );
+  await eventuallyPass('main and copy, each with its own barman');
 });
 
 void test('deprovision leaves nothing of the group on the host', async () => {

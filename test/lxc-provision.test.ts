@@ -20,6 +20,7 @@ let work: string;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 let prefix: string | undefined;
+let orphanPrefix: string | undefined;
 
 const tpa = (...args: string[]) => run(TPA, args, { env });
 
@@ -37,6 +38,7 @@ after(async () => {
   // whatever happened above: nothing of this group may stay on the host
   if (dir) await tpa('deprovision', dir, '--yes');
   if (prefix) await removePrefixed(prefix);
+  if (orphanPrefix) await removePrefixed(orphanPrefix);
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -157,6 +159,38 @@ void test('a stopped node is started again by provision', async () => {
   const out = lastJson<{ changes: string[] }>(r);
   assert.deepEqual(out.changes, [`${node.name}: started`]);
   assert.match((await sh(`lxc-info -n ${node.platformId} -s`)).stdout, /RUNNING/);
+});
+
+void test('a group whose directory was deleted is an orphan: listed, removed by deprovision --orphans, and only it', async () => {
+  const lost = join(work, 'lost-group');
+  const c = await tpa('configure', lost, '--replicas', '0', '--backup', 'none', '--failover-manager', 'none');
+  assert.equal(c.code, 0, c.stderr);
+  const p = await tpa('provision', lost, '--json');
+  assert.equal(p.code, 0, `${p.stdout.slice(-2000)}\n${p.stderr.slice(-2000)}`);
+  orphanPrefix = (await readInventory(lost)).network?.prefix;
+  assert.ok(orphanPrefix);
+  assert.ok((await leftovers(orphanPrefix, { cgroups: false })).length > 0);
+  // with its directory intact it is no orphan
+  const none = await tpa('deprovision', '--orphans');
+  assert.doesNotMatch(none.stdout + none.stderr, new RegExp(orphanPrefix));
+  await rm(lost, { recursive: true, force: true });
+
+  // listed without --yes (no terminal): exit 2, nothing removed
+  const listed = await tpa('deprovision', '--orphans');
+  assert.equal(listed.code, 2, listed.stderr);
+  assert.match(listed.stdout + listed.stderr, new RegExp(`${orphanPrefix}.*lost-group`));
+  assert.match(listed.stderr, /pass --yes/);
+  assert.ok((await leftovers(orphanPrefix, { cgroups: false })).length > 0);
+
+  const removed = await tpa('deprovision', '--orphans', '--yes', '--json');
+  assert.equal(removed.code, 0, removed.stderr);
+  const out = lastJson<{ orphans: { id: string; changes: string[] }[] }>(removed);
+  assert.ok(out.orphans.some((o) => o.id === orphanPrefix && o.changes.length > 0));
+  assert.deepEqual(await leftovers(orphanPrefix), []);
+  // the group whose directory exists is untouched
+  assert.ok(!out.orphans.some((o) => o.id === prefix));
+  const alive = await run('lxc-ls', ['-1', '--running']);
+  assert.equal(alive.stdout.split('\n').filter((x) => x.startsWith(`${prefix!}-`)).length, 4);
 });
 
 void test('deprovision refuses without --yes when there is no terminal', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { evaluate, summarize, type CheckResult, type Evidence } from './evaluate.ts';
-import { ADDR, healthyEvidence } from './fixtures.test-helper.ts';
+import { ADDR, healthyEvidence } from '../../test/support/checks-fixtures.ts';
 
 function find(results: CheckResult[], check: string, node?: string): CheckResult {
   const r = results.find((x) => x.check === check && x.node === node);
@@ -39,6 +39,7 @@ void test('a stopped replica fails postgres-running; what depends on it is skipp
       'psql: error: ... Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?',
   };
   o.client!.badPasswordPostgres = o.client!.noTlsPostgres;
+  o.client!.tlsPostgres = o.client!.noTlsPostgres;
   ev.markers.main!.replicas = { 'main-2': ev.markers.main!.replicas['main-2']! };
   const results = evaluate(ev);
   assert.deepEqual(failed(results), ['postgres-running@main-3']);
@@ -186,7 +187,7 @@ void test('a connection without TLS that gets in fails tls-required; refused for
   };
   const results = evaluate(ev);
   assert.match(find(results, 'tls-required', 'main-1').detail, /pgbouncer without TLS: accepted/);
-  assert.match(find(results, 'tls-required', 'main-2').detail, /failed for another reason/);
+  assert.match(find(results, 'tls-required', 'main-2').detail, /refused for another reason/);
   assert.equal(find(results, 'tls-required', 'main-3').status, 'pass');
 });
 
@@ -237,4 +238,72 @@ void test('a cluster without pooler and failover manager has no pgbouncer or rep
   const checks = new Set(evaluate(ev).map((r) => r.check));
   for (const c of ['pgbouncer-write', 'repmgrd-running', 'repmgr-cluster-show']) assert.ok(!checks.has(c), c);
   assert.ok(checks.has('tls-required'));
+});
+
+const HBA_NO_ENTRY =
+  'psql: error: connection to server at "X", port 5432 failed: FATAL:  no pg_hba.conf entry for host "10.0.3.12", user "postgres", database "postgres", SSL encryption';
+
+void test('without a pooler the TLS and password checks run against postgres alone, and pass', () => {
+  const ev = healthyEvidence();
+  for (const o of Object.values(ev.observations)) {
+    delete o.client!.write;
+    delete o.client!.noTlsPgbouncer;
+    delete o.client!.badPasswordPgbouncer;
+  }
+  ev.config.clusters[0]!.pooler = 'none';
+  const results = evaluate(ev);
+  for (const node of ['main-1', 'main-2', 'main-3']) {
+    assert.equal(find(results, 'tls-required', node).status, 'pass');
+    assert.match(find(results, 'tls-required', node).detail, /by postgres; TLS accepted/);
+    assert.equal(find(results, 'wrong-password-refused', node).status, 'pass');
+  }
+  assert.equal(results.filter((r) => r.check === 'pgbouncer-write').length, 0);
+});
+
+void test('a wrong password refused by pg_hba (no entry), not by password authentication, fails', () => {
+  const ev = healthyEvidence();
+  ev.observations['main-2']!.client!.badPasswordPostgres = { ok: false, output: HBA_NO_ENTRY };
+  const r = find(evaluate(ev), 'wrong-password-refused', 'main-2');
+  assert.equal(r.status, 'fail');
+  assert.match(r.detail, /postgres: refused for another reason: .*no pg_hba\.conf entry/);
+});
+
+void test('a plain-text client refused by pg_hba for another reason than TLS fails tls-required', () => {
+  const ev = healthyEvidence();
+  ev.observations['main-2']!.client!.noTlsPostgres = {
+    ok: false,
+    output:
+      'FATAL:  no pg_hba.conf entry for host "10.0.3.12", user "postgres", database "postgres", SSL encryption',
+  };
+  assert.equal(find(evaluate(ev), 'tls-required', 'main-2').status, 'fail');
+});
+
+void test('a node that may not connect at all (outside client_cidrs): both refusals prove nothing and are not checked', () => {
+  const ev = healthyEvidence();
+  const c = ev.observations['main-3']!.client!;
+  c.tlsPostgres = { ok: false, output: HBA_NO_ENTRY };
+  c.badPasswordPostgres = { ok: false, output: HBA_NO_ENTRY };
+  const results = evaluate(ev);
+  for (const check of ['tls-required', 'wrong-password-refused']) {
+    const r = find(results, check, 'main-3');
+    assert.equal(r.status, 'skip', check);
+    assert.match(r.detail, /access\.client_cidrs/);
+  }
+  const s = summarize(results);
+  assert.equal(s.fail, 0);
+  assert.equal(s.skip, 2);
+  assert.equal(s.ok, false, 'a check that could not run is not a pass');
+  assert.equal(summarize(results, { allowSkips: true }).ok, true);
+});
+
+void test('TLS with the right password failing for another reason fails both client checks', () => {
+  const ev = healthyEvidence();
+  ev.observations['main-1']!.client!.tlsPostgres = {
+    ok: false,
+    output:
+      'psql: error: connection to server at "X", port 5432 failed: FATAL:  the database system is shutting down',
+  };
+  const results = evaluate(ev);
+  assert.match(find(results, 'tls-required', 'main-1').detail, /even TLS with the right password failed/);
+  assert.equal(find(results, 'wrong-password-refused', 'main-1').status, 'fail');
 });

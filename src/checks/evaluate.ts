@@ -280,9 +280,10 @@ export const repmgrClusterShow = perNode(
   usesRepmgr,
 );
 
-const TLS_REFUSAL =
-  /SSL required|no encryption|SSL off|unsupported startup parameter|server does not support SSL/i;
-const PASSWORD_REFUSAL = /password authentication failed|SASL authentication failed|authentication failed/i;
+const TLS_REFUSAL = /SSL required|server does not support SSL/i;
+const PASSWORD_REFUSAL = /password authentication failed|SASL authentication failed/i;
+/** postgres refuses a plain-text client because every TCP rule of pg_hba.conf is hostssl */
+const PLAINTEXT_HBA_REFUSAL = /no pg_hba\.conf entry .*(no encryption|SSL off)/i;
 const HBA_REFUSAL = /no pg_hba\.conf entry/i;
 
 /** the endpoint did not answer at all: nothing can be said about what it accepts */
@@ -297,7 +298,24 @@ function refused(p: ClientProbe | undefined, pattern: RegExp, what: string): Ref
   if (pattern.test(p.output)) return { verdict: 'refused' };
   if (NO_SERVER.test(p.output))
     return { verdict: 'skip', why: `${what}: no server answered (${errorLine(p.output)})` };
-  return { verdict: 'fail', why: `${what}: failed for another reason: ${errorLine(p.output)}` };
+  return { verdict: 'fail', why: `${what}: refused for another reason: ${errorLine(p.output)}` };
+}
+
+/**
+ * A refusal only proves something when the same client gets in with TLS and the right
+ * password: otherwise it may be refused for its address (access.client_cidrs) or anything else.
+ */
+function controlConnection(p: ClientProbe | undefined, what: string): Refusal | undefined {
+  if (!p) return { verdict: 'skip', why: `${what}: not tried` };
+  if (p.ok) return undefined;
+  if (HBA_REFUSAL.test(p.output))
+    return {
+      verdict: 'skip',
+      why: `${what}: this node's own address may not connect (access.client_cidrs), so a refusal proves nothing`,
+    };
+  if (NO_SERVER.test(p.output))
+    return { verdict: 'skip', why: `${what}: no server answered (${errorLine(p.output)})` };
+  return { verdict: 'fail', why: `${what}: even TLS with the right password failed: ${errorLine(p.output)}` };
 }
 
 /** fail when any attempt failed, else skip when any could not be judged, else pass */
@@ -310,16 +328,26 @@ function refusals(outcomes: Refusal[], passDetail: string): [CheckStatus, string
   return ['pass', passDetail];
 }
 
+/** both refusals of one endpoint: the control connection first, then the refusal it vouches for */
+function endpoint(
+  control: ClientProbe | undefined,
+  attempt: ClientProbe | undefined,
+  pattern: RegExp,
+  what: string,
+) {
+  return controlConnection(control, what) ?? refused(attempt, pattern, what);
+}
+
 export const tlsRequired = perNode('tls-required', (view, node) => {
   const c = view.obs(node)?.client;
   if (!c) return ['skip', 'not tried'];
   const pgb = usesPgbouncer(view);
   return refusals(
     [
-      ...(pgb ? [refused(c.noTlsPgbouncer, TLS_REFUSAL, 'pgbouncer without TLS')] : []),
-      refused(c.noTlsPostgres, HBA_REFUSAL, 'postgres without TLS'),
+      ...(pgb ? [endpoint(c.write, c.noTlsPgbouncer, TLS_REFUSAL, 'pgbouncer without TLS')] : []),
+      endpoint(c.tlsPostgres, c.noTlsPostgres, PLAINTEXT_HBA_REFUSAL, 'postgres without TLS'),
     ],
-    `sslmode=disable refused by ${pgb ? 'pgbouncer and ' : ''}postgres`,
+    `sslmode=disable refused for being plain text by ${pgb ? 'pgbouncer and ' : ''}postgres; TLS accepted`,
   );
 });
 
@@ -329,14 +357,10 @@ export const wrongPasswordRefused = perNode('wrong-password-refused', (view, nod
   const pgb = usesPgbouncer(view);
   return refusals(
     [
-      ...(pgb ? [refused(c.badPasswordPgbouncer, PASSWORD_REFUSAL, 'pgbouncer')] : []),
-      refused(
-        c.badPasswordPostgres,
-        new RegExp(`${PASSWORD_REFUSAL.source}|${HBA_REFUSAL.source}`, 'i'),
-        'postgres',
-      ),
+      ...(pgb ? [endpoint(c.write, c.badPasswordPgbouncer, PASSWORD_REFUSAL, 'pgbouncer')] : []),
+      endpoint(c.tlsPostgres, c.badPasswordPostgres, PASSWORD_REFUSAL, 'postgres'),
     ],
-    `refused by ${pgb ? 'pgbouncer and ' : ''}postgres`,
+    `refused by password authentication on ${pgb ? 'pgbouncer and ' : ''}postgres; the right one accepted`,
   );
 });
 
@@ -362,8 +386,21 @@ export function evaluate(ev: Evidence): CheckResult[] {
   return results;
 }
 
-export function summarize(results: CheckResult[]): { pass: number; fail: number; skip: number; ok: boolean } {
+/**
+ * ok only when something was checked, nothing failed and nothing was left unchecked — a check
+ * that could not run is not a pass, unless the caller accepts that (`--allow-skips`).
+ */
+export function summarize(
+  results: CheckResult[],
+  { allowSkips = false } = {},
+): { pass: number; fail: number; skip: number; ok: boolean } {
   const count = (s: CheckStatus) => results.filter((r) => r.status === s).length;
   const fail = count('fail');
-  return { pass: count('pass'), fail, skip: count('skip'), ok: fail === 0 && results.length > 0 };
+  const skip = count('skip');
+  return {
+    pass: count('pass'),
+    fail,
+    skip,
+    ok: fail === 0 && (skip === 0 || allowSkips) && results.length > 0,
+  };
 }

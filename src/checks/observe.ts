@@ -60,6 +60,9 @@ function section(name: string, body: string): string {
   return [`echo '${BEGIN}${name}'`, `( ${body}\n)`, `echo "${END}${name} $?"`].join('\n');
 }
 
+/** answers `t` over a TLS connection */
+const TLS_SQL = 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()';
+
 function clientConn(address: string, port: number, sslmode: string): string {
   return `host=${address} port=${port} dbname=postgres user=${ROLES.superuser} sslmode=${sslmode} connect_timeout=5 application_name=tpa-test`;
 }
@@ -117,6 +120,9 @@ export function buildObserveScript(req: ObserveRequest): string {
       parts.push(section('client-notls-pgbouncer', run(pw, PGBOUNCER_PORT, 'disable', 'SELECT 1')));
       parts.push(section('client-badpw-pgbouncer', run(wrong, PGBOUNCER_PORT, 'require', 'SELECT 1')));
     }
+    // the same client with TLS and the right password: proves a refusal below is for the
+    // missing TLS or the wrong password, not because this address may not connect at all
+    parts.push(section('client-tls-postgres', run(pw, PG_PORT, 'require', TLS_SQL)));
     parts.push(section('client-notls-postgres', run(pw, PG_PORT, 'disable', 'SELECT 1')));
     parts.push(section('client-badpw-postgres', run(wrong, PG_PORT, 'require', 'SELECT 1')));
   }
@@ -226,6 +232,8 @@ export interface NodeObservation {
     write?: ClientProbe & { server?: string; inRecovery?: boolean; serverTls?: boolean };
     noTlsPgbouncer?: ClientProbe;
     badPasswordPgbouncer?: ClientProbe;
+    /** the right password over TLS to postgres: ok when it connected and the session is TLS */
+    tlsPostgres: ClientProbe;
     noTlsPostgres: ClientProbe;
     badPasswordPostgres: ClientProbe;
   };
@@ -330,17 +338,22 @@ export function parseObservation(node: string, stdout: string): NodeObservation 
       if (name && version && status === 'installed') obs.packages[name] = version;
     }
   }
-  if (s['client-write']) {
+  if (s['client-notls-postgres']) {
     const w = s['client-write'];
     const answer =
-      w.exitCode === 0
+      w?.exitCode === 0
         ? parseJson<{ server: string; inRecovery: boolean; serverTls: boolean }>(w.output)
         : undefined;
+    const tls = s['client-tls-postgres'];
     obs.client = {
-      write: { ok: answer !== undefined, output: w.output, ...(answer ?? {}) },
-      noTlsPgbouncer: probe(s['client-notls-pgbouncer']),
+      ...(w ? { write: { ok: answer !== undefined, output: w.output, ...(answer ?? {}) } } : {}),
+      ...(s['client-notls-pgbouncer'] ? { noTlsPgbouncer: probe(s['client-notls-pgbouncer']) } : {}),
+      ...(s['client-badpw-pgbouncer'] ? { badPasswordPgbouncer: probe(s['client-badpw-pgbouncer']) } : {}),
+      tlsPostgres: {
+        ok: tls?.exitCode === 0 && lastLine(tls.output) === 't',
+        output: tls?.output ?? '(not run)',
+      },
       noTlsPostgres: probe(s['client-notls-postgres']),
-      badPasswordPgbouncer: probe(s['client-badpw-pgbouncer']),
       badPasswordPostgres: probe(s['client-badpw-postgres']),
     };
   }

@@ -67,6 +67,17 @@ export interface FaultInjector {
   heal(): Promise<void>;
 }
 
+/** A group the platform still runs whose cluster directory is gone. */
+export interface OrphanGroup {
+  /** the platform's name for the group (lxc: its prefix) */
+  id: string;
+  group: string;
+  /** the directory it was provisioned from */
+  dir: string;
+  machines: string[];
+  why: string;
+}
+
 export interface Platform {
   readonly name: ClusterGroupConfig['platform'];
   /** check prerequisites; throws before anything is changed */
@@ -75,4 +86,9 @@ export interface Platform {
   deprovision(ctx: PlatformContext): Promise<{ changes: string[] }>;
   /** present when the platform can inject faults */
   faults?(ctx: PlatformContext): FaultInjector;
+  /** present when the platform can find groups whose directory is gone, and remove them */
+  orphans?: {
+    find(events: EventSink): Promise<OrphanGroup[]>;
+    remove(orphan: OrphanGroup, events: EventSink): Promise<string[]>;
+  };
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, mock, test } from 'node:test';
 import { ensureTls } from '../components/tls/ensure.ts';
-import { testHost, testInventory } from '../testing/fixtures.test-helper.ts';
+import { testHost, testInventory } from '../../test/support/fixtures.ts';
 import { forgetVault, openVault } from './open-vault.ts';
 import {
   generateClusterSecrets,

@@ -5,7 +5,13 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Resource } from '../../plan/types.ts';
-import { deployContext, facts, groupConfig, groupInventory, node } from '../postgres/fixtures.test-helper.ts';
+import {
+  deployContext,
+  facts,
+  groupConfig,
+  groupInventory,
+  node,
+} from '../../../test/support/postgres-fixtures.ts';
 import { adminKeys, commonComponent, hostsLines, PROBES, sysctlProbe, sysctlToApply } from './component.ts';
 import { quote } from '../../core/shell.ts';
 import { blockText, catProbe, probedBlock, writeBlockCommand, type BlockFile } from './managed-block.ts';

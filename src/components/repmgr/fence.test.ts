@@ -34,7 +34,12 @@ import {
 } from './fence.ts';
 import { repmgrComponent } from './index.ts';
 import { REJOIN_SCRIPT } from './rejoin-script.ts';
-import { emptyFacts, sampleContext, sampleInventory, shellProblems } from './fixtures.test-helper.ts';
+import {
+  emptyFacts,
+  sampleContext,
+  sampleInventory,
+  shellProblems,
+} from '../../../test/support/repmgr-fixtures.ts';
 
 const p = pgPaths(15);
 const SYSID = '7300000000000000001';

@@ -10,7 +10,7 @@ import {
   sampleInventory,
   serverFacts,
   shellProblems,
-} from './fixtures.test-helper.ts';
+} from '../../../test/support/repmgr-fixtures.ts';
 
 const host = (name: string) => sampleInventory().hosts.find((h) => h.name === name)!;
 

@@ -19,7 +19,7 @@ import {
   unitStateProbeCommand,
 } from './scripts.ts';
 import { primaryStateProbeCommand } from './topology.ts';
-import { shellProblems } from './fixtures.test-helper.ts';
+import { shellProblems } from '../../../test/support/repmgr-fixtures.ts';
 
 const p = pgPaths(15);
 

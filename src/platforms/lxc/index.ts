@@ -4,6 +4,7 @@
  */
 import type { Platform, PlatformContext } from '../platform.ts';
 import { lxcFaults } from './faults.ts';
+import { findOrphans, removeOrphan } from './orphans.ts';
 import { HostShell } from './host.ts';
 import { preflight } from './preflight.ts';
 import { provisionLxc } from './provision.ts';
@@ -17,4 +18,8 @@ export const lxcPlatform: Platform = {
   provision: (ctx) => provisionLxc(ctx),
   deprovision: (ctx) => deprovisionLxc(ctx),
   faults: (ctx) => lxcFaults(ctx),
+  orphans: {
+    find: (events) => findOrphans(new HostShell(undefined, events)),
+    remove: (orphan, events) => removeOrphan(new HostShell(undefined, events), orphan, events),
+  },
 };

@@ -13,7 +13,7 @@ import { ensureAptProxy } from './apt-proxy.ts';
 import { baseRecipe, ensureBaseImage, pruneOldBases } from './base-image.ts';
 import { configAddress, listContainers, readContainerConfig } from './containers.ts';
 import { destroyContainer } from './teardown.ts';
-import { writeGroupRecord } from './group-state.ts';
+import { readGroupRecord, writeGroupRecord } from './group-state.ts';
 import { HostShell } from './host.ts';
 import { withHostLock } from './lock.ts';
 import { readHostMirrors } from './mirror.ts';
@@ -127,6 +127,19 @@ export async function provisionLxc(
   // subnet choice and bridge creation together, so two groups never pick the same subnet
   const net = await withHostLock('network', async () => {
     const n = await groupNetwork(sh, ctx, prefix);
+    // recorded before anything else of the group exists: a group being built is never taken
+    // for an orphan (orphans.ts) by a `deprovision --orphans` running meanwhile
+    const previous = await readGroupRecord(prefix);
+    await writeGroupRecord({
+      prefix,
+      group: ctx.config.name,
+      dir: ctx.dir,
+      bridge: n.bridge,
+      subnet: subnetText(n.subnet),
+      base: previous?.base ?? '',
+      nodes: previous?.nodes ?? [],
+      updatedAt: new Date().toISOString(),
+    });
     changes.push(...(await ensureBridge(sh, n)));
     changes.push(...(await ensureAptProxy(sh, { https, events })));
     return n;

@@ -5,6 +5,7 @@
  */
 import { readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { EventSink } from '../../core/events.ts';
 import type { PlatformContext } from '../platform.ts';
 import { removeAptProxy } from './apt-proxy.ts';
 import { containerState, listContainers } from './containers.ts';
@@ -90,9 +91,16 @@ export async function deprovisionLxc(
   ctx: PlatformContext,
   opts: LxcDeprovisionOptions = {},
 ): Promise<{ changes: string[] }> {
-  const events = ctx.events;
-  const sh = opts.shell ?? new HostShell(undefined, events);
-  const prefix = await resolvePrefix(ctx);
+  const sh = opts.shell ?? new HostShell(undefined, ctx.events);
+  return removeGroupByPrefix(sh, await resolvePrefix(ctx), ctx.events);
+}
+
+/** Everything of the group with this prefix, gone; also when its cluster directory is gone. */
+export async function removeGroupByPrefix(
+  sh: HostShell,
+  prefix: string,
+  events: EventSink,
+): Promise<{ changes: string[] }> {
   const changes: string[] = [];
   const started = Date.now();
   events({ kind: 'phase-started', phase: 'deprovision' });
