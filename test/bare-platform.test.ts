@@ -22,7 +22,8 @@ import type { TestReport } from '../src/commands/test/index.ts';
 import { aptProxyUrl, ensureAptProxy, removeAptProxy, runningPid } from '../src/platforms/lxc/apt-proxy.ts';
 import { baseImageOf, baseReady, baseRecipe, ensureBaseImage } from '../src/platforms/lxc/base-image.ts';
 import { configPath } from '../src/platforms/lxc/containers.ts';
-import { HostShell, q } from '../src/platforms/lxc/host.ts';
+import { quote as q } from '../src/core/shell.ts';
+import { HostShell } from '../src/platforms/lxc/host.ts';
 import { withHostLock } from '../src/platforms/lxc/lock.ts';
 import { readHostMirrors } from '../src/platforms/lxc/mirror.ts';
 import {

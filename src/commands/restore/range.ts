@@ -11,7 +11,7 @@ import { serverHome } from '../../components/barman/paths.ts';
 import { closeWalCommand } from '../../components/barman/scripts.ts';
 import { planRecovery, type RecoveryPlan, type RestoreTarget } from '../../components/barman/recovery.ts';
 import type { Transport } from '../../transport/transport.ts';
-import { shellQuote } from '../../transport/shell.ts';
+import { sh } from '../../core/shell.ts';
 import { onBackupHost, serverBackups, type BackupTarget } from '../backup/barman-client.ts';
 
 export type AcceptedPlan = Extract<RecoveryPlan, { ok: true }>;
@@ -20,7 +20,7 @@ export type AcceptedPlan = Extract<RecoveryPlan, { ok: true }>;
 async function streamingFrom(t: Transport, server: string): Promise<string | undefined> {
   const r = await onBackupHost(
     t,
-    `sed -n 's/^conninfo *= *.*host=\\([^ ]*\\).*/\\1/p' ${shellQuote(`/etc/barman.d/${server}.conf`)} | head -n1`,
+    sh`sed -n 's/^conninfo *= *.*host=\\([^ ]*\\).*/\\1/p' ${`/etc/barman.d/${server}.conf`} | head -n1`,
     { step: 'restore: read barman configuration' },
   );
   return r.stdout.trim() || undefined;
@@ -49,7 +49,7 @@ export async function checkRestoreTarget(
     }
   }
   const { details } = await serverBackups(t, server, 'restore: list backups');
-  const xlog = await onBackupHost(t, `cat ${shellQuote(`${serverHome(server)}/wals/xlog.db`)}`, {
+  const xlog = await onBackupHost(t, sh`cat ${`${serverHome(server)}/wals/xlog.db`}`, {
     step: 'restore: read the WAL catalogue',
   });
   const last = lastArchivedWal(parseXlogDb(xlog.stdout));

@@ -14,21 +14,16 @@
 import { OperationError } from '../../core/errors.ts';
 import type { EventSink } from '../../core/events.ts';
 import { BARMAN_HOME, BARMAN_USER, barmanCommand } from '../../components/barman/paths.ts';
-import {
-  PG_OS_USER,
-  pgPathsFor,
-  psqlCommand,
-  REPMGR_DATABASE,
-  type PgPaths,
-} from '../../components/postgres/paths.ts';
+import { PG_OS_USER, pgPathsFor, REPMGR_DATABASE, type PgPaths } from '../../components/postgres/paths.ts';
 import type { InventoryHost } from '../../platforms/platform.ts';
 import { lookupHostKey } from '../../transport/known-hosts.ts';
-import { shellQuote as q } from '../../transport/shell.ts';
+import { raw, sh } from '../../core/shell.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { onBackupHost } from '../backup/barman-client.ts';
 import { knownHostsPath, type ClusterAccess } from '../../clusterdir/connect.ts';
 import type { RestoreTarget } from '../../components/barman/recovery.ts';
 import type { AcceptedPlan } from './range.ts';
+import { psqlAsPostgres } from '../../components/postgres/psql.ts';
 
 /** how a target reads in messages and commit subjects */
 export function targetText(t: RestoreTarget): string {
@@ -90,13 +85,13 @@ export function keepDataDirAsideCommand(p: PgPaths, label: string, stamp: string
   const aside = `${p.dataDir}.${label}-${stamp}`;
   return [
     'set -eu',
-    `systemctl stop ${p.service}`,
-    `if [ -d ${q(p.dataDir)} ] && [ -n "$(ls -A ${q(p.dataDir)})" ]; then`,
-    `  [ ! -e ${q(aside)} ] || { echo ${q(`${aside} exists already`)} >&2; exit 1; }`,
-    `  mv ${q(p.dataDir)} ${q(aside)}`,
-    `  echo ${q(aside)}`,
+    sh`systemctl stop ${p.service}`,
+    sh`if [ -d ${p.dataDir} ] && [ -n "$(ls -A ${p.dataDir})" ]; then`,
+    sh`  [ ! -e ${aside} ] || { echo ${`${aside} exists already`} >&2; exit 1; }`,
+    sh`  mv ${p.dataDir} ${aside}`,
+    sh`  echo ${aside}`,
     'fi',
-    `install -d -o ${PG_OS_USER} -g ${PG_OS_USER} -m 0700 ${q(p.dataDir)}`,
+    sh`install -d -o ${PG_OS_USER} -g ${PG_OS_USER} -m 0700 ${p.dataDir}`,
   ].join('\n');
 }
 
@@ -131,10 +126,10 @@ const restoreConf = (p: PgPaths) => `${p.confDir}/tpa-restore.conf`;
 function extraWalCommand(server: string, beginWal: string, address: string, dest: string): string {
   const wals = `${BARMAN_HOME}/${server}/wals`;
   const list =
-    `cd ${q(wals)} && awk -F '\\t' -v b=${q(beginWal.slice(8))} ` +
+    sh`cd ${wals} && awk -F '\\t' -v b=${beginWal.slice(8)} ` +
     `'$1 ~ /[.]history$/ { print $1; next } length($1) == 24 && substr($1, 9) >= b { print substr($1, 1, 16) "/" $1 }' xlog.db`;
-  const rsync = `rsync -a --no-relative --files-from=- -e 'ssh -o BatchMode=yes' ./ ${q(`postgres@${address}:${dest}/`)}`;
-  return `set -eu\nenv -C / runuser -u ${BARMAN_USER} -- sh -c ${q(`${list} | ${rsync}`)}`;
+  const rsync = sh`rsync -a --no-relative --files-from=- -e 'ssh -o BatchMode=yes' ./ ${`postgres@${address}:${dest}/`}`;
+  return sh`set -eu\nenv -C / runuser -u ${BARMAN_USER} -- sh -c ${`${list} | ${rsync}`}`;
 }
 
 const KEY_COMMENT = 'tpa-barman-restore';
@@ -158,7 +153,7 @@ async function authoriseBarman(access: ClusterAccess, node: InventoryHost, barma
   if (!hostKey) throw new OperationError(`no host key recorded for ${node.name}`, { host: node.name });
   await must(
     bh,
-    `set -eu\nkh=${BARMAN_HOME}/.ssh/known_hosts\ntouch "$kh"\ngrep -vF -- ${q(`${node.address} `)} "$kh" > "$kh.new" || true\ncat >> "$kh.new"\nchown ${BARMAN_USER}:${BARMAN_USER} "$kh.new"\nchmod 0600 "$kh.new"\nmv "$kh.new" "$kh"`,
+    sh`set -eu\nkh=${BARMAN_HOME}/.ssh/known_hosts\ntouch "$kh"\ngrep -vF -- ${`${node.address} `} "$kh" > "$kh.new" || true\ncat >> "$kh.new"\nchown ${`${BARMAN_USER}:${BARMAN_USER}`} "$kh.new"\nchmod 0600 "$kh.new"\nmv "$kh.new" "$kh"`,
     'restore: barman known_hosts',
     { stdin: `${node.address} ${hostKey.keyType} ${hostKey.key}\n` },
   );
@@ -264,8 +259,8 @@ export async function recoverIntoNode(i: RecoverInput): Promise<number> {
       'set -eu',
       // a hot standby refuses to replay WAL of a server with larger settings than its own:
       // until deploy writes this cluster's, recover with the values the backup's control file records
-      `c=$(${p.binDir}/pg_controldata ${q(p.dataDir)})`,
-      `f=${q(restoreConf(p))}`,
+      sh`c=$(${`${p.binDir}/pg_controldata`} ${p.dataDir})`,
+      sh`f=${restoreConf(p)}`,
       '{ echo "# tpa restore: removed once the server is promoted"',
       ...CONTROL_SETTINGS.map(
         ([label, name]) =>
@@ -279,37 +274,37 @@ export async function recoverIntoNode(i: RecoverInput): Promise<number> {
             `restore_command = 'cp ${p.dataDir}/barman_wal/%f %p'`,
             "recovery_target_timeline = 'latest'",
             'TPA_RESTORE',
-            `install -o ${PG_OS_USER} -g ${PG_OS_USER} -m 0600 /dev/null ${q(`${p.dataDir}/recovery.signal`)}`,
+            sh`install -o ${PG_OS_USER} -g ${PG_OS_USER} -m 0600 /dev/null ${`${p.dataDir}/recovery.signal`}`,
           ]
         : []),
       `chown ${PG_OS_USER}:${PG_OS_USER} "$f"`,
-      `systemctl start ${p.service} || { journalctl -u ${p.service} -n 20 --no-pager >&2; tail -n 30 ${q(p.logFile)} >&2; exit 1; }`,
+      sh`systemctl start ${p.service} || { journalctl -u ${p.service} -n 20 --no-pager >&2; tail -n 30 ${p.logFile} >&2; exit 1; }`,
       // recovery replays WAL up to the target and promotes there
       'for i in $(seq 1 600); do',
-      `  r=$(${psqlCommand('SELECT pg_is_in_recovery()')} 2>/dev/null || true)`,
+      `  r=$(${psqlAsPostgres({ sql: 'SELECT pg_is_in_recovery()', onErrorStop: false })} 2>/dev/null || true)`,
       '  [ "$r" = f ] && break',
       '  sleep 1',
       'done',
-      `[ "$(${psqlCommand('SELECT pg_is_in_recovery()')})" = f ] || { tail -n 30 ${q(p.logFile)} >&2; exit 1; }`,
+      sh`[ "$(${raw(psqlAsPostgres({ sql: 'SELECT pg_is_in_recovery()', onErrorStop: false }))})" = f ] || { tail -n 30 ${p.logFile} >&2; exit 1; }`,
     ].join('\n'),
     'restore: recover and promote',
     { timeoutMs: 15 * 60_000 },
   );
   // the recovery settings barman wrote must not apply to a later recovery of this node
   // one -c each: ALTER SYSTEM cannot run inside the transaction a multi-statement -c is
-  const reset = RECOVERY_PARAMS.map((x) => `-c ${q(`ALTER SYSTEM RESET ${x}`)}`).join(' ');
+  const reset = RECOVERY_PARAMS.flatMap((x) => [raw('-c'), `ALTER SYSTEM RESET ${x}`]);
   await must(
     nt,
     [
       'set -eu',
-      `cd / && runuser -u ${PG_OS_USER} -- psql -X -q -v ON_ERROR_STOP=1 -d postgres ${reset} -c 'SELECT pg_reload_conf()' >/dev/null`,
-      `rm -rf ${q(`${p.dataDir}/barman_wal`)}`,
-      `rm -f ${q(restoreConf(p))}`,
+      `${psqlAsPostgres({ tuplesOnly: false, port: false, args: reset, sql: 'SELECT pg_reload_conf()' })} >/dev/null`,
+      sh`rm -rf ${`${p.dataDir}/barman_wal`}`,
+      sh`rm -f ${restoreConf(p)}`,
       ...(i.clearRepmgrNodes
         ? [
             // repmgr's records describe the nodes as they were: deploy registers them again
-            `if [ "$(${psqlCommand(`SELECT 1 FROM pg_database WHERE datname = '${REPMGR_DATABASE}'`)})" = 1 ]; then`,
-            `  ${psqlCommand('DELETE FROM repmgr.nodes', REPMGR_DATABASE)} >/dev/null`,
+            `if [ "$(${psqlAsPostgres({ sql: `SELECT 1 FROM pg_database WHERE datname = '${REPMGR_DATABASE}'`, onErrorStop: false })})" = 1 ]; then`,
+            `  ${psqlAsPostgres({ sql: 'DELETE FROM repmgr.nodes', db: REPMGR_DATABASE, onErrorStop: false })} >/dev/null`,
             'fi',
           ]
         : []),

@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { parseDocument } from 'yaml';
 import { addCluster, removeCluster } from '../../../clusterdir/config-edits.ts';
 import { MARKER_SETUP_SQL, MARKER_TABLE, markerInsertSql } from '../../../checks/markers.ts';
-import { PG_OS_USER, psqlCommand, type PgPaths } from '../../../components/postgres/paths.ts';
-import { shellQuote as q } from '../../../transport/shell.ts';
+import { PG_OS_USER, type PgPaths } from '../../../components/postgres/paths.ts';
+import { sh } from '../../../core/shell.ts';
+import { psqlAsPostgres } from '../../../components/postgres/psql.ts';
 
 /** host names are at most 63 characters; the node adds `-1` */
 const MAX_CLUSTER_NAME = 61;
@@ -93,17 +94,17 @@ export function writeMarkerScript(id: string): string {
     markerInsertSql(id, 'restore-drill'),
     `DELETE FROM ${MARKER_TABLE} WHERE written_at < now() - interval '1 day'`,
   ].join('; ');
-  return `${psqlCommand(sql)} </dev/null`;
+  return `${psqlAsPostgres({ sql, onErrorStop: false })} </dev/null`;
 }
 
 /** On the restored node: prints how many rows hold the marker (1 when it came back) */
 export function countMarkerScript(id: string): string {
   if (!/^[a-z0-9-]{1,64}$/.test(id)) throw new Error(`bad marker id ${id}`);
-  return `${psqlCommand(`SELECT count(*) FROM ${MARKER_TABLE} WHERE id = '${id}'`)} </dev/null`;
+  return `${psqlAsPostgres({ sql: `SELECT count(*) FROM ${MARKER_TABLE} WHERE id = '${id}'`, onErrorStop: false })} </dev/null`;
 }
 
 /** prints `f` on a primary, `t` on a standby */
-export const IS_IN_RECOVERY = `${psqlCommand('SELECT pg_is_in_recovery()')} </dev/null`;
+export const IS_IN_RECOVERY = `${psqlAsPostgres({ sql: 'SELECT pg_is_in_recovery()', onErrorStop: false })} </dev/null`;
 
 /**
  * On the restored node: stop the server (pg_checksums needs it down), then read every data
@@ -113,8 +114,8 @@ export const IS_IN_RECOVERY = `${psqlCommand('SELECT pg_is_in_recovery()')} </de
 export function checksumsScript(p: PgPaths): string {
   return [
     'set -u',
-    `systemctl stop ${p.service} || exit 1`,
-    `env -C / runuser -u ${PG_OS_USER} -- ${p.binDir}/pg_checksums --check -D ${q(p.dataDir)} 2>&1`,
+    sh`systemctl stop ${p.service} || exit 1`,
+    sh`env -C / runuser -u ${PG_OS_USER} -- ${`${p.binDir}/pg_checksums`} --check -D ${p.dataDir} 2>&1`,
   ].join('\n');
 }
 

@@ -5,7 +5,7 @@
  */
 import { OperationError, RemoteCommandError } from '../../../core/errors.ts';
 import { BARMAN_HOME, BARMAN_USER } from '../../../components/barman/paths.ts';
-import { shellQuote as q } from '../../../transport/shell.ts';
+import { sh } from '../../../core/shell.ts';
 import type { Transport } from '../../../transport/transport.ts';
 import type { ClusterAccess } from '../../../clusterdir/connect.ts';
 import { IS_IN_RECOVERY } from './plan.ts';
@@ -86,9 +86,9 @@ export async function forgetOnBarman(bh: Transport, address: string): Promise<vo
   await bh
     .exec(
       [
-        `kh=${kh}`,
+        sh`kh=${kh}`,
         '[ -f "$kh" ] || exit 0',
-        `grep -vF -- ${q(`${address} `)} "$kh" > "$kh.new" || true`,
+        sh`grep -vF -- ${`${address} `} "$kh" > "$kh.new" || true`,
         `chown ${BARMAN_USER}:${BARMAN_USER} "$kh.new" && chmod 0600 "$kh.new" && mv "$kh.new" "$kh"`,
       ].join('\n'),
       { sudo: true, check: false, timeoutMs: 30_000, step: 'restore drill: barman known_hosts' },
