@@ -40,11 +40,12 @@ check "lint (eslint)" npx eslint --max-warnings 0 .
 check "format (prettier)" npx prettier --check --log-level warn .
 check "typecheck (tsc)" npx tsc -p .
 
-mapfile -t unit < <(find src scripts -name '*.test.ts' | sort)
+# test/support/ holds the helpers the tests share, and their own tests, which are unit tests
+mapfile -t unit < <(find src scripts test/support -name '*.test.ts' | sort)
 [ ${#unit[@]} -gt 0 ] && run_node_tests "$out/unit.tap" 2 "${unit[@]}"
 
 if [ "${TPA_TEST_ONLY:-}" != unit ]; then
-  mapfile -t integ < <(find test -name '*.test.ts' | sort)
+  mapfile -t integ < <(find test -path test/support -prune -o -name '*.test.ts' -print | sort)
   if [ ${#integ[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && [ "${TPA_INTEGRATION:-1}" != 0 ]; then
       run_node_tests "$out/integ.tap" 1 "${integ[@]}"

@@ -13,13 +13,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { BackupsReport } from '../src/operations/backups.ts';
-import type { BackupReport } from '../src/operations/backup.ts';
-import type { RestoreReport } from '../src/operations/restore.ts';
+import type { BackupsReport } from '../src/commands/backups/index.ts';
+import type { BackupReport } from '../src/commands/backup/index.ts';
+import type { RestoreReport } from '../src/commands/restore/index.ts';
 import { parseCheckJson } from '../src/components/barman/output.ts';
 import { parseShowServerRetention } from '../src/components/barman/live.ts';
-import type { ClusterInfo } from '../src/operations/info.ts';
-import type { StatusReport } from '../src/operations/status.ts';
+import type { ClusterInfo } from '../src/commands/info/index.ts';
+import type { StatusReport } from '../src/commands/status/index.ts';
 import {
   fullJson,
   lastJson,

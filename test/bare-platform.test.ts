@@ -1,21 +1,29 @@
 /**
  * The bare platform adopts hosts that exist already. Two Debian 12 containers are made here,
  * OUTSIDE tpa (a bridge and clones of the lxc platform's base image, with the test's own prefix
- * `tpbt`), given sshd and the cluster's public key like an admin would, and then:
- * configure --platform bare + provision adopts them (trust on first use, checks, inventory),
- * ping and ssh reach them, failed checks name the host and the check, a changed host key is
- * refused, and deprovision leaves the hosts running. Needs root.
+ * `tpbt`), given sshd, the cluster's public key and a package source (apt through the lxc
+ * platform's apt-cacher-ng, reached through the test bridge's gateway) like an admin would, and
+ * then: configure --platform bare + provision adopts them (trust on first use, checks,
+ * inventory), ping and ssh reach them, failed checks name the host and the check; deploy
+ * (pooler none, no backups, one replica, clients only from a /29 holding the two hosts) builds
+ * the cluster and a second deploy changes nothing; tpa test passes with nothing skipped, its
+ * TLS and wrong-password checks run against postgres itself; data checksums are on; a client
+ * outside access.client_cidrs (this host) is refused by pg_hba while one inside (main-2) gets
+ * in; a changed host key is refused, and deprovision leaves the hosts running. Needs root.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PingReport } from '../src/operations/ping.ts';
-import { ensureAptProxy } from '../src/platforms/lxc/apt-proxy.ts';
+import type { DeployReport } from '../src/commands/deploy/index.ts';
+import type { PingReport } from '../src/commands/ping/index.ts';
+import type { TestReport } from '../src/commands/test/index.ts';
+import { aptProxyUrl, ensureAptProxy, removeAptProxy, runningPid } from '../src/platforms/lxc/apt-proxy.ts';
 import { baseImageOf, baseReady, baseRecipe, ensureBaseImage } from '../src/platforms/lxc/base-image.ts';
 import { configPath } from '../src/platforms/lxc/containers.ts';
-import { HostShell, q } from '../src/platforms/lxc/host.ts';
+import { quote as q } from '../src/core/shell.ts';
+import { HostShell } from '../src/platforms/lxc/host.ts';
 import { withHostLock } from '../src/platforms/lxc/lock.ts';
 import { readHostMirrors } from '../src/platforms/lxc/mirror.ts';
 import {
@@ -23,6 +31,7 @@ import {
   hostAddress,
   pickSubnet,
   stableMac,
+  tpaBridges,
   usedNetworks,
 } from '../src/platforms/lxc/network.ts';
 import { nodeLxcConfig } from '../src/platforms/lxc/node-files.ts';
@@ -30,7 +39,7 @@ import { cgroupMode } from '../src/platforms/lxc/preflight.ts';
 import { removeCgroupDirs } from '../src/platforms/lxc/teardown.ts';
 import { waitForSshBanner } from '../src/platforms/lxc/ssh-wait.ts';
 import { lookupHostKey } from '../src/transport/known-hosts.ts';
-import { readInventory, run, TPA, tpaEnv } from './support/cli.ts';
+import { lastJson, readInventory, run, TPA, tpaEnv } from './support/cli.ts';
 
 /** Everything this test makes on the host starts with this (not tpa-: tpa must not own it). */
 const PREFIX = `tpbt${process.pid % 100000}`;
@@ -44,6 +53,12 @@ const sh = new HostShell();
 let work: string;
 let dir: string;
 const address = new Map<string, string>();
+/** the host's own address on the test bridge: outside the clients' CIDR */
+let gateway: string;
+/** the clients' CIDR: a /29 holding the two hosts (.11, .12) but not the host (.1) */
+let clientCidr: string;
+/** did this test start tpa's apt proxy (so it stops it again)? */
+let startedAptProxy = false;
 const saved: Record<string, string | undefined> = {};
 
 const tpa = (...args: string[]) => run(TPA, args);
@@ -68,15 +83,39 @@ async function editConfig(edit: (text: string) => string): Promise<string> {
 
 const restoreConfig = (text: string) => writeFile(join(dir, 'config.yml'), text);
 
+async function deploy(label: string): Promise<DeployReport> {
+  const started = Date.now();
+  const r = await tpa('deploy', dir, '--json');
+  assert.equal(r.code, 0, `${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+  const out = lastJson<DeployReport>(r);
+  console.log(`${label}: ${out.summary} (${((Date.now() - started) / 1000).toFixed(0)} s wall)`);
+  return out;
+}
+
+/** Is the host's Debian mirror reached over https (apt-cacher-ng then only tunnels it)? */
+async function httpsMirror(): Promise<boolean> {
+  const mirrors = await readHostMirrors();
+  return mirrors.main.startsWith('https:') || (mirrors.security?.startsWith('https:') ?? false);
+}
+
 /** The base image the lxc platform uses; built the way provision builds it when missing. */
 async function baseImage(): Promise<string> {
-  const mirrors = await readHostMirrors();
-  const recipe = baseRecipe(mirrors);
+  const recipe = baseRecipe(await readHostMirrors());
   const name = baseImageOf(recipe).name;
   if (await baseReady(name)) return name;
-  const https = mirrors.main.startsWith('https:') || (mirrors.security?.startsWith('https:') ?? false);
-  await withHostLock('network', () => ensureAptProxy(sh, { https }));
+  await aptProxy();
   return (await withHostLock('base', () => ensureBaseImage(sh, recipe))).image.name;
+}
+
+/**
+ * The hosts' package source, as an admin would give one: the lxc platform's own apt-cacher-ng
+ * (started here when no tpa group runs it; stopped again in after()). The hosts reach its
+ * address through their gateway, this host.
+ */
+async function aptProxy(): Promise<void> {
+  if (!startedAptProxy && (await runningPid()) === undefined) startedAptProxy = true;
+  const https = await httpsMirror();
+  await withHostLock('network', () => ensureAptProxy(sh, { https }));
 }
 
 async function makeHost(h: (typeof HOSTS)[number], base: string, gateway: string, cgroup: 'v1' | 'v2') {
@@ -135,8 +174,17 @@ before(async () => {
     return n;
   });
   for (const h of HOSTS) address.set(h.node, hostAddress(net.subnet, h.n));
+  gateway = net.gateway;
+  clientCidr = `${hostAddress(net.subnet, 8)}/29`;
   const cgroup = await cgroupMode();
   await Promise.all(HOSTS.map((h) => makeHost(h, base, net.gateway, cgroup)));
+  await aptProxy();
+  for (const h of HOSTS) {
+    await inside(
+      h.container,
+      `echo 'Acquire::http::Proxy "${aptProxyUrl()}";' > /etc/apt/apt.conf.d/01proxy`,
+    );
+  }
 });
 
 after(async () => {
@@ -146,6 +194,12 @@ after(async () => {
   for (const h of HOSTS) await sh.test(`ip link del ${q(h.container)}`);
   await sh.test(`ip link del ${q(BRIDGE)}`);
   await removeCgroupDirs(HOSTS.map((h) => h.container));
+  // tpa's apt proxy only when this test started it and no tpa group needs it now
+  if (startedAptProxy) {
+    await withHostLock('network', async () => {
+      if ((await tpaBridges(sh)).length === 0) await removeAptProxy(sh);
+    });
+  }
   if (work) await rm(work, { recursive: true, force: true });
   for (const [k, v] of Object.entries(saved)) {
     if (v === undefined) delete process.env[k];
@@ -153,7 +207,7 @@ after(async () => {
   }
 });
 
-void test('configure --platform bare names the hosts; their admin authorises the cluster key', async () => {
+void test('configure --platform bare names the hosts, no pooler, clients from a /29; their admin authorises the cluster key', async () => {
   const r = await tpa(
     'configure',
     dir,
@@ -163,6 +217,10 @@ void test('configure --platform bare names the hosts; their admin authorises the
     '1',
     '--backup',
     'none',
+    '--pooler',
+    'none',
+    '--client-cidr',
+    clientCidr,
     '--address',
     address.get('main-1')!,
     '--address',
@@ -314,6 +372,87 @@ void test('a login without password-less sudo fails the sudo check; with sudo it
   }
   const back = await tpa('provision', dir);
   assert.equal(back.code, 0, back.stderr);
+});
+
+void test('deploy builds the cluster on the bare hosts; a second deploy changes nothing', async () => {
+  const first = await deploy('deploy (first)');
+  assert.ok(first.changes > 0);
+  const again = await deploy('deploy (again)');
+  assert.equal(again.changes, 0, JSON.stringify(again.applied));
+  assert.deepEqual(again.handlers, []);
+});
+
+void test('tpa test passes with nothing skipped; TLS and wrong-password checks run on both nodes', async () => {
+  const r = await tpa('test', dir, '--json');
+  const report = lastJson<TestReport>(r);
+  const failed = report.results.filter((x) => x.status !== 'pass');
+  assert.deepEqual(failed, [], 'every check passes');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(report.ok, true);
+  assert.equal(report.summary.skip, 0);
+  for (const check of ['tls-required', 'wrong-password-refused']) {
+    assert.deepEqual(
+      report.results
+        .filter((x) => x.check === check)
+        .map((x) => [x.node, x.status])
+        .sort(),
+      [
+        ['main-1', 'pass'],
+        ['main-2', 'pass'],
+      ],
+      `${check}: ${JSON.stringify(report.results.filter((x) => x.check === check))}`,
+    );
+  }
+});
+
+void test("data checksums are on on both nodes (tpa's deploy enabled them)", async () => {
+  for (const h of HOSTS) {
+    const r = await tpa(
+      'ssh',
+      dir,
+      h.node,
+      '--',
+      `cd / && runuser -u postgres -- psql -X -A -t -c 'SHOW data_checksums'`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'on', `${h.node}: data_checksums`);
+  }
+});
+
+void test('a client outside access.client_cidrs is refused by pg_hba; one inside gets in', async () => {
+  const main1 = address.get('main-1')!;
+  const password = (await tpa('secrets', dir, 'postgres_password')).stdout.trim();
+  assert.ok(password.length > 0);
+  const pgpass = `${main1}:5432:*:postgres:${password}\n`;
+  const conninfo = `host=${main1} port=5432 dbname=postgres user=postgres sslmode=require connect_timeout=5`;
+  const query = "SELECT 'in from ' || host(inet_client_addr())";
+
+  // from this host (the bridge's gateway, outside the /29): the right password, TLS, refused
+  const passfile = join(work, 'pgpass');
+  await writeFile(passfile, pgpass, { mode: 0o600 });
+  const env: NodeJS.ProcessEnv = { ...process.env, PGPASSFILE: passfile };
+  delete env.PGPASSWORD;
+  const outside = await run('psql', ['-X', '-A', '-t', '-d', conninfo, '-c', query], {
+    env,
+    timeoutMs: 30_000,
+  });
+  await rm(passfile, { force: true });
+  assert.equal(outside.code, 2, `${outside.stdout}${outside.stderr}`);
+  assert.match(
+    outside.stderr,
+    new RegExp(`no pg_hba\\.conf entry for host "${gateway.replace(/\./g, '\\.')}", user "postgres"`),
+  );
+
+  // the same connection from main-2 (inside the /29): in; the password only in a 0600 file there
+  const remote = '/root/.it-pgpass';
+  const b = HOSTS[1].container;
+  await inside(b, `umask 077 && cat > ${remote}`, pgpass);
+  try {
+    const r = await inside(b, `PGPASSFILE=${remote} psql -X -A -t -d '${conninfo}' -c "${query}"`);
+    assert.equal(r.trim(), `in from ${address.get('main-2')!}`);
+  } finally {
+    await inside(b, `rm -f ${remote}`);
+  }
 });
 
 void test('after first contact host keys are strict: a changed key is refused', async () => {

@@ -1,7 +1,7 @@
 /**
  * An M1 group end to end, through the CLI as a user runs it, on one cluster shared by every
  * step: configure (a primary, a replica, and a replica cascading from that replica), provision,
- * deploy, tpa test; a second deploy changes nothing; config changes converge with the right
+ * deploy (data checksums on on every node), tpa test; a second deploy changes nothing; config changes converge with the right
  * handler (reload for work_mem and a new client CIDR, restart with replicas first for
  * max_connections); tpa test fails, naming the check, when a replica is stopped, when a
  * pgbouncer points at a replica, when repmgrd is down, and passes again once repaired;
@@ -18,9 +18,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { TestReport } from '../src/operations/test.ts';
-import type { StatusReport } from '../src/operations/status.ts';
-import type { DeployReport } from '../src/operations/deploy.ts';
+import type { TestReport } from '../src/commands/test/index.ts';
+import type { StatusReport } from '../src/commands/status/index.ts';
+import type { DeployReport } from '../src/commands/deploy/index.ts';
 import { lastJson, leftovers, readInventory, removePrefixed, run, TPA, tpaEnv } from './support/cli.ts';
 
 const GROUP = `it-m1-${process.pid}`;
@@ -153,6 +153,13 @@ void test('provision and deploy', async () => {
   assert.ok(prefix);
   const out = await deploy();
   assert.ok(out.changes > 0);
+});
+
+void test("data checksums are on on every node: tpa's own deploy enabled them", async () => {
+  for (const node of ['main-1', 'main-2', 'main-3']) {
+    const r = await sql(node, 'SHOW data_checksums');
+    assert.equal(r.stdout.trim(), 'on', `${node}: ${r.stderr}`);
+  }
 });
 
 void test('tpa test passes; main-3 streams from main-2', async () => {

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { passfileLine } from '../src/operations/psql.ts';
+import { passfileLine } from '../src/commands/psql/index.ts';
 import {
   postgresAvailable,
   run,

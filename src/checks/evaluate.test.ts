@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { evaluate, summarize, type CheckResult, type Evidence } from './evaluate.ts';
-import { ADDR, healthyEvidence } from './fixtures.test-helper.ts';
+import { ADDR, healthyEvidence } from '../../test/support/checks-fixtures.ts';
 
 function find(results: CheckResult[], check: string, node?: string): CheckResult {
   const r = results.find((x) => x.check === check && x.node === node);

@@ -5,7 +5,7 @@
 import { RemoteCommandError } from '../core/errors.ts';
 import type { InventoryHost } from '../platforms/platform.ts';
 import { CommandTimeoutError } from '../transport/transport.ts';
-import type { ClusterAccess } from '../operations/connect.ts';
+import type { ClusterAccess } from '../clusterdir/connect.ts';
 import type { Observed } from './cluster-view.ts';
 import {
   buildObserveScript,

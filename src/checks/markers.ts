@@ -4,8 +4,7 @@
  * tpa_test.markers of database postgres; rows older than a day are removed on each run.
  */
 import { randomBytes } from 'node:crypto';
-import { PG_OS_USER, PG_PORT } from '../components/postgres/paths.ts';
-import { shellQuote } from '../transport/shell.ts';
+import { psqlAsPostgres } from '../components/postgres/psql.ts';
 
 export const MARKER_TABLE = 'tpa_test.markers';
 /** serialises the CREATE ... IF NOT EXISTS of writers running at once */
@@ -32,7 +31,7 @@ export function markerInsertSql(id: string, via: string): string {
 }
 
 function localPsql(sql: string): string {
-  return `(cd / && runuser -u ${PG_OS_USER} -- psql -X -A -t -q -v ON_ERROR_STOP=1 -p ${PG_PORT} -d postgres -c ${shellQuote(sql)} </dev/null)`;
+  return `${psqlAsPostgres({ sql })} </dev/null`;
 }
 
 /** On the primary, over the local socket: create the table if needed, write the marker, prune. */

@@ -7,9 +7,10 @@
  * the way a client does: the superuser's password arrives on stdin and reaches psql through
  * its environment, never its arguments.
  */
-import { PG_OS_USER, PG_PORT, ROLES, type PgPaths } from '../components/postgres/paths.ts';
+import { raw, sh, type ShellValue } from '../core/shell.ts';
+import { PG_PORT, ROLES, type PgPaths } from '../components/postgres/paths.ts';
 import { START_GUARD_MARKER, type ObserveSection } from '../components/failover/manager.ts';
-import { shellQuote } from '../transport/shell.ts';
+import { psqlAsPostgres } from '../components/postgres/psql.ts';
 import { MARKER_SETUP_SQL, markerInsertSql } from './markers.ts';
 
 const BEGIN = '@@tpa-begin ';
@@ -51,10 +52,6 @@ export const PG_OBSERVE_SQL = `SELECT json_build_object(
       extract(epoch FROM replay_lag)::float8 AS "replayLagS" FROM pg_stat_replication) r)
 )`;
 
-function asPostgres(command: string): string {
-  return `(cd / && runuser -u ${PG_OS_USER} -- ${command})`;
-}
-
 function section(name: string, body: string): string {
   return [`echo '${BEGIN}${name}'`, `( ${body}\n)`, `echo "${END}${name} $?"`].join('\n');
 }
@@ -63,9 +60,7 @@ function section(name: string, body: string): string {
 const TLS_SQL = 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()';
 
 function clientConn(address: string, port: number, sslmode: string): string {
-  return shellQuote(
-    `host=${address} port=${port} dbname=postgres user=${ROLES.superuser} sslmode=${sslmode} connect_timeout=5 application_name=tpa-test`,
-  );
+  return `host=${address} port=${port} dbname=postgres user=${ROLES.superuser} sslmode=${sslmode} connect_timeout=5 application_name=tpa-test`;
 }
 
 /** The whole script. Stdout only; stderr of each part is folded in where a message matters. */
@@ -73,14 +68,13 @@ export function buildObserveScript(req: ObserveRequest): string {
   const parts: string[] = ['export LC_ALL=C'];
   if (req.client) parts.push('IFS= read -r TPA_PW || :');
   else parts.push('exec </dev/null');
-  const psql = (sql: string, db = 'postgres') =>
-    asPostgres(`psql -X -A -t -q -p ${PG_PORT} -d ${db} -c ${shellQuote(sql)} </dev/null`);
+  const psql = (sql: string) => `${psqlAsPostgres({ sql, onErrorStop: false })} </dev/null`;
 
   if (req.services.length > 0) {
     parts.push(
       section(
         'services',
-        `for u in ${req.services.map(shellQuote).join(' ')}; do printf '%s %s\\n' "$u" "$(systemctl is-active -- "$u" 2>/dev/null)"; done`,
+        sh`for u in ${req.services}; do printf '%s %s\\n' "$u" "$(systemctl is-active -- "$u" 2>/dev/null)"; done`,
       ),
     );
   }
@@ -92,33 +86,34 @@ export function buildObserveScript(req: ObserveRequest): string {
     parts.push(
       section(
         'packages',
-        `dpkg-query -W -f='\${Package}|\${Version}|\${db:Status-Status}\\n' ${req.packages.map(shellQuote).join(' ')} 2>/dev/null; ` +
+        sh`dpkg-query -W -f='\${Package}|\${Version}|\${db:Status-Status}\\n' ${req.packages} 2>/dev/null; ` +
           `printf 'debian|%s|installed\\n' "$(cat /etc/debian_version 2>/dev/null)"`,
       ),
     );
   }
   if (req.client) {
     const c = req.client;
-    const run = (pw: string, port: number, sslmode: string, sql: string) =>
-      `cd / && PGPASSWORD=${pw} timeout ${CLIENT_TIMEOUT_S} psql -X -A -t -q -v ON_ERROR_STOP=1 -d ${clientConn(c.address, port, sslmode)} -c ${shellQuote(sql)} </dev/null 2>&1`;
+    const run = (pw: ShellValue, port: number, sslmode: string, sql: string) =>
+      sh`cd / && PGPASSWORD=${pw} timeout ${CLIENT_TIMEOUT_S} psql -X -A -t -q -v ON_ERROR_STOP=1 -d ${clientConn(c.address, port, sslmode)} -c ${sql} </dev/null 2>&1`;
     const write = [
       MARKER_SETUP_SQL,
       markerInsertSql(c.markerId, `${req.pooler?.name}@${c.address}`),
       `SELECT json_build_object('server', host(inet_server_addr()), 'inRecovery', pg_is_in_recovery(),
         'serverTls', (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()))`,
     ].join('; ');
-    const wrong = shellQuote(c.wrongPassword);
+    const wrong = c.wrongPassword;
+    const pw = raw('"$TPA_PW"');
     if (req.pooler) {
       // the section names are the parser's, whatever the pooler
       const port = req.pooler.port;
-      parts.push(section('client-write', run('"$TPA_PW"', port, 'require', write)));
-      parts.push(section('client-notls-pgbouncer', run('"$TPA_PW"', port, 'disable', 'SELECT 1')));
+      parts.push(section('client-write', run(pw, port, 'require', write)));
+      parts.push(section('client-notls-pgbouncer', run(pw, port, 'disable', 'SELECT 1')));
       parts.push(section('client-badpw-pgbouncer', run(wrong, port, 'require', 'SELECT 1')));
     }
     // the same client with TLS and the right password: proves a refusal below is for the
     // missing TLS or the wrong password, not because this address may not connect at all
-    parts.push(section('client-tls-postgres', run('"$TPA_PW"', PG_PORT, 'require', TLS_SQL)));
-    parts.push(section('client-notls-postgres', run('"$TPA_PW"', PG_PORT, 'disable', 'SELECT 1')));
+    parts.push(section('client-tls-postgres', run(pw, PG_PORT, 'require', TLS_SQL)));
+    parts.push(section('client-notls-postgres', run(pw, PG_PORT, 'disable', 'SELECT 1')));
     parts.push(section('client-badpw-postgres', run(wrong, PG_PORT, 'require', 'SELECT 1')));
   }
   return parts.join('\n') + '\n';

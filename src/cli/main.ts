@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
- * The tpa command. Each command lives in cli/commands/<name>.ts and registers itself
- * through the list below; the work is done by operations/.
+ * The tpa command. Each command lives in commands/<verb>/: its cli.ts registers it (listed
+ * in registry.ts), its index.ts does the work.
  */
 import { Command, CommanderError } from 'commander';
 import { reportError } from './output.ts';
 import { TPA_VERSION } from '../core/version.ts';
-import { commands } from './commands/index.ts';
+import { commands } from './registry.ts';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('tpa')

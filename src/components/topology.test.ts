@@ -8,7 +8,7 @@ import {
   repmgrPriority,
   upstreamDepth,
 } from './topology.ts';
-import { emptyFacts, sampleConfig, serverFacts } from './repmgr/fixtures.test-helper.ts';
+import { emptyFacts, sampleConfig, serverFacts } from '../../test/support/repmgr-fixtures.ts';
 
 const cluster = sampleConfig().clusters[0]!;
 

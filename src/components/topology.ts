@@ -7,7 +7,8 @@
 import type { ClusterConfig, ClusterGroupConfig, NodeConfig } from '../model/schema.ts';
 import type { HostFacts } from '../plan/types.ts';
 import type { InventoryHost } from '../platforms/platform.ts';
-import { PG_PORT, psqlCommand } from './postgres/paths.ts';
+import { PG_PORT } from './postgres/paths.ts';
+import { psqlAsPostgres } from './postgres/psql.ts';
 
 export function clusterOfHost(host: InventoryHost, config: ClusterGroupConfig): ClusterConfig {
   const cluster = config.clusters.find((c) => c.name === host.cluster);
@@ -82,10 +83,12 @@ export const PRIMARY_STATE_PROBE = 'pg.primary-state';
  * primary that comes back unfenced (started by hand), which settles who the primary is.
  */
 export const primaryStateProbeCommand = (): string =>
-  `${psqlCommand(
-    "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN '' ELSE pg_walfile_name(pg_current_wal_lsn()) END, " +
+  `${psqlAsPostgres({
+    sql:
+      "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN '' ELSE pg_walfile_name(pg_current_wal_lsn()) END, " +
       '(SELECT system_identifier FROM pg_control_system())',
-  )} 2>/dev/null || true`;
+    onErrorStop: false,
+  })} 2>/dev/null || true`;
 
 export interface PrimaryState {
   running: boolean;

@@ -6,7 +6,8 @@
 import type { Component, DeployContext, HealthCheck } from '../components/component.ts';
 import type { EventSink } from '../core/events.ts';
 import type { Transport } from '../transport/transport.ts';
-import { redact, shellQuote } from '../transport/shell.ts';
+import { sh } from '../core/shell.ts';
+import { redact } from '../transport/shell.ts';
 import { failureOf, type HostFailure } from './failure.ts';
 import { parallelSnippets } from './parallel-sh.ts';
 import { settleLimit } from './pool.ts';
@@ -33,7 +34,7 @@ export function checksFor(components: readonly Component[], ctx: DeployContext):
 export function checkScript(checks: HealthCheck[]): string {
   const lines = checks.map(
     (c, i) =>
-      `o=$(timeout ${CHECK_TIMEOUT_S} sh -c ${shellQuote(c.command)} 2>&1); r=$?; ` +
+      sh`o=$(timeout ${CHECK_TIMEOUT_S} sh -c ${c.command} 2>&1); r=$?; ` +
       `printf 'K\\t%s\\t%s\\t' ${i} "$r"; printf '%s' "$o" | tail -c ${OUTPUT_TAIL_BYTES} | base64 -w0; echo`,
   );
   // checks only read: they run side by side (parallel-sh.ts)

@@ -2,7 +2,8 @@
  * The shell commands that apply a change. Pure: strings in, strings out. Every command runs
  * as root (sudo) on the host; secrets travel on stdin.
  */
-import { shellQuote as q } from '../transport/shell.ts';
+import { raw, sh } from '../core/shell.ts';
+import { psqlAsPostgres } from '../components/postgres/psql.ts';
 import { databaseSql, roleSql } from '../plan/sql.ts';
 import { octal } from '../plan/diff.ts';
 import type { HandlerName, Resource } from '../plan/types.ts';
@@ -21,8 +22,8 @@ const APT_OPTS = [
  * attempt fails, so the lists are refreshed and the install retried once.
  */
 export function aptInstallCommand(packages: Extract<Resource, { kind: 'package' }>[]): string {
-  const names = packages.map((p) => q(p.version ? `${p.name}=${p.version}` : p.name)).join(' ');
-  const install = `apt-get ${APT_OPTS} --no-install-recommends --allow-downgrades install ${names}`;
+  const names = packages.map((p) => (p.version ? `${p.name}=${p.version}` : p.name));
+  const install = sh`apt-get ${raw(APT_OPTS)} --no-install-recommends --allow-downgrades install ${names}`;
   return [
     'export DEBIAN_FRONTEND=noninteractive',
     `${install} || { apt-get -q -o DPkg::Lock::Timeout=300 update && ${install}; }`,
@@ -30,33 +31,35 @@ export function aptInstallCommand(packages: Extract<Resource, { kind: 'package' 
 }
 
 export function directoryCommand(r: Extract<Resource, { kind: 'directory' }>): string {
-  return `mkdir -p -- ${q(r.path)} && chown ${q(`${r.owner}:${r.group}`)} -- ${q(r.path)} && chmod ${octal(r.mode)} -- ${q(r.path)}`;
+  return sh`mkdir -p -- ${r.path} && chown ${`${r.owner}:${r.group}`} -- ${r.path} && chmod ${octal(r.mode)} -- ${r.path}`;
 }
 
 /** the parent of a file that is created for the first time */
 export function parentDirCommand(path: string): string {
   const parent = path.slice(0, Math.max(1, path.lastIndexOf('/')));
-  return `[ -d ${q(parent)} ] || mkdir -p -- ${q(parent)}`;
+  return sh`[ -d ${parent} ] || mkdir -p -- ${parent}`;
 }
 
 function withJournal(unit: string, command: string): string {
-  return `${command} || { rc=$?; journalctl -u ${q(unit)} -n 20 --no-pager >&2; exit $rc; }`;
+  return sh`${raw(command)} || { rc=$?; journalctl -u ${unit} -n 20 --no-pager >&2; exit $rc; }`;
 }
 
 export function serviceCommand(r: Extract<Resource, { kind: 'service' }>): string {
-  const u = q(r.name);
   const steps =
     r.state === 'running'
       ? [
-          `systemctl ${r.enabled ? 'enable' : 'disable'} --quiet -- ${u}`,
-          withJournal(r.name, `systemctl start -- ${u}`),
+          sh`systemctl ${r.enabled ? 'enable' : 'disable'} --quiet -- ${r.name}`,
+          withJournal(r.name, sh`systemctl start -- ${r.name}`),
         ]
-      : [`systemctl stop -- ${u}`, `systemctl ${r.enabled ? 'enable' : 'disable'} --quiet -- ${u}`];
+      : [
+          sh`systemctl stop -- ${r.name}`,
+          sh`systemctl ${r.enabled ? 'enable' : 'disable'} --quiet -- ${r.name}`,
+        ];
   return ['set -e', ...steps].join('\n');
 }
 
 /** psql as the postgres OS user over the local socket; the SQL comes on stdin */
-export const PSQL = 'cd / && runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d postgres';
+export const PSQL = psqlAsPostgres({ tuplesOnly: false, port: false });
 
 export function sqlFor(r: Extract<Resource, { kind: 'pg-role' | 'pg-database' }>): string {
   return r.kind === 'pg-role' ? roleSql(r) : databaseSql(r);
@@ -66,11 +69,10 @@ export function handlerCommand(h: HandlerName): string {
   const colon = h.indexOf(':');
   const verb = h.slice(0, colon);
   const unit = h.slice(colon + 1);
-  const u = q(unit);
   // only a running unit: a stopped one reads its configuration when it starts, and a unit
   // that does not exist yet (its file comes later) is no error
-  const run = verb === 'restart' ? `systemctl restart -- ${u}` : `systemctl reload -- ${u}`;
-  return `if systemctl is-active --quiet -- ${u}; then ${withJournal(unit, run)}; else echo ${q(HANDLER_SKIPPED)}; fi`;
+  const run = verb === 'restart' ? sh`systemctl restart -- ${unit}` : sh`systemctl reload -- ${unit}`;
+  return sh`if systemctl is-active --quiet -- ${unit}; then ${raw(withJournal(unit, run))}; else echo ${HANDLER_SKIPPED}; fi`;
 }
 
 /** printed by a handler whose unit is not running */

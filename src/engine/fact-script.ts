@@ -5,7 +5,8 @@
  * names are referred to by index, so the output never needs unquoting. Both the script
  * builder and the parser are pure.
  */
-import { shellQuote } from '../transport/shell.ts';
+import { raw, sh } from '../core/shell.ts';
+import { psqlAsPostgres } from '../components/postgres/psql.ts';
 import { quoteLiteral } from '../plan/sql.ts';
 import { PENDING_HANDLERS_FILE, sha256 } from '../plan/diff.ts';
 import type { DesiredHost, HandlerName, HostFacts } from '../plan/types.ts';
@@ -102,7 +103,6 @@ function postgresQuery(settings: string[]): string {
 }
 
 export function buildFactScript(req: FactRequest): string {
-  const q = shellQuote;
   const lines: string[] = [
     // One compound command: the shell parses all of it before running anything, and
     // nothing inside can read the rest of the script from stdin.
@@ -138,28 +138,28 @@ export function buildFactScript(req: FactRequest): string {
   const reads: string[] = [];
   if (req.packages.length) {
     reads.push(
-      `dpkg-query -W -f='P\\t\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${req.packages.map(q).join(' ')} 2>/dev/null`,
+      sh`dpkg-query -W -f='P\\t\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${req.packages} 2>/dev/null`,
     );
   }
-  req.files.forEach((f, i) => reads.push(`f ${i} ${q(f.path)} ${f.sha256} ${f.content ? 1 : 0}`));
-  req.directories.forEach((d, i) => reads.push(`d ${i} ${q(d)}`));
-  req.services.forEach((s, i) => reads.push(`s ${i} ${q(s)}`));
+  req.files.forEach((f, i) => reads.push(sh`f ${i} ${f.path} ${f.sha256} ${f.content ? 1 : 0}`));
+  req.directories.forEach((d, i) => reads.push(sh`d ${i} ${d}`));
+  req.services.forEach((s, i) => reads.push(sh`s ${i} ${s}`));
   reads.push(
     [
       // psql itself, not Debian's wrapper (a Perl program that costs more than the query)
       'b=$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)',
       '[ -n "$b" ] || b=$(command -v psql)',
       'if id -u postgres >/dev/null 2>&1 && [ -n "$b" ]; then',
-      '  o=$(cd / && PGCONNECT_TIMEOUT=5 timeout 20 runuser -u postgres -- "$b" -X -A -t -q -v ON_ERROR_STOP=1 -d postgres 2>/dev/null <<\'TPA_SQL\'',
+      `  o=$(PGCONNECT_TIMEOUT=5 timeout 20 ${psqlAsPostgres({ bin: raw('"$b"'), port: false })} 2>/dev/null <<'TPA_SQL'`,
       postgresQuery(req.settings),
       'TPA_SQL',
       ') && [ -n "$o" ] && printf \'G\\t%s\\n\' "$o"',
       'fi',
     ].join('\n'),
   );
-  Object.values(req.probes).forEach((cmd, i) => reads.push(`r ${i} ${q(cmd)}`));
+  Object.values(req.probes).forEach((cmd, i) => reads.push(sh`r ${i} ${cmd}`));
   lines.push(...parallelSnippets(reads));
-  lines.push(`[ -f ${PENDING_HANDLERS_FILE} ] && sed 's/^/H\t/' ${PENDING_HANDLERS_FILE}`);
+  lines.push(sh`[ -f ${PENDING_HANDLERS_FILE} ] && sed 's/^/H\t/' ${PENDING_HANDLERS_FILE}`);
   lines.push("printf 'END\\n'", '}');
   return lines.join('\n') + '\n';
 }

@@ -15,7 +15,7 @@ import { sha256, countChanges } from '../plan/diff.ts';
 import { computePlan, deploy, type EngineInput } from './run.ts';
 import type { FactRequest } from './fact-script.ts';
 import { HANDLER_SKIPPED } from './commands.ts';
-import { testHost } from '../testing/fixtures.test-helper.ts';
+import { testHost } from '../../test/support/fixtures.ts';
 
 interface HostModel {
   packages: Record<string, string>;

@@ -16,7 +16,7 @@ import {
   type Plan,
 } from '../plan/types.ts';
 import type { Transport } from '../transport/transport.ts';
-import { shellQuote } from '../transport/shell.ts';
+import { sh } from '../core/shell.ts';
 import { applyPhaseChanges, type HostFailure } from './apply.ts';
 import { checksFor, runChecks } from './checks.ts';
 import { desiredState, factRequests } from './desired.ts';
@@ -237,9 +237,12 @@ async function rememberHandlers(input: EngineInput, host: string, handlers: Hand
   const t = input.transports[host];
   if (!t || handlers.length === 0) return;
   const dir = PENDING_HANDLERS_FILE.slice(0, PENDING_HANDLERS_FILE.lastIndexOf('/'));
-  const lines = handlers.map((h) => `echo ${shellQuote(h)} >> ${PENDING_HANDLERS_FILE}`);
+  const lines = handlers.map((h) => sh`echo ${h} >> ${PENDING_HANDLERS_FILE}`);
   try {
-    await t.exec([`mkdir -p ${dir}`, ...lines].join('\n'), { sudo: true, step: 'remember pending handlers' });
+    await t.exec([sh`mkdir -p ${dir}`, ...lines].join('\n'), {
+      sudo: true,
+      step: 'remember pending handlers',
+    });
   } catch {
     input.events({
       kind: 'warning',

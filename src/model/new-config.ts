@@ -1,7 +1,7 @@
 /**
  * The config a `tpa configure` run describes, built from its options, and written as a
  * commented config.yml. Pure: reading key files and writing the directory happen in
- * operations/configure.ts.
+ * commands/configure/.
  */
 import { Document, isMap, isScalar, isSeq, type YAMLMap } from 'yaml';
 import { DEFAULT_BACKUP_SCHEDULE, DEFAULT_RETENTION, type ClusterGroupInput } from './schema.ts';

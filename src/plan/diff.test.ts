@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diff, sha256, countChanges, PENDING_HANDLERS_ID } from './diff.ts';
 import type { DesiredHost, HostFacts, Resource } from './types.ts';
-import { testFacts as facts } from '../testing/fixtures.test-helper.ts';
+import { testFacts as facts } from '../../test/support/fixtures.ts';
 
 function pg(over: Partial<NonNullable<HostFacts['postgres']>> = {}): NonNullable<HostFacts['postgres']> {
   return {

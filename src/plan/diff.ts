@@ -3,6 +3,7 @@
  */
 import { createTwoFilesPatch } from 'diff';
 import { createHash } from 'node:crypto';
+import { sh } from '../core/shell.ts';
 import { needsRestart, settingMatches } from './pg-values.ts';
 import { normaliseAttributes } from './sql.ts';
 import { refusals } from './refusals.ts';
@@ -59,7 +60,7 @@ function pendingHandlersChange(d: DesiredHost, f: HostFacts, wanted: Set<Phase> 
     kind: 'action',
     id: PENDING_HANDLERS_ID,
     description: `run what an earlier deploy left pending: ${handlers.join(', ')}`,
-    command: `rm -f ${PENDING_HANDLERS_FILE}`,
+    command: sh`rm -f ${PENDING_HANDLERS_FILE}`,
     needed: () => true,
     notify: handlers,
   };

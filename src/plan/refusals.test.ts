@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { refusals } from './refusals.ts';
 import type { DesiredHost, HostFacts, Resource } from './types.ts';
-import { testFacts } from '../testing/fixtures.test-helper.ts';
+import { testFacts } from '../../test/support/fixtures.ts';
 
 function facts(host: string, postgres?: Partial<NonNullable<HostFacts['postgres']>>): HostFacts {
   if (!postgres) return testFacts(host);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { diff } from './diff.ts';
 import { planJson, renderPlan } from './render.ts';
 import type { DesiredHost } from './types.ts';
-import { testFacts as facts } from '../testing/fixtures.test-helper.ts';
+import { testFacts as facts } from '../../test/support/fixtures.ts';
 
 const desired: DesiredHost[] = [
   {

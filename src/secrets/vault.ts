@@ -22,12 +22,11 @@ import {
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.ts';
-import { decryptSecret, encryptSecret } from './cipher.ts';
-import { InvalidSecretNameError, SecretStoreError, UnknownSecretError } from './errors.ts';
+import { SecretStoreError } from './errors.ts';
 import { generatePassword, generateSshKeyPair, publicKeyOf } from './generate.ts';
-import { loadKey, loadOrCreateKey, type VaultKey } from './key.ts';
+import { checkName, exclusive, openVault } from './open-vault.ts';
 import { redactor } from './redact.ts';
-import { readStore, STORE_FILE, writeStore, type SecretEntries } from './store.ts';
+import { STORE_FILE } from './store.ts';
 
 /** The secrets tpa itself generates and uses, with what each is for. */
 export const SECRET_DESCRIPTIONS: Record<string, string> = {
@@ -51,12 +50,6 @@ export const GENERATED_PASSWORDS = [
 /** The plain copy of the public key, committed with the directory. */
 export const PUBLIC_KEY_FILE = join('ssh', 'id_ed25519.pub');
 
-const NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
-
-function checkName(name: string): void {
-  if (!NAME_PATTERN.test(name)) throw new InvalidSecretNameError(name);
-}
-
 async function requireDir(dir: string): Promise<void> {
   try {
     if ((await stat(dir)).isDirectory()) return;
@@ -67,39 +60,6 @@ async function requireDir(dir: string): Promise<void> {
     `${dir} is not a directory`,
     'pass the cluster directory (the one holding config.yml)',
   );
-}
-
-// Writers of one directory take turns inside this process, so no update is lost.
-const queues = new Map<string, Promise<unknown>>();
-async function exclusive<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  const id = resolve(dir);
-  const previous = queues.get(id) ?? Promise.resolve();
-  const run = previous.then(fn, fn);
-  const settled = run.catch(() => undefined);
-  queues.set(id, settled);
-  try {
-    return await run;
-  } finally {
-    if (queues.get(id) === settled) queues.delete(id);
-  }
-}
-
-/** An existing store decides the key: never start a second key beside secrets made with the first. */
-async function writerKey(entries: SecretEntries): Promise<VaultKey> {
-  return Object.keys(entries).length > 0 ? loadKey() : loadOrCreateKey();
-}
-
-/** Every entry must stay readable with one key: prove the key (and the entries) before adding. */
-function checkKeyFits(dir: string, key: VaultKey, entries: SecretEntries): void {
-  for (const [name, entry] of Object.entries(entries)) decryptSecret(key, name, entry, storeLabel(dir));
-}
-
-function storeLabel(dir: string): string {
-  return join(dir, STORE_FILE);
-}
-
-function sortedNames(entries: SecretEntries): string[] {
-  return Object.keys(entries).sort();
 }
 
 async function syncPublicKeyFile(dir: string, publicKey: string): Promise<void> {
@@ -139,25 +99,21 @@ export async function generateClusterSecrets(
 ): Promise<GeneratedSecrets> {
   await requireDir(dir);
   return exclusive(dir, async () => {
-    const entries = await readStore(dir);
+    const vault = await openVault(dir);
     const fresh: Record<string, string> = {};
     for (const name of GENERATED_PASSWORDS) {
-      if (!entries[name]) fresh[name] = generatePassword();
+      if (!vault.has(name)) fresh[name] = generatePassword();
     }
-    let key: VaultKey | undefined;
-    const ensureKey = async () => (key ??= await writerKey(entries));
 
     let sshPublicKey: string | undefined;
-    if (entries.ssh_private_key) {
-      key = await ensureKey();
-      if (entries.ssh_public_key) {
-        sshPublicKey = decryptSecret(key, 'ssh_public_key', entries.ssh_public_key, storeLabel(dir));
+    if (vault.has('ssh_private_key')) {
+      if (vault.has('ssh_public_key')) {
+        sshPublicKey = await vault.get('ssh_public_key');
       } else {
         // the public half can always be derived again from the private one
-        const privateKey = decryptSecret(key, 'ssh_private_key', entries.ssh_private_key, storeLabel(dir));
-        sshPublicKey = publicKeyOf(privateKey);
+        sshPublicKey = publicKeyOf(await vault.get('ssh_private_key'));
         if (sshPublicKey === undefined) {
-          throw new SecretStoreError(storeLabel(dir), 'ssh_private_key is not a private key ssh can use');
+          throw new SecretStoreError(vault.label, 'ssh_private_key is not a private key ssh can use');
         }
         fresh.ssh_public_key = sshPublicKey;
       }
@@ -167,18 +123,13 @@ export async function generateClusterSecrets(
       fresh.ssh_private_key = pair.privateKey;
       fresh.ssh_public_key = pair.publicKey;
       sshPublicKey = pair.publicKey;
-    } else if (entries.ssh_public_key) {
-      key = await ensureKey();
-      sshPublicKey = decryptSecret(key, 'ssh_public_key', entries.ssh_public_key, storeLabel(dir));
+    } else if (vault.has('ssh_public_key')) {
+      sshPublicKey = await vault.get('ssh_public_key');
     }
 
     const created = Object.keys(fresh).sort();
-    if (created.length > 0) {
-      key = await ensureKey();
-      checkKeyFits(dir, key, entries);
-      for (const name of created) entries[name] = encryptSecret(key, name, fresh[name]!);
-      await writeStore(dir, entries);
-    }
+    for (const name of created) await vault.set(name, fresh[name]!);
+    await vault.save();
     const files: string[] = [];
     if (await exists(join(dir, STORE_FILE))) files.push(STORE_FILE);
     if (sshPublicKey !== undefined) {
@@ -186,7 +137,7 @@ export async function generateClusterSecrets(
       files.push(PUBLIC_KEY_FILE);
     }
     return {
-      names: sortedNames(entries),
+      names: vault.names(),
       created,
       ...(sshPublicKey !== undefined ? { sshPublicKey } : {}),
       files,
@@ -197,38 +148,29 @@ export async function generateClusterSecrets(
 /** The names of the stored secrets, sorted. Needs no key: names are not secret. */
 export async function listSecrets(dir: string): Promise<string[]> {
   await requireDir(dir);
-  return sortedNames(await readStore(dir));
+  return (await openVault(dir)).names();
 }
 
 export async function getSecret(dir: string, name: string): Promise<string> {
   await requireDir(dir);
-  const entries = await readStore(dir);
-  const entry = entries[name];
-  if (!entry) throw new UnknownSecretError(name, sortedNames(entries));
-  return decryptSecret(await loadKey(), name, entry, storeLabel(dir));
+  return (await openVault(dir)).get(name);
 }
 
-/** Stores (or replaces) one secret. */
+/** Stores (or replaces) one secret and writes the file. Several at once: openVault, set, save. */
 export async function setSecret(dir: string, name: string, value: string): Promise<void> {
   checkName(name);
   await requireDir(dir);
   await exclusive(dir, async () => {
-    const entries = await readStore(dir);
-    const key = await writerKey(entries);
-    checkKeyFits(dir, key, entries);
-    entries[name] = encryptSecret(key, name, value);
-    await writeStore(dir, entries);
+    const vault = await openVault(dir);
+    await vault.set(name, value);
+    await vault.save();
     if (name === 'ssh_public_key') await syncPublicKeyFile(dir, value);
   });
 }
 
 export async function loadAllSecrets(dir: string): Promise<Record<string, string>> {
   await requireDir(dir);
-  const entries = await readStore(dir);
-  const names = sortedNames(entries);
-  if (names.length === 0) return {};
-  const key = await loadKey();
-  return Object.fromEntries(names.map((n) => [n, decryptSecret(key, n, entries[n]!, storeLabel(dir))]));
+  return (await openVault(dir)).getAll();
 }
 
 /** A redactor for every secret of the directory (see redact.ts). */

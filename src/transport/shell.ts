@@ -1,19 +1,14 @@
 /**
- * Pieces both transports share: shell quoting, sudo wrapping, redaction, streamed output,
+ * Pieces both transports share: sudo wrapping, redaction, streamed output,
  * and the atomic-upload script (content arrives on stdin, never in argv).
  */
 import type { EventSink } from '../core/events.ts';
+import { sh } from '../core/shell.ts';
 import type { UploadOptions } from './transport.ts';
-
-/** Quote a string as one word for /bin/sh. */
-export function shellQuote(s: string): string {
-  if (s !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Run `command` as root through sudo; -n so a missing NOPASSWD rule fails instead of hanging. */
 export function sudoWrap(command: string): string {
-  return `sudo -n sh -c ${shellQuote(command)}`;
+  return sh`sudo -n sh -c ${command}`;
 }
 
 /** Replace every secret with *** (longest first, so overlapping secrets are all hidden). */
@@ -78,13 +73,13 @@ export function atomicWriteScript(path: string, opts: UploadOptions = {}): strin
   const group = opts.group ?? '';
   const lines = [
     'set -e',
-    `t=$(mktemp ${shellQuote(`${dir}/.${base}.tpa-XXXXXX`)})`,
+    sh`t=$(mktemp ${`${dir}/.${base}.tpa-XXXXXX`})`,
     `trap 'rm -f "$t"' EXIT`,
     'cat > "$t"',
     `chmod ${mode} "$t"`,
   ];
-  if (owner || group) lines.push(`chown ${shellQuote(`${owner}${group ? `:${group}` : ''}`)} "$t"`);
-  lines.push(`mv -f "$t" ${shellQuote(path)}`, 'trap - EXIT');
+  if (owner || group) lines.push(sh`chown ${`${owner}${group ? `:${group}` : ''}`} "$t"`);
+  lines.push(sh`mv -f "$t" ${path}`, 'trap - EXIT');
   return lines.join('\n');
 }
 

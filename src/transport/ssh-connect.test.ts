@@ -12,7 +12,7 @@ import { collectingSink } from '../core/events.ts';
 import { ConnectionError, HostKeyMismatchError, RemoteCommandError } from '../core/errors.ts';
 import { SshTransport } from './ssh.ts';
 import { lookupHostKey, recordHostKey } from './known-hosts.ts';
-import { freePort, sshdSkipReason, startTestSshd, type TestSshd } from './test-sshd.ts';
+import { freePort, sshdSkipReason, startTestSshd, type TestSshd } from '../../test/support/sshd.ts';
 
 const skip = sshdSkipReason();
 

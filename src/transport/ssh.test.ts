@@ -1,5 +1,5 @@
 /**
- * SshTransport against a real sshd started for the test (see test-sshd.ts).
+ * SshTransport against a real sshd started for the test (see test/support/sshd.ts).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { collectingSink } from '../core/events.ts';
 import { ConnectionError, RemoteCommandError } from '../core/errors.ts';
 import { SshTransport } from './ssh.ts';
 import { CommandTimeoutError } from './transport.ts';
-import { sshdSkipReason, startTestSshd, type TestSshd } from './test-sshd.ts';
+import { sshdSkipReason, startTestSshd, type TestSshd } from '../../test/support/sshd.ts';
 
 const skip = sshdSkipReason();
 

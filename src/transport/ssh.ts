@@ -6,6 +6,7 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { ConnectionError, OperationError, RemoteCommandError } from '../core/errors.ts';
 import type { EventSink } from '../core/events.ts';
+import { sh } from '../core/shell.ts';
 import { CommandTimeoutError } from './transport.ts';
 import type { ExecOptions, ExecResult, SshTarget, Transport, UploadOptions } from './transport.ts';
 import { connectOnce, ConnectFailure, type ConnectSettings } from './ssh-connect.ts';
@@ -15,7 +16,6 @@ import {
   MAX_TIMER_MS,
   PIPE_DRAIN_MS,
   redact,
-  shellQuote,
   StreamCollector,
   timeoutHint,
 } from './shell.ts';
@@ -138,7 +138,7 @@ export class SshTransport implements Transport {
   remoteCommand(command: string, opts: Pick<ExecOptions, 'sudo' | 'timeoutMs'> = {}): string {
     const timeoutS = Math.ceil((opts.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000) + REMOTE_KILL_GRACE_S;
     // timeout(1) leads its own process group and kills all of it, so nothing outlives us
-    const line = `timeout -k 5 ${timeoutS} sh -c ${shellQuote(command)}`;
+    const line = sh`timeout -k 5 ${timeoutS} sh -c ${command}`;
     return opts.sudo && this.target.user !== 'root' ? `sudo -n ${line}` : line;
   }
 

@@ -14,7 +14,7 @@ import { ClusterGroupSchema } from '../../model/schema.ts';
 import type { DesiredHost, HostFacts, Resource } from '../../plan/types.ts';
 import type { Inventory, InventoryHost } from '../../platforms/platform.ts';
 import type { DeployContext } from '../component.ts';
-import { testFacts, testHost, testInventory } from '../../testing/fixtures.test-helper.ts';
+import { testFacts, testHost, testInventory } from '../../../test/support/fixtures.ts';
 import { barmanComponent } from './index.ts';
 import { MANAGED_CONF_PROBE } from './retire.ts';
 import { BARMAN_STATE_PROBE } from './state.ts';

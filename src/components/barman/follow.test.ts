@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderServerConf } from './conf.ts';
 import { followCronLine, renderFollowConf, renderFollowScript } from './follow.ts';
-import { shellProblems } from '../repmgr/fixtures.test-helper.ts';
+import { shellProblems } from '../../../test/support/repmgr-fixtures.ts';
 
 async function world(answers: Record<string, string>, primary = '10.0.3.11') {
   const d = await mkdtemp(join(tmpdir(), 'tpa-follow-'));

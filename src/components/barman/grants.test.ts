@@ -7,7 +7,7 @@ import {
   type PrivatePostgres,
 } from '../../../test/support/private-postgres.ts';
 import { BACKUP_FUNCTIONS, grantSql, grantsNeeded, grantsProbeSql, BARMAN_GRANTS_PROBE } from './grants.ts';
-import { emptyFacts } from '../repmgr/fixtures.test-helper.ts';
+import { emptyFacts } from '../../../test/support/repmgr-fixtures.ts';
 
 const available = postgresAvailable(15);
 let pg: PrivatePostgres | undefined;

@@ -9,7 +9,8 @@
  * Granted once on the current primary; replicas and a promoted replica get them by replication.
  */
 import type { HostFacts } from '../../plan/types.ts';
-import { psqlCommand, ROLES } from '../postgres/paths.ts';
+import { ROLES } from '../postgres/paths.ts';
+import { psqlAsPostgres } from '../postgres/psql.ts';
 
 export const BARMAN_GRANTS_PROBE = 'barman:grants';
 
@@ -32,7 +33,7 @@ export function grantsProbeSql(role: string = ROLES.barman): string {
 
 /** prints `t` when every grant is in place, `f` when one is missing, nothing when the role is absent */
 export function grantsProbeCommand(role: string = ROLES.barman): string {
-  return `${psqlCommand(grantsProbeSql(role))} 2>/dev/null || true`;
+  return `${psqlAsPostgres({ sql: grantsProbeSql(role), onErrorStop: false })} 2>/dev/null || true`;
 }
 
 export function grantsNeeded(facts: HostFacts): boolean {

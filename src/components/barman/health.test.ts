@@ -10,7 +10,7 @@ import {
   maxBackupAgeMs,
   splitSections,
 } from './health.ts';
-import { shellProblems } from '../repmgr/fixtures.test-helper.ts';
+import { shellProblems } from '../../../test/support/repmgr-fixtures.ts';
 
 const H = 3_600_000;
 

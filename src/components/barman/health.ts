@@ -8,7 +8,7 @@
  * The hosts run UTC (common component), so the schedule is read in UTC.
  */
 import cronParser from 'cron-parser';
-import { shellQuote } from '../../transport/shell.ts';
+import { sh } from '../../core/shell.ts';
 import { barmanJsonCommand, serverConfPath, serverHome } from './paths.ts';
 import { BARMAN_SLOT, BARMAN_USER } from './paths.ts';
 import { parseCheckJson, parseListBackupsJson, type BarmanCheck, type BackupSummary } from './output.ts';
@@ -108,16 +108,16 @@ const SECTION = '@@tpa-section ';
 
 /** reads barman check, list-backups, the slot on the primary (over barman's own conninfo) and streaming/ */
 export function healthScript(server: string): string {
-  const conf = shellQuote(serverConfPath(server));
+  const conf = serverConfPath(server);
   const slotSql = `SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) FROM pg_replication_slots WHERE slot_name = '${BARMAN_SLOT}'`;
   return [
     `echo '${SECTION}check'; ${barmanJsonCommand(['check', server])}; echo`,
     `echo '${SECTION}list'; ${barmanJsonCommand(['list-backups', server])}; echo`,
     `echo '${SECTION}slot'`,
-    `ci=$(sed -n 's/^conninfo *= *//p' ${conf} | head -n1)`,
-    `env -C / runuser -u ${BARMAN_USER} -- psql -X -A -t -q -w -d "$ci" -c ${shellQuote(slotSql)} 2>&1 | head -n 3`,
+    sh`ci=$(sed -n 's/^conninfo *= *//p' ${conf} | head -n1)`,
+    sh`env -C / runuser -u ${BARMAN_USER} -- psql -X -A -t -q -w -d "$ci" -c ${slotSql} 2>&1 | head -n 3`,
     `echo '${SECTION}pending'`,
-    `n=0; for f in ${shellQuote(`${serverHome(server)}/streaming`)}/*; do case "\${f##*/}" in *.partial) ;; ???????????????????????[0-9A-F]) n=$((n+1)) ;; esac; done; echo "$n"`,
+    sh`n=0; for f in ${`${serverHome(server)}/streaming`}/*; do case "\${f##*/}" in *.partial) ;; ???????????????????????[0-9A-F]) n=$((n+1)) ;; esac; done; echo "$n"`,
   ].join('\n');
 }
 

@@ -27,6 +27,7 @@ import type { HostFacts, Resource } from '../../plan/types.ts';
 import type { InventoryHost } from '../../platforms/platform.ts';
 import { clusterNodes, pgPathsFor, SECRETS } from '../postgres/paths.ts';
 import { TPA_LIB_DIR } from '../paths.ts';
+import { psqlAsPostgres } from '../postgres/psql.ts';
 import { requireSecret } from '../postgres/roles.ts';
 import {
   clusterOfHost,
@@ -259,7 +260,7 @@ export const barmanComponent: Component = {
             kind: 'action',
             id: 'barman-grants',
             description: 'let the barman role run the backup functions (EXECUTE grants)',
-            command: 'cd / && runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d postgres',
+            command: psqlAsPostgres({ tuplesOnly: false, port: false }),
             stdin: grantSql(),
             needed: grantsNeeded,
           },

@@ -7,7 +7,7 @@
  * reports (`barman -f json show-server`, which also asks the primary, so it is slower); and
  * the tpa-written servers no cluster in config.yml uses any more. Pure: script and parser.
  */
-import { shellQuote } from '../../transport/shell.ts';
+import { raw, sh } from '../../core/shell.ts';
 import { parseListBackupsJson, type BackupSummary } from './output.ts';
 import { BARMAN_CONF_DIR, BARMAN_CRON_FILE, BARMAN_HOME, barmanJsonCommand } from './paths.ts';
 import { managedConfsProbeCommand, parseManagedConfs, type ManagedConf } from './retire.ts';
@@ -64,23 +64,23 @@ export function liveScript(
   opts: LiveOptions = {},
   paths: LivePaths = DEFAULT_PATHS,
 ): string {
-  const cronFile = shellQuote(paths.cronFile);
+  const cronFile = paths.cronFile;
   const lines: string[] = [`echo '${SECTION}managed'`, managedConfsProbeCommand(paths)];
   for (const s of servers) {
-    const conf = shellQuote(`${paths.confDir}/${s}.conf`);
+    const conf = `${paths.confDir}/${s}.conf`;
     lines.push(
       `echo '${SERVER}${s}'`,
       `echo '${SECTION}conf'`,
-      `if [ -f ${conf} ]; then echo present; sed -n 's/^retention_policy *= *//p' ${conf} | head -n 1; fi`,
+      sh`if [ -f ${conf} ]; then echo present; sed -n 's/^retention_policy *= *//p' ${conf} | head -n 1; fi`,
       `echo '${SECTION}cron'`,
-      `[ -f ${cronFile} ] && awk -v s=${shellQuote(s)} '$NF == s && $(NF-1) == "backup" { print $1, $2, $3, $4, $5; exit }' ${cronFile}`,
+      sh`[ -f ${cronFile} ] && awk -v s=${s} '$NF == s && $(NF-1) == "backup" { print $1, $2, $3, $4, $5; exit }' ${cronFile}`,
       `echo '${SECTION}list'`,
-      `[ -f ${conf} ] && ${paths.barmanJson(['list-backups', s])} 2>/dev/null; echo`,
+      sh`[ -f ${conf} ] && ${raw(paths.barmanJson(['list-backups', s]))} 2>/dev/null; echo`,
     );
     if (opts.showServer) {
       lines.push(
         `echo '${SECTION}show'`,
-        `[ -f ${conf} ] && timeout ${SHOW_SERVER_TIMEOUT_S} ${paths.barmanJson(['show-server', s])} 2>/dev/null; echo`,
+        sh`[ -f ${conf} ] && timeout ${SHOW_SERVER_TIMEOUT_S} ${raw(paths.barmanJson(['show-server', s]))} 2>/dev/null; echo`,
       );
     }
   }

@@ -7,7 +7,7 @@
 import type { ClusterConfig, ClusterGroupConfig } from '../../model/schema.ts';
 import { backupServerOf } from '../../model/backup.ts';
 import type { InventoryHost } from '../../platforms/platform.ts';
-import { shellQuote } from '../../transport/shell.ts';
+import { sh } from '../../core/shell.ts';
 
 export const BARMAN_USER = 'barman';
 export const BARMAN_GROUP = 'barman';
@@ -54,7 +54,7 @@ export function backupHostOf(config: ClusterGroupConfig, cluster: ClusterConfig)
  * with `||` and `>` like any other.
  */
 export function barmanCommand(args: string[]): string {
-  return `env -C / runuser -u ${BARMAN_USER} -- barman ${args.map(shellQuote).join(' ')}`;
+  return sh`env -C / runuser -u ${BARMAN_USER} -- barman ${args}`;
 }
 
 /** the same, with JSON output (barman -f json, available since 2.x; Debian 12 ships 3.4) */

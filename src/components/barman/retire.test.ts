@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { shellProblems } from '../repmgr/fixtures.test-helper.ts';
-import { testFacts } from '../../testing/fixtures.test-helper.ts';
+import { shellProblems } from '../../../test/support/repmgr-fixtures.ts';
+import { testFacts } from '../../../test/support/fixtures.ts';
 import { MANAGED_HEADER } from './conf.ts';
 import {
   leftoverServers,

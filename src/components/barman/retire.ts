@@ -7,7 +7,7 @@
  * stay, and removing them is a person's decision.
  */
 import type { HostFacts, Resource } from '../../plan/types.ts';
-import { shellQuote } from '../../transport/shell.ts';
+import { raw, sh } from '../../core/shell.ts';
 import { MANAGED_HEADER } from './conf.ts';
 import {
   BARMAN_CONF_DIR,
@@ -44,18 +44,17 @@ export function managedConfsProbeCommand(
     cronFile: BARMAN_CRON_FILE,
   },
 ): string {
-  const mark = shellQuote(MANAGED_MARK);
   return [
-    `for f in ${shellQuote(paths.confDir)}/*.conf; do`,
+    sh`for f in ${paths.confDir}/*.conf; do`,
     '  [ -f "$f" ] || continue',
-    `  head -n 1 "$f" | grep -qF ${mark} || continue`,
+    sh`  head -n 1 "$f" | grep -qF ${MANAGED_MARK} || continue`,
     '  s=${f##*/}; s=${s%.conf}; n=0',
-    `  for b in ${shellQuote(paths.barmanHome)}/"$s"/base/*/backup.info; do`,
+    sh`  for b in ${paths.barmanHome}/"$s"/base/*/backup.info; do`,
     `    [ -f "$b" ] && grep -qx 'status=DONE' "$b" && n=$((n+1))`,
     '  done',
     '  echo "server=$s backups=$n"',
     'done',
-    `[ -f ${shellQuote(paths.cronFile)} ] && echo cron=1`,
+    sh`[ -f ${paths.cronFile} ] && echo cron=1`,
     'true',
   ].join('\n');
 }
@@ -98,7 +97,7 @@ const DEFAULT_ENV: RetireEnv = {
   confPath: serverConfPath,
   barmanHome: BARMAN_HOME,
   barman: barmanCommand,
-  asBarman: (command) => `env -C / runuser -u ${BARMAN_USER} -- ${command}`,
+  asBarman: (command) => sh`env -C / runuser -u ${BARMAN_USER} -- ${raw(command)}`,
 };
 
 /**
@@ -110,30 +109,29 @@ const DEFAULT_ENV: RetireEnv = {
  */
 export function retireCommand(server: string, env: RetireEnv = DEFAULT_ENV): string {
   const confPath = env.confPath(server);
-  const conf = shellQuote(confPath);
-  const lock = shellQuote(`${env.barmanHome}/.${server}-receive-wal.lock`);
-  const cronLock = shellQuote(`${env.barmanHome}/.cron.lock`);
+  const lock = `${env.barmanHome}/.${server}-receive-wal.lock`;
+  const cronLock = `${env.barmanHome}/.cron.lock`;
   return [
     'set -eu',
-    `[ -f ${conf} ] || exit 0`,
-    `if ! head -n 1 ${conf} | grep -qF ${shellQuote(MANAGED_MARK)}; then`,
-    `  echo ${shellQuote(`${confPath} was not written by tpa: left as it is`)} >&2`,
+    sh`[ -f ${confPath} ] || exit 0`,
+    sh`if ! head -n 1 ${confPath} | grep -qF ${MANAGED_MARK}; then`,
+    sh`  echo ${`${confPath} was not written by tpa: left as it is`} >&2`,
     '  exit 0',
     'fi',
-    `[ -f ${cronLock} ] || ${env.asBarman(`touch ${cronLock}`)}`,
-    `exec 9<${cronLock}`,
+    sh`[ -f ${cronLock} ] || ${raw(env.asBarman(sh`touch ${cronLock}`))}`,
+    sh`exec 9<${cronLock}`,
     `flock -w ${CRON_LOCK_WAIT_S} 9 || { echo 'barman cron held its lock for ${CRON_LOCK_WAIT_S} s' >&2; exit 1; }`,
     `${env.barman(['receive-wal', '--stop', server])} >/dev/null 2>&1 || true`,
     'i=0',
-    `while [ -f ${lock} ] && ! flock -n -s ${lock} true 2>/dev/null; do`,
+    sh`while [ -f ${lock} ] && ! flock -n -s ${lock} true 2>/dev/null; do`,
     '  i=$((i+1))',
     `  if [ "$i" -gt ${RECEIVE_WAL_STOP_WAIT_S} ]; then`,
-    `    echo ${shellQuote(`barman receive-wal of ${server} did not stop within ${RECEIVE_WAL_STOP_WAIT_S} s`)} >&2`,
+    sh`    echo ${`barman receive-wal of ${server} did not stop within ${RECEIVE_WAL_STOP_WAIT_S} s`} >&2`,
     '    exit 1',
     '  fi',
     '  sleep 1',
     'done',
-    `rm -f ${conf}`,
+    sh`rm -f ${confPath}`,
   ].join('\n');
 }
 

@@ -2,7 +2,7 @@
  * Shell run on a backup server by the barman component's actions and checks. Pure strings;
  * every barman call runs as the barman OS user (paths.ts barmanCommand).
  */
-import { shellQuote } from '../../transport/shell.ts';
+import { sh } from '../../core/shell.ts';
 import { barmanConninfo } from './conf.ts';
 import { BARMAN_HOME, BARMAN_USER, barmanCommand, serverHome } from './paths.ts';
 
@@ -10,11 +10,11 @@ const b = (args: string[]) => barmanCommand(args);
 
 /** wait until pg_receivewal has a .partial WAL file for the server and holds its lock */
 function waitForStreaming(server: string, seconds: number): string {
-  const lock = shellQuote(`${BARMAN_HOME}/.${server}-receive-wal.lock`);
-  const streaming = shellQuote(`${serverHome(server)}/streaming`);
+  const lock = `${BARMAN_HOME}/.${server}-receive-wal.lock`;
+  const streaming = `${serverHome(server)}/streaming`;
   return [
     'i=0',
-    `until [ -f ${lock} ] && ! flock -n -s ${lock} true 2>/dev/null && ls ${streaming}/*.partial >/dev/null 2>&1; do`,
+    sh`until [ -f ${lock} ] && ! flock -n -s ${lock} true 2>/dev/null && ls ${streaming}/*.partial >/dev/null 2>&1; do`,
     '  i=$((i+1))',
     `  if [ "$i" -gt ${seconds} ]; then`,
     `    echo "barman receive-wal for ${server} did not start streaming within ${seconds} s" >&2`,
@@ -38,7 +38,7 @@ function waitForStreaming(server: string, seconds: number): string {
 export function closeWalCommand(server: string, primaryAddress: string, timeoutSeconds = 120): string {
   const sql = "SELECT pg_create_restore_point('tpa_barman_switch_wal')";
   return [
-    `env -C / runuser -u ${BARMAN_USER} -- psql -X -q -w -d ${shellQuote(barmanConninfo(primaryAddress))} -c ${shellQuote(sql)} >/dev/null`,
+    sh`env -C / runuser -u ${BARMAN_USER} -- psql -X -q -w -d ${barmanConninfo(primaryAddress)} -c ${sql} >/dev/null`,
     b(['switch-wal', '--archive', '--archive-timeout', String(timeoutSeconds), server]),
   ].join('\n');
 }

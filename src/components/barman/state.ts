@@ -5,7 +5,7 @@
  * how many backups are complete, and which primary the server's conninfo points at now.
  */
 import type { HostFacts } from '../../plan/types.ts';
-import { shellQuote } from '../../transport/shell.ts';
+import { sh } from '../../core/shell.ts';
 import { BARMAN_HOME, serverConfPath } from './paths.ts';
 
 export const BARMAN_STATE_PROBE = 'barman:state';
@@ -34,15 +34,15 @@ const DEFAULT_PATHS: StateProbePaths = { barmanHome: BARMAN_HOME, confPath: serv
 export function stateProbeCommand(servers: string[], paths: StateProbePaths = DEFAULT_PATHS): string {
   if (servers.length === 0) return 'true';
   const lines = servers.map((s) => {
-    const home = shellQuote(`${paths.barmanHome}/${s}`);
-    const lock = shellQuote(`${paths.barmanHome}/.${s}-receive-wal.lock`);
-    const conf = shellQuote(paths.confPath(s));
+    const home = `${paths.barmanHome}/${s}`;
+    const lock = `${paths.barmanHome}/.${s}-receive-wal.lock`;
+    const conf = paths.confPath(s);
     return [
-      `r=0; if [ -f ${lock} ] && ! flock -n -s ${lock} true 2>/dev/null; then r=1; fi`,
-      `w=0; [ -f ${home}/wals/xlog.db ] && w=$(wc -l < ${home}/wals/xlog.db)`,
-      `b=0; l=0; for f in ${home}/base/*/backup.info; do [ -f "$f" ] || continue;` +
+      sh`r=0; if [ -f ${lock} ] && ! flock -n -s ${lock} true 2>/dev/null; then r=1; fi`,
+      sh`w=0; [ -f ${home}/wals/xlog.db ] && w=$(wc -l < ${home}/wals/xlog.db)`,
+      sh`b=0; l=0; for f in ${home}/base/*/backup.info; do [ -f "$f" ] || continue;` +
         ` if grep -qx 'status=DONE' "$f"; then b=$((b+1)); t=$(stat -c %Y "$f"); [ "$t" -gt "$l" ] && l=$t; fi; done`,
-      `h=''; [ -f ${conf} ] && h=$(sed -n 's/^conninfo *= *.*host=\\([^ ]*\\).*/\\1/p' ${conf} | head -n1)`,
+      sh`h=''; [ -f ${conf} ] && h=$(sed -n 's/^conninfo *= *.*host=\\([^ ]*\\).*/\\1/p' ${conf} | head -n1)`,
       `echo "server=${s} receive=$r wals=$w backups=$b last=$l host=$h"`,
     ].join('\n');
   });

@@ -5,9 +5,16 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Resource } from '../../plan/types.ts';
-import { deployContext, facts, groupConfig, groupInventory, node } from '../postgres/fixtures.test-helper.ts';
+import {
+  deployContext,
+  facts,
+  groupConfig,
+  groupInventory,
+  node,
+} from '../../../test/support/postgres-fixtures.ts';
 import { adminKeys, commonComponent, hostsLines, PROBES, sysctlProbe, sysctlToApply } from './component.ts';
-import { blockText, catProbe, probedBlock, sq, writeBlockCommand, type BlockFile } from './managed-block.ts';
+import { quote } from '../../core/shell.ts';
+import { blockText, catProbe, probedBlock, writeBlockCommand, type BlockFile } from './managed-block.ts';
 
 let dir: string;
 before(async () => {
@@ -33,7 +40,7 @@ void test('managed block: appended once, replaced in place, the rest of the file
   const path = join(dir, 'hosts');
   await writeFile(path, '127.0.0.1\tlocalhost\n10.0.0.9\tother\n');
   const f: BlockFile = {
-    pathShell: sq(path),
+    pathShell: quote(path),
     begin: '# BEGIN t',
     end: '# END t',
     mode: 0o644,
@@ -56,7 +63,7 @@ void test('managed block: appended once, replaced in place, the rest of the file
     await readFile(path, 'utf8'),
     '127.0.0.1\tlocalhost\n10.0.0.9\tother\n# BEGIN t\n10.0.3.12\tmain-2\n10.0.3.13\tmain-3\n# END t\nafter\tline\n',
   );
-  const probe = sh(catProbe(sq(path))).stdout;
+  const probe = sh(catProbe(quote(path))).stdout;
   assert.deepEqual(probedBlock(facts('x', { probes: { p: probe } }), 'p', f), [
     '10.0.3.12\tmain-2',
     '10.0.3.13\tmain-3',
@@ -66,7 +73,7 @@ void test('managed block: appended once, replaced in place, the rest of the file
 void test('managed block: a missing file (and directory) is created with the given mode', async () => {
   const path = join(dir, 'ssh', 'authorized_keys');
   const f: BlockFile = {
-    pathShell: sq(path),
+    pathShell: quote(path),
     begin: '# BEGIN k',
     end: '# END k',
     mode: 0o600,
@@ -182,5 +189,5 @@ void test("authorized keys: customer keys plus tpa's own, compared without comme
     a.needed(facts('h', { probes: { [PROBES.authorizedKeys]: `${ctx.secrets.ssh_public_key}\n` } })),
     true,
   );
-  assert.match(a.command, /getent passwd 'root'/);
+  assert.match(a.command, /getent passwd root /);
 });

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import type { Component, DeployContext, HealthCheck } from '../component.ts';
 import type { InventoryHost } from '../../platforms/platform.ts';
 import type { HostFacts, PhasedResources, Resource } from '../../plan/types.ts';
-import { blockAction, catProbe, probedBlock, probedLines, sq, type BlockFile } from './managed-block.ts';
+import { quote, sh } from '../../core/shell.ts';
+import { blockAction, catProbe, probedBlock, probedLines, type BlockFile } from './managed-block.ts';
 
 export const COMMON_PACKAGES = [
   'sudo',
@@ -50,7 +51,7 @@ export const PROBES = {
 } as const;
 
 const HOSTS_FILE: BlockFile = {
-  pathShell: sq('/etc/hosts'),
+  pathShell: quote('/etc/hosts'),
   begin: '# BEGIN tpa hosts',
   end: '# END tpa hosts',
   mode: 0o644,
@@ -61,7 +62,7 @@ const HOSTS_FILE: BlockFile = {
 export function authorizedKeysFile(user: string): BlockFile {
   return {
     // the user's home from the passwd database; fails (set -e) when the user does not exist
-    pathShell: `"$(getent passwd ${sq(user)} | cut -d: -f6 | grep .)/.ssh/authorized_keys"`,
+    pathShell: sh`"$(getent passwd ${user} | cut -d: -f6 | grep .)/.ssh/authorized_keys"`,
     begin: '# BEGIN tpa authorized keys',
     end: '# END tpa authorized keys',
     mode: 0o600,
@@ -111,7 +112,7 @@ function sysctlApplyCommand(): string {
   const sets = Object.entries(SYSCTL)
     .map(([k, v]) => {
       const p = `/proc/sys/${k.replaceAll('.', '/')}`;
-      return `if [ -w ${p} ]; then sysctl -q -w ${sq(`${k}=${v}`)} || echo ${sq(`tpa: could not set ${k}`)} >&2; fi`;
+      return sh`if [ -w ${p} ]; then sysctl -q -w ${`${k}=${v}`} || echo ${`tpa: could not set ${k}`} >&2; fi`;
     })
     .join('\n');
   return `set -u\n${sets}\nexit 0`;
@@ -166,7 +167,7 @@ export const commonComponent: Component = {
       [PROBES.timezone]:
         'printf "%s|%s" "$(readlink /etc/localtime || true)" "$(cat /etc/timezone 2>/dev/null || true)"',
       [PROBES.sysctl]: sysctlProbe(),
-      [PROBES.hosts]: catProbe(sq('/etc/hosts')),
+      [PROBES.hosts]: catProbe(quote('/etc/hosts')),
       [PROBES.authorizedKeys]: `${catProbe(authorizedKeysFile(ctx.config.access.admin_user).pathShell)} 2>/dev/null || true`,
     };
   },
@@ -199,7 +200,7 @@ export const commonComponent: Component = {
       kind: 'action',
       id: 'common-timezone',
       description: `set the time zone to ${TIMEZONE}`,
-      command: `set -eu\nln -sfn /usr/share/zoneinfo/${TIMEZONE} /etc/localtime\necho ${TIMEZONE} > /etc/timezone`,
+      command: sh`set -eu\nln -sfn ${`/usr/share/zoneinfo/${TIMEZONE}`} /etc/localtime\necho ${TIMEZONE} > /etc/timezone`,
       needed: (f) => f.probes[PROBES.timezone] !== tzWanted,
     });
 

@@ -2,15 +2,11 @@
  * A block of lines tpa owns inside a file it does not own (/etc/hosts, authorized_keys):
  * between a BEGIN and an END marker line, replaced as a whole, the rest of the file kept.
  */
+import { sh } from '../../core/shell.ts';
 import type { HostFacts, Resource } from '../../plan/types.ts';
 
-/** single-quotes a word for sh */
-export function sq(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
-}
-
 export interface BlockFile {
-  /** a shell expression for the path, e.g. sq('/etc/hosts') or "\"$(getent ...)/.ssh/x\"" */
+  /** a shell expression for the path, e.g. quote('/etc/hosts') or "\"$(getent ...)/.ssh/x\"" */
   pathShell: string;
   begin: string;
   end: string;
@@ -45,9 +41,9 @@ export function writeBlockCommand(f: BlockFile): string {
     `f=${f.pathShell}`,
     'new=$(mktemp); trap \'rm -f "$new" "$new.out"\' EXIT',
     'cat > "$new"',
-    `if [ ! -e "$f" ]; then install -d -m ${dirMode} -o ${sq(f.owner)} -g ${sq(f.group)} "$(dirname "$f")"; ` +
-      `install -m ${mode} -o ${sq(f.owner)} -g ${sq(f.group)} /dev/null "$f"; fi`,
-    `awk -v b=${sq(f.begin)} -v e=${sq(f.end)} -v nf="$new" ${sq(awk)} "$f" > "$new.out"`,
+    sh`if [ ! -e "$f" ]; then install -d -m ${dirMode} -o ${f.owner} -g ${f.group} "$(dirname "$f")"; ` +
+      sh`install -m ${mode} -o ${f.owner} -g ${f.group} /dev/null "$f"; fi`,
+    sh`awk -v b=${f.begin} -v e=${f.end} -v nf="$new" ${awk} "$f" > "$new.out"`,
     'cat "$new.out" > "$f"',
   ].join('\n');
 }

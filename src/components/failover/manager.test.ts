@@ -6,7 +6,7 @@ import { pgPaths } from '../postgres/paths.ts';
 import { pgpassContent, roleSpecs } from '../postgres/roles.ts';
 import { infraHbaRules } from '../postgres/hba.ts';
 import { nodeSettings } from '../postgres/settings.ts';
-import { groupConfig, groupInventory, groupSecrets } from '../postgres/fixtures.test-helper.ts';
+import { groupConfig, groupInventory, groupSecrets } from '../../../test/support/postgres-fixtures.ts';
 
 void test('failover_manager none asks nothing of postgres and runs nothing', () => {
   const none = failoverManagerOf({ failover_manager: 'none' });

@@ -5,7 +5,7 @@ import { allPoolers, poolerOf } from './registry.ts';
 import { pgPaths } from '../postgres/paths.ts';
 import { clientHbaRules, infraHbaRules } from '../postgres/hba.ts';
 import { roleSpecs } from '../postgres/roles.ts';
-import { groupConfig, groupInventory } from '../postgres/fixtures.test-helper.ts';
+import { groupConfig, groupInventory } from '../../../test/support/postgres-fixtures.ts';
 
 void test('pooler none asks nothing of postgres, listens nowhere and runs nothing', () => {
   const none = poolerOf({ pooler: 'none' });

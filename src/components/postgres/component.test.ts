@@ -6,7 +6,13 @@ import type { PhasedResources, Resource } from '../../plan/types.ts';
 import { scramVerifier, scramVerifierMatches } from '../../secrets/scram.ts';
 import { CREATECLUSTER_CONF, parseClusterProbe, PG_PROBES, postgresComponent } from './component.ts';
 import { CLIENT_BEGIN } from './hba.ts';
-import { deployContext, facts, groupConfig, groupInventory, node } from './fixtures.test-helper.ts';
+import {
+  deployContext,
+  facts,
+  groupConfig,
+  groupInventory,
+  node,
+} from '../../../test/support/postgres-fixtures.ts';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 

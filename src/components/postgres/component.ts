@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { Component, DeployContext, HealthCheck } from '../component.ts';
 import type { InventoryHost } from '../../platforms/platform.ts';
 import type { HostFacts, Phase, PhasedResources, Resource } from '../../plan/types.ts';
-import { sq } from '../common/managed-block.ts';
+import { raw, sh } from '../../core/shell.ts';
 import { TLS_CA_CERT, tlsCertName, tlsKeyName } from '../tls/names.ts';
 import {
   CLIENT_BEGIN,
@@ -29,7 +29,6 @@ import {
   PG_PORT,
   PGPASS_PATH,
   pgPathsFor,
-  psqlCommand,
   reloadPostgres,
   restartPostgres,
   type PgPaths,
@@ -37,6 +36,7 @@ import {
 import { pgpassContent, requireSecret, roleResources } from './roles.ts';
 import { nodeSettings, renderTpaConf, settingValue } from './settings.ts';
 import { failoverManagerOf } from '../failover/registry.ts';
+import { psqlAsPostgres } from './psql.ts';
 
 export const CREATECLUSTER_DIR = '/etc/postgresql-common/createcluster.d';
 export const CREATECLUSTER_CONF = `${CREATECLUSTER_DIR}/tpa.conf`;
@@ -77,7 +77,7 @@ export function parseClusterProbe(facts: HostFacts | undefined): ClusterProbe | 
 
 export function clusterProbeCommand(p: PgPaths): string {
   return [
-    `d=${sq(p.dataDir)}`,
+    sh`d=${p.dataDir}`,
     'if [ -f "$d/global/pg_control" ]; then',
     `  c=$(${p.binDir}/pg_controldata "$d" | sed -n 's/^Data page checksum version: *//p')`,
     '  s=0; [ -f "$d/standby.signal" ] && s=1',
@@ -89,7 +89,7 @@ export function clusterProbeCommand(p: PgPaths): string {
 
 export function hbaInfraProbe(p: PgPaths): string {
   return (
-    `f=${sq(p.hbaFile)}; if [ -f "$f" ]; then awk -v b=${sq(CLIENT_BEGIN)} '$0 == b { exit } { print }' "$f"; fi` +
+    sh`f=${p.hbaFile}; if [ -f "$f" ]; then awk -v b=${CLIENT_BEGIN} '$0 == b { exit } { print }' "$f"; fi` +
     " | sha256sum | cut -d' ' -f1"
   );
 }
@@ -101,12 +101,12 @@ export function hbaInfraProbe(p: PgPaths): string {
 export function hbaInfraCommand(p: PgPaths): string {
   return [
     'set -eu',
-    `f=${sq(p.hbaFile)}`,
+    sh`f=${p.hbaFile}`,
     'new=$(mktemp "$f.tpa.XXXXXX"); trap \'rm -f "$new"\' EXIT',
     'cat > "$new"',
-    `if [ -f "$f" ] && grep -qxF ${sq(CLIENT_BEGIN)} "$f"; then`,
-    `  awk -v b=${sq(CLIENT_BEGIN)} -v e=${sq(CLIENT_END)} '$0 == b { p = 1 } p { print } $0 == e { p = 0 }' "$f" >> "$new"`,
-    `else printf '%s\\n%s\\n' ${sq(CLIENT_BEGIN)} ${sq(CLIENT_END)} >> "$new"; fi`,
+    sh`if [ -f "$f" ] && grep -qxF ${CLIENT_BEGIN} "$f"; then`,
+    sh`  awk -v b=${CLIENT_BEGIN} -v e=${CLIENT_END} '$0 == b { p = 1 } p { print } $0 == e { p = 0 }' "$f" >> "$new"`,
+    sh`else printf '%s\\n%s\\n' ${CLIENT_BEGIN} ${CLIENT_END} >> "$new"; fi`,
     `chown ${PG_OS_USER}:${PG_OS_GROUP} "$new"; chmod 0640 "$new"`,
     'mv -f "$new" "$f"',
     'trap - EXIT',
@@ -170,7 +170,7 @@ function nodeResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): Res
       command: [
         'set -eu',
         `systemctl stop ${p.service}`,
-        `runuser -u ${PG_OS_USER} -- ${p.binDir}/pg_checksums --enable -D ${sq(p.dataDir)}`,
+        sh`runuser -u ${PG_OS_USER} -- ${p.binDir}/pg_checksums --enable -D ${p.dataDir}`,
         `systemctl start ${p.service}`,
       ].join('\n'),
       // only a cluster created before tpa's createcluster.conf, holding nothing but the three
@@ -187,7 +187,7 @@ function nodeResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): Res
       id: 'postgres-hold-uncloned-replica',
       description: `stop the empty cluster Debian created on ${host.name} until it is cloned from its upstream`,
       // re-checked on the host: after a clone standby.signal exists and the unit is left alone
-      command: `set -eu\nif [ ! -f ${sq(p.standbySignal)} ]; then systemctl stop ${p.service}; fi`,
+      command: sh`set -eu\nif [ ! -f ${p.standbySignal} ]; then systemctl stop ${p.service}; fi`,
       // facts predate the package install, so "no cluster yet" also needs the stop
       needed: (f) => {
         const c = parseClusterProbe(f);
@@ -300,13 +300,19 @@ export const postgresComponent: Component = {
     return [
       {
         name: 'postgres accepts connections',
-        command: `runuser -u ${PG_OS_USER} -- env --chdir=/ pg_isready -q -p ${PG_PORT}`,
+        command: sh`runuser -u ${PG_OS_USER} -- env --chdir=/ pg_isready -q -p ${PG_PORT}`,
       },
-      { name: 'data checksums on', command: `[ "$(${psqlCommand('SHOW data_checksums')})" = on ]` },
-      { name: 'ssl on', command: `[ "$(${psqlCommand('SHOW ssl')})" = on ]` },
+      {
+        name: 'data checksums on',
+        command: sh`[ "$(${raw(psqlAsPostgres({ sql: 'SHOW data_checksums', onErrorStop: false }))})" = on ]`,
+      },
+      {
+        name: 'ssl on',
+        command: sh`[ "$(${raw(psqlAsPostgres({ sql: 'SHOW ssl', onErrorStop: false }))})" = on ]`,
+      },
       {
         name: 'pg_hba.conf has no trust rule and parses',
-        command: `[ "$(${psqlCommand("SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL OR auth_method = 'trust'")})" = 0 ] && [ -s ${sq(p.hbaFile)} ]`,
+        command: sh`[ "$(${raw(psqlAsPostgres({ sql: "SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL OR auth_method = 'trust'", onErrorStop: false }))})" = 0 ] && [ -s ${p.hbaFile} ]`,
       },
     ];
   },

@@ -13,7 +13,7 @@ import {
   renderHbaRule,
   type HbaRule,
 } from './hba.ts';
-import { groupConfig, groupInventory, node } from './fixtures.test-helper.ts';
+import { groupConfig, groupInventory, node } from '../../../test/support/postgres-fixtures.ts';
 
 const line = (r: HbaRule) =>
   renderHbaRule({ ...r, comment: undefined })

@@ -141,13 +141,3 @@ export const ROLE_SECRET: Record<string, string> = {
 export function clusterNodes(host: InventoryHost, hosts: InventoryHost[]): InventoryHost[] {
   return hosts.filter((h) => h.kind === 'postgres' && h.cluster === host.cluster);
 }
-
-/**
- * A psql command run as the postgres OS user over the local socket (peer auth), for probes
- * and checks: `psqlCommand(p, 'SHOW ssl')` -> prints `on`.
- */
-export function psqlCommand(sql: string, db = 'postgres'): string {
-  const quoted = `'${sql.replaceAll("'", `'\\''`)}'`;
-  // env --chdir: psql as postgres must not start in a directory it cannot read (root's home)
-  return `runuser -u ${PG_OS_USER} -- env --chdir=/ psql -X -A -t -q -p ${PG_PORT} -d ${db} -c ${quoted}`;
-}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../core/errors.ts';
 import { confValue, nodeSettings, quorumStandbyNames, renderTpaConf, settingValue } from './settings.ts';
-import { groupConfig, groupInventory, node } from './fixtures.test-helper.ts';
+import { groupConfig, groupInventory, node } from '../../../test/support/postgres-fixtures.ts';
 
 const nodes = [
   { name: 'main-1', role: 'primary' as const },

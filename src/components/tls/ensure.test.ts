@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { connect, createServer } from 'node:tls';
 import { after, before, test } from 'node:test';
 import type { InventoryHost } from '../../platforms/platform.ts';
-import { testHost, testInventory } from '../../testing/fixtures.test-helper.ts';
+import { testHost, testInventory } from '../../../test/support/fixtures.ts';
 import { getSecret, listSecrets } from '../../secrets/vault.ts';
 import { signedBy, subjectAltNames } from './certs.ts';
 import { ensureTls } from './ensure.ts';

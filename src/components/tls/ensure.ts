@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OperationError } from '../../core/errors.ts';
 import type { Inventory } from '../../platforms/platform.ts';
-import { getSecret, listSecrets, setSecret } from '../../secrets/vault.ts';
+import { exclusive, openVault } from '../../secrets/open-vault.ts';
 import { caUsable, createCa, issueServerCert, serverCertUsable, type KeyAndCert } from './certs.ts';
 import { TLS_CA_CERT, TLS_CA_KEY, TLS_DIR, tlsCertName, tlsKeyName } from './names.ts';
 
@@ -28,7 +28,13 @@ async function readText(file: string): Promise<string | undefined> {
 }
 
 export async function ensureTls(dir: string, inventory: Inventory, now = new Date()): Promise<TlsResult> {
-  const known = new Set(await listSecrets(dir));
+  return exclusive(dir, () => ensureTlsNow(dir, inventory, now));
+}
+
+async function ensureTlsNow(dir: string, inventory: Inventory, now: Date): Promise<TlsResult> {
+  const vault = await openVault(dir);
+  // keys first, files after, all keys in one write: a certificate file never exists without its key
+  const pending: { file: string; pem: string }[] = [];
   const files: string[] = [];
   const changes: string[] = [];
   const caFile = join(TLS_DIR, 'ca.crt');
@@ -36,15 +42,15 @@ export async function ensureTls(dir: string, inventory: Inventory, now = new Dat
 
   const caCert = await readText(join(dir, caFile));
   let ca: KeyAndCert | undefined;
-  if (caCert !== undefined && known.has(TLS_CA_KEY)) {
-    ca = { certPem: caCert, keyPem: await getSecret(dir, TLS_CA_KEY) };
+  if (caCert !== undefined && vault.has(TLS_CA_KEY)) {
+    ca = { certPem: caCert, keyPem: await vault.get(TLS_CA_KEY) };
     if (!caUsable(ca, now)) {
       throw new OperationError(`${caFile} does not belong to the CA key in the vault, or has expired`, {
         step: 'tls',
         hint: `restore ${caFile} from git (git -C ${dir} log -- ${caFile}); to start a new CA, remove ${caFile} and the tls_ca_key secret (every node certificate is then issued again)`,
       });
     }
-  } else if (caCert !== undefined || known.has(TLS_CA_KEY)) {
+  } else if (caCert !== undefined || vault.has(TLS_CA_KEY)) {
     const missing = caCert === undefined ? caFile : 'the tls_ca_key secret';
     throw new OperationError(`the group's CA is incomplete: ${missing} is missing`, {
       step: 'tls',
@@ -52,9 +58,8 @@ export async function ensureTls(dir: string, inventory: Inventory, now = new Dat
     });
   } else {
     ca = createCa(inventory.group, now);
-    await setSecret(dir, TLS_CA_KEY, ca.keyPem);
-    await writeFile(join(dir, caFile), ca.certPem, { mode: 0o644 });
-    files.push(caFile);
+    await vault.set(TLS_CA_KEY, ca.keyPem);
+    pending.push({ file: caFile, pem: ca.certPem });
     changes.push(`created the CA of group ${inventory.group}`);
   }
 
@@ -65,19 +70,23 @@ export async function ensureTls(dir: string, inventory: Inventory, now = new Dat
     const id = { name: host.name, address: host.address };
     const certPem = await readText(join(dir, certFile));
     let current: KeyAndCert | undefined;
-    if (certPem !== undefined && known.has(keyName)) {
-      current = { certPem, keyPem: await getSecret(dir, keyName) };
+    if (certPem !== undefined && vault.has(keyName)) {
+      current = { certPem, keyPem: await vault.get(keyName) };
       if (!serverCertUsable(current, ca.certPem, id, now)) current = undefined;
     }
     if (!current) {
       current = issueServerCert(ca, id, now);
-      await setSecret(dir, keyName, current.keyPem);
-      await writeFile(join(dir, certFile), current.certPem, { mode: 0o644 });
-      files.push(certFile);
+      await vault.set(keyName, current.keyPem);
+      pending.push({ file: certFile, pem: current.certPem });
       changes.push(`issued a server certificate for ${host.name} (${host.address})`);
     }
     secrets[tlsCertName(host.name)] = current.certPem;
     secrets[keyName] = current.keyPem;
+  }
+  await vault.save();
+  for (const p of pending) {
+    await writeFile(join(dir, p.file), p.pem, { mode: 0o644 });
+    files.push(p.file);
   }
   if (changes.length > 0) files.push('secrets.enc.json');
   return { secrets, files, changes };

@@ -9,7 +9,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventSink } from '../../core/events.ts';
 import { OperationError } from '../../core/errors.ts';
-import { q, type HostShell } from './host.ts';
+import { sh as cmd } from '../../core/shell.ts';
+import { type HostShell } from './host.ts';
 import { APT_CACHE_DIR, APT_PROXY, STATE_DIR } from './names.ts';
 import { linkExists, stableMac } from './network.ts';
 
@@ -81,15 +82,15 @@ export async function ensureAptProxy(
   const where = { step: 'apt proxy' };
   const br = APT_PROXY.bridge;
   if (!(await linkExists(sh, br))) {
-    await sh.run(`ip link add name ${br} address ${stableMac(br)} type bridge`, where);
+    await sh.run(cmd`ip link add name ${br} address ${stableMac(br)} type bridge`, where);
     changes.push(`created ${br} for the apt proxy`);
   }
-  const addrs = await sh.run(`ip -4 -o addr show dev ${br}`, where);
+  const addrs = await sh.run(cmd`ip -4 -o addr show dev ${br}`, where);
   if (!addrs.includes(`inet ${APT_PROXY.address}/`)) {
-    await sh.run(`ip addr add ${APT_PROXY.address}/32 dev ${br}`, where);
+    await sh.run(cmd`ip addr add ${`${APT_PROXY.address}/32`} dev ${br}`, where);
   }
-  if (!/[<,]UP[,>]/.test(await sh.run(`ip -o link show dev ${br}`, where))) {
-    await sh.run(`ip link set dev ${br} up`, where);
+  if (!/[<,]UP[,>]/.test(await sh.run(cmd`ip -o link show dev ${br}`, where))) {
+    await sh.run(cmd`ip link set dev ${br} up`, where);
   }
 
   const config = acngConfig(opts);
@@ -115,10 +116,10 @@ export async function ensureAptProxy(
   }
 
   for (const d of [APT_CACHE_DIR, LOG_DIR]) await mkdir(d, { recursive: true });
-  await sh.run(`chown -R ${ACNG_USER}: ${q(APT_CACHE_DIR)} ${q(ACNG_DIR)}`, where);
+  await sh.run(cmd`chown -R ${`${ACNG_USER}:`} ${APT_CACHE_DIR} ${ACNG_DIR}`, where);
   // it daemonises itself; its output goes nowhere so it does not hold our pipes
   await sh.run(
-    `runuser -u ${ACNG_USER} -- apt-cacher-ng -c ${q(CONF_DIR)} ForeGround=0 </dev/null >/dev/null 2>&1`,
+    cmd`runuser -u ${ACNG_USER} -- apt-cacher-ng -c ${CONF_DIR} ForeGround=0 </dev/null >/dev/null 2>&1`,
     where,
   );
   const deadline = Date.now() + 15_000;
@@ -145,10 +146,10 @@ export async function ensureAptProxy(
 }
 
 async function stopDaemon(sh: HostShell, pid: number): Promise<void> {
-  await sh.run(`kill ${pid}`, { step: 'apt proxy' });
+  await sh.run(cmd`kill ${pid}`, { step: 'apt proxy' });
   const deadline = Date.now() + 10_000;
   while ((await runningPid()) === pid && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if ((await runningPid()) === pid) await sh.test(`kill -9 ${pid}`);
+  if ((await runningPid()) === pid) await sh.test(cmd`kill -9 ${pid}`);
 }
 
 /** Stops the daemon and removes its address (the cache stays). When no group needs it any more. */
@@ -160,7 +161,7 @@ export async function removeAptProxy(sh: HostShell): Promise<string[]> {
     changes.push('stopped apt-cacher-ng (no group left)');
   }
   if (await linkExists(sh, APT_PROXY.bridge)) {
-    await sh.run(`ip link del ${APT_PROXY.bridge}`, { step: 'apt proxy' });
+    await sh.run(cmd`ip link del ${APT_PROXY.bridge}`, { step: 'apt proxy' });
     changes.push(`removed ${APT_PROXY.bridge}`);
   }
   return changes;

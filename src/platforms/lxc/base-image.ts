@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventSink } from '../../core/events.ts';
 import { aptProxyUrl } from './apt-proxy.ts';
-import { q, type HostShell } from './host.ts';
+import { raw, sh as cmd, type Raw } from '../../core/shell.ts';
+import { type HostShell } from './host.ts';
 import type { HostMirrors } from './mirror.ts';
 import { baseContainerName, LXC_PATH } from './names.ts';
 import { aptSources, NETWORK_INTERFACES, RESOLV_CONF } from './node-files.ts';
@@ -60,7 +61,7 @@ export function baseRecipe(mirrors: HostMirrors): BaseRecipe {
     packages: [...BASE_PACKAGES],
     script: '',
   };
-  recipe.script = customiseScript(recipe, '$ROOTFS');
+  recipe.script = customiseScript(recipe, raw('$ROOTFS'));
   return recipe;
 }
 
@@ -93,11 +94,14 @@ export async function baseReady(name: string): Promise<boolean> {
  * packages through the apt proxy and leaves what every node shares (sources, no DNS, eth0 manual).
  * Host keys and machine-id are removed here: every node gets its own.
  */
-export function customiseScript(recipe: Pick<BaseRecipe, 'mirrors' | 'packages'>, rootfs: string): string {
+export function customiseScript(
+  recipe: Pick<BaseRecipe, 'mirrors' | 'packages'>,
+  rootfs: string | Raw,
+): string {
   const heredoc = (path: string, content: string) => `cat > "$R${path}" <<'TPA_EOF'\n${content}TPA_EOF`;
   return [
     'set -eu',
-    `R=${rootfs}`,
+    cmd`R=${rootfs}`,
     'mount -t proc proc "$R/proc"',
     `trap 'umount "$R/proc" 2>/dev/null || true; rm -f "$R/usr/sbin/policy-rc.d" "$R/etc/apt/apt.conf.d/00tpa-build-proxy"' EXIT`,
     // no service may start inside the chroot
@@ -107,7 +111,7 @@ export function customiseScript(recipe: Pick<BaseRecipe, 'mirrors' | 'packages'>
     `echo 'Acquire::http::Proxy "${aptProxyUrl()}";' > "$R/etc/apt/apt.conf.d/00tpa-build-proxy"`,
     'export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8',
     'chroot "$R" apt-get -q update',
-    `chroot "$R" apt-get -q install -y --no-install-recommends ${recipe.packages.join(' ')}`,
+    cmd`chroot "$R" apt-get -q install -y --no-install-recommends ${recipe.packages}`,
     'chroot "$R" apt-get -q clean',
     'rm -f "$R"/etc/ssh/ssh_host_*',
     ': > "$R/etc/machine-id"',
@@ -137,8 +141,8 @@ export async function ensureBaseImage(
   const started = Date.now();
   const events = opts.events;
   const where = { step: 'base image', node: image.name };
-  const exists = (await sh.test(`lxc-info -n ${q(image.name)}`)).ok;
-  if (exists) await sh.run(`lxc-destroy -n ${q(image.name)}`, where);
+  const exists = (await sh.test(cmd`lxc-info -n ${image.name}`)).ok;
+  if (exists) await sh.run(cmd`lxc-destroy -n ${image.name}`, where);
   events?.({
     kind: 'info',
     message: `building the base image ${image.name} (Debian ${RELEASE}; once per recipe)`,
@@ -149,9 +153,9 @@ export async function ensureBaseImage(
     const conf = join(tmp, 'lxc.conf');
     // the base is never started; the nodes get their own network configuration
     await writeFile(conf, 'lxc.net.0.type = empty\nlxc.apparmor.profile = unconfined\n');
-    const security = recipe.mirrors.security ? ` --security-mirror=${q(recipe.mirrors.security)}` : '';
+    const security = recipe.mirrors.security ? cmd` --security-mirror=${recipe.mirrors.security}` : '';
     await sh.run(
-      `lxc-create -n ${q(image.name)} -t debian -f ${q(conf)} -- -r ${RELEASE} --mirror=${q(recipe.mirrors.main)}${security}`,
+      cmd`lxc-create -n ${image.name} -t debian -f ${conf} -- -r ${RELEASE} --mirror=${recipe.mirrors.main}${raw(security)}`,
       {
         ...where,
         hint: 'the base is built with debootstrap from the host mirror; check that the mirror answers',
@@ -159,7 +163,7 @@ export async function ensureBaseImage(
       { timeoutMs: 20 * 60_000, ...(events ? { events } : {}) },
     );
     await sh.run(
-      customiseScript(recipe, q(image.rootfs)),
+      customiseScript(recipe, image.rootfs),
       { ...where, step: 'base image packages' },
       {
         timeoutMs: 20 * 60_000,
@@ -182,7 +186,7 @@ export async function ensureBaseImage(
     return { image, built: true, durationMs };
   } catch (e) {
     // leave nothing half-built behind: the next run starts over
-    await sh.test(`lxc-destroy -n ${q(image.name)}`);
+    await sh.test(cmd`lxc-destroy -n ${image.name}`);
     throw e;
   } finally {
     await rm(tmp, { recursive: true, force: true });
@@ -204,7 +208,7 @@ export async function pruneOldBases(sh: HostShell, keep: string, events?: EventS
   for (const base of bases) {
     const lower = join(LXC_PATH, base, 'rootfs');
     if (configs.some((c) => c.includes(`${lower}:`))) continue;
-    if ((await sh.test(`lxc-destroy -n ${q(base)}`)).ok) {
+    if ((await sh.test(cmd`lxc-destroy -n ${base}`)).ok) {
       removed.push(`removed unused base image ${base}`);
       events?.({ kind: 'info', message: `removed ${base}: an older base image no node uses any more` });
     }

@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OperationError } from '../../core/errors.ts';
-import { q, type HostShell } from './host.ts';
+import { sh as cmd } from '../../core/shell.ts';
+import { type HostShell } from './host.ts';
 import { LXC_PATH } from './names.ts';
 import { configValue } from './node-files.ts';
 
@@ -31,7 +32,7 @@ export async function listContainers(sh: HostShell): Promise<string[]> {
 
 /** The state of a container, or undefined when there is no such container. */
 export async function containerState(sh: HostShell, container: string): Promise<ContainerState | undefined> {
-  const r = await sh.test(`lxc-info -n ${q(container)} -s`);
+  const r = await sh.test(cmd`lxc-info -n ${container} -s`);
   if (!r.ok) {
     if ((await readContainerConfig(container)) === undefined) return undefined;
     const why = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join('; ');
@@ -69,9 +70,7 @@ export function configAddress(config: string): string | undefined {
 
 /** A cgroup value of a running container (e.g. memory.limit_in_bytes on v1, memory.max on v2). */
 export async function cgroupValue(sh: HostShell, container: string, key: string): Promise<string> {
-  return (
-    await sh.run(`lxc-cgroup -n ${q(container)} ${q(key)}`, { step: 'cgroup', node: container })
-  ).trim();
+  return (await sh.run(cmd`lxc-cgroup -n ${container} ${key}`, { step: 'cgroup', node: container })).trim();
 }
 
 /** Reads one file of a container's own layer (undefined when it is not there). */

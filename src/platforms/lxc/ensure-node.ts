@@ -6,7 +6,8 @@
 import { OperationError } from '../../core/errors.ts';
 import type { EventSink } from '../../core/events.ts';
 import { containerState } from './containers.ts';
-import { failure, q, type HostShell } from './host.ts';
+import { sh as cmd } from '../../core/shell.ts';
+import { failure, type HostShell } from './host.ts';
 import { convergeConfig, convergeFiles, createNode, type NewNode } from './node.ts';
 import { waitForSshBanner } from './ssh-wait.ts';
 
@@ -51,11 +52,11 @@ export async function ensureNode(sh: HostShell, n: EnsureNode): Promise<string[]
 
     if (state === 'FROZEN') {
       step = 'thaw';
-      await sh.run(`lxc-unfreeze -n ${q(container)}`, { node, step });
+      await sh.run(cmd`lxc-unfreeze -n ${container}`, { node, step });
       changes.push(`${node}: thawed`);
     } else if (state !== 'RUNNING') {
       step = 'start';
-      await sh.run(`lxc-start -n ${q(container)} -d`, {
+      await sh.run(cmd`lxc-start -n ${container} -d`, {
         node,
         step,
         hint: `see why with: lxc-start -n ${container} -F -l DEBUG`,
@@ -73,8 +74,8 @@ export async function ensureNode(sh: HostShell, n: EnsureNode): Promise<string[]
         message: `sshd did not answer within ${n.sshWaitMs / 1000} s; restarting the container once`,
       });
       step = 'restart';
-      await sh.run(`lxc-stop -k -n ${q(container)}`, { node, step }, { timeoutMs: 60_000 });
-      await sh.run(`lxc-start -n ${q(container)} -d`, { node, step });
+      await sh.run(cmd`lxc-stop -k -n ${container}`, { node, step }, { timeoutMs: 60_000 });
+      await sh.run(cmd`lxc-start -n ${container} -d`, { node, step });
       changes.push(`${node}: restarted (sshd did not answer)`);
       step = 'wait for sshd';
       if (!(await waitForSshBanner(settings.address, 22, n.sshWaitMs))) {

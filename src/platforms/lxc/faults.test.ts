@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { LocalTransport } from '../../transport/local.ts';
 import type { ExecOptions, ExecResult, Transport } from '../../transport/transport.ts';
 import type { Inventory } from '../platform.ts';
-import { testHost } from '../../testing/fixtures.test-helper.ts';
+import { testHost } from '../../../test/support/fixtures.ts';
 import { faultTableName, killScript, LxcFaults, parseDropRules } from './faults.ts';
 import { HostShell } from './host.ts';
 

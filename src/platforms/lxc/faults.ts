@@ -12,7 +12,8 @@ import type { EventSink } from '../../core/events.ts';
 import { nullSink } from '../../core/events.ts';
 import type { FaultInjector, Inventory, InventoryHost, PlatformContext } from '../platform.ts';
 import { containerState, hostVeth } from './containers.ts';
-import { HostShell, q } from './host.ts';
+import { sh } from '../../core/shell.ts';
+import { HostShell } from './host.ts';
 import { isGroupPrefix } from './names.ts';
 import { previousInventory } from './prefix.ts';
 import { waitForSshBanner } from './ssh-wait.ts';
@@ -59,11 +60,10 @@ export function parseDropRules(listing: string): Array<[string, string]> {
  * the most minimal image. Exit 3 when nothing matched.
  */
 export function killScript(processName: string): string {
-  const name = q(processName);
   // pids are chosen first and killed after: killing a parent re-parents its children to init,
   // which would otherwise make them look top-most too
   return [
-    `n=${name}; pids=`,
+    sh`n=${processName}; pids=`,
     'for d in /proc/[0-9]*; do',
     '  read -r c 2>/dev/null < "$d/comm" || continue',
     '  [ "$c" = "$n" ] || continue',
@@ -94,16 +94,16 @@ export class LxcFaults implements FaultInjector {
   }
 
   async poweroff(node: string): Promise<void> {
-    await this.run(node, 'poweroff', `lxc-stop -k -n ${q(this.container(node))}`);
+    await this.run(node, 'poweroff', sh`lxc-stop -k -n ${this.container(node)}`);
     this.events({ kind: 'info', host: node, message: 'powered off (lxc-stop -k)' });
   }
 
   async start(node: string): Promise<void> {
     const h = this.host(node);
-    const c = q(this.container(node));
+    const c = this.container(node);
     const state = await this.state(node);
-    if (state === 'FROZEN') await this.run(node, 'start', `lxc-unfreeze -n ${c}`);
-    else if (state !== 'RUNNING') await this.run(node, 'start', `lxc-start -d -n ${c}`);
+    if (state === 'FROZEN') await this.run(node, 'start', sh`lxc-unfreeze -n ${c}`);
+    else if (state !== 'RUNNING') await this.run(node, 'start', sh`lxc-start -d -n ${c}`);
     if (!(await waitForSshBanner(h.address, h.sshPort, this.startTimeoutMs))) {
       throw new OperationError(
         `${node}: started, but sshd at ${h.address}:${h.sshPort} did not answer within ${this.startTimeoutMs / 1000} s`,
@@ -127,7 +127,7 @@ export class LxcFaults implements FaultInjector {
     }
     await this.requireRunning(node, 'kill');
     const r = await this.sh.local.exec(
-      `lxc-attach -n ${q(this.container(node))} -- sh -c ${q(killScript(processName))}`,
+      sh`lxc-attach -n ${this.container(node)} -- sh -c ${killScript(processName)}`,
       { step: 'kill', timeoutMs: 30_000, check: false },
     );
     if (r.exitCode === 3) {
@@ -150,12 +150,12 @@ export class LxcFaults implements FaultInjector {
 
   async freeze(node: string): Promise<void> {
     await this.requireRunning(node, 'freeze');
-    await this.run(node, 'freeze', `lxc-freeze -n ${q(this.container(node))}`);
+    await this.run(node, 'freeze', sh`lxc-freeze -n ${this.container(node)}`);
     this.events({ kind: 'info', host: node, message: 'frozen' });
   }
 
   async thaw(node: string): Promise<void> {
-    await this.run(node, 'thaw', `lxc-unfreeze -n ${q(this.container(node))}`);
+    await this.run(node, 'thaw', sh`lxc-unfreeze -n ${this.container(node)}`);
     this.events({ kind: 'info', host: node, message: 'thawed' });
   }
 
@@ -177,7 +177,7 @@ export class LxcFaults implements FaultInjector {
 
   async heal(): Promise<void> {
     if (await this.tableExists()) {
-      await this.run(undefined, 'heal', `nft delete table bridge ${q(this.table)}`);
+      await this.run(undefined, 'heal', sh`nft delete table bridge ${this.table}`);
       this.events({ kind: 'info', message: `healed: removed nft table bridge ${this.table}` });
     } else {
       this.events({ kind: 'info', message: 'nothing to heal' });
@@ -190,7 +190,7 @@ export class LxcFaults implements FaultInjector {
     const configured = await hostVeth(c);
     if (configured) return configured;
     await this.requireRunning(node, 'network');
-    const link = /^Link:\s*(\S+)/m.exec(await this.run(node, 'network', `lxc-info -n ${q(c)}`))?.[1];
+    const link = /^Link:\s*(\S+)/m.exec(await this.run(node, 'network', sh`lxc-info -n ${c}`))?.[1];
     if (!link)
       throw new OperationError(`${node}: no host-side network link found`, { host: node, step: 'network' });
     return link;
@@ -199,15 +199,15 @@ export class LxcFaults implements FaultInjector {
   private async cut(node: string, others: string[]): Promise<void> {
     const mine = await this.veth(node);
     const theirs = await Promise.all(others.map((o) => this.veth(o)));
-    const t = q(this.table);
+    const t = this.table;
     await this.run(
       undefined,
       'partition',
-      `nft add table bridge ${t} && nft add chain bridge ${t} ${CHAIN} ` +
+      sh`nft add table bridge ${t} && nft add chain bridge ${t} ${CHAIN} ` +
         `'{ type filter hook forward priority 0; policy accept; }'`,
     );
     const existing = parseDropRules(
-      await this.run(undefined, 'partition', `nft list chain bridge ${t} ${CHAIN}`),
+      await this.run(undefined, 'partition', sh`nft list chain bridge ${t} ${CHAIN}`),
     );
     const has = (i: string, o: string) => existing.some(([x, y]) => x === i && y === o);
     const rules: string[] = [];

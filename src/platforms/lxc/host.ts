@@ -5,10 +5,7 @@
 import { OperationError, RemoteCommandError } from '../../core/errors.ts';
 import type { EventSink } from '../../core/events.ts';
 import { LocalTransport } from '../../transport/local.ts';
-import { shellQuote } from '../../transport/shell.ts';
 import type { ExecOptions, Transport } from '../../transport/transport.ts';
-
-export { shellQuote as q };
 
 export class HostShell {
   constructor(

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import { OperationError } from '../../core/errors.ts';
 import { APT_PROXY, RESERVED_RANGE, TPA_PREFIX } from './names.ts';
-import { q, type HostShell } from './host.ts';
+import { sh as cmd } from '../../core/shell.ts';
+import { type HostShell } from './host.ts';
 
 export interface Subnet {
   network: string;
@@ -119,7 +120,7 @@ export async function usedNetworks(sh: HostShell): Promise<Subnet[]> {
 
 /** The subnet of an existing bridge (from the host's address on it), or undefined. */
 export async function bridgeSubnet(sh: HostShell, bridge: string): Promise<GroupNetwork | undefined> {
-  const r = await sh.test(`ip -4 -o addr show dev ${q(bridge)}`);
+  const r = await sh.test(cmd`ip -4 -o addr show dev ${bridge}`);
   if (!r.ok) return undefined;
   const m = /inet (\d+\.\d+\.\d+\.\d+)\/(\d+)/.exec(r.stdout);
   if (!m) return undefined;
@@ -127,7 +128,7 @@ export async function bridgeSubnet(sh: HostShell, bridge: string): Promise<Group
 }
 
 export async function linkExists(sh: HostShell, name: string): Promise<boolean> {
-  return (await sh.test(`ip link show dev ${q(name)}`)).ok;
+  return (await sh.test(cmd`ip link show dev ${name}`)).ok;
 }
 
 /** A locally administered MAC derived from the name: a bridge's MAC would otherwise follow its ports. */
@@ -145,7 +146,7 @@ export async function ensureBridge(sh: HostShell, net: GroupNetwork): Promise<st
   const where = { step: 'bridge' };
   if (!(await linkExists(sh, net.bridge))) {
     await sh.run(
-      `ip link add name ${q(net.bridge)} address ${stableMac(net.bridge)} type bridge forward_delay 0`,
+      cmd`ip link add name ${net.bridge} address ${stableMac(net.bridge)} type bridge forward_delay 0`,
       where,
     );
     changes.push(`created bridge ${net.bridge}`);
@@ -153,7 +154,7 @@ export async function ensureBridge(sh: HostShell, net: GroupNetwork): Promise<st
   const current = await bridgeSubnet(sh, net.bridge);
   const want = `${net.gateway}/${net.subnet.prefix}`;
   if (!current) {
-    await sh.run(`ip addr add ${want} dev ${q(net.bridge)}`, where);
+    await sh.run(cmd`ip addr add ${want} dev ${net.bridge}`, where);
     changes.push(`address ${want} on ${net.bridge}`);
   } else if (current.gateway !== net.gateway || current.subnet.prefix !== net.subnet.prefix) {
     throw new OperationError(
@@ -161,9 +162,9 @@ export async function ensureBridge(sh: HostShell, net: GroupNetwork): Promise<st
       { step: 'bridge', hint: 'the subnet of a provisioned group cannot change: deprovision it first' },
     );
   }
-  const state = await sh.run(`ip -o link show dev ${q(net.bridge)}`, where);
+  const state = await sh.run(cmd`ip -o link show dev ${net.bridge}`, where);
   if (!/[<,]UP[,>]/.test(state)) {
-    await sh.run(`ip link set dev ${q(net.bridge)} up`, where);
+    await sh.run(cmd`ip link set dev ${net.bridge} up`, where);
     changes.push(`${net.bridge} up`);
   }
   return changes;

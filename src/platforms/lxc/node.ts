@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { OperationError } from '../../core/errors.ts';
-import { failure, q, type HostShell } from './host.ts';
+import { sh as cmd } from '../../core/shell.ts';
+import { failure, type HostShell } from './host.ts';
 import { configPath, containerState, ownLayer, readContainerConfig } from './containers.ts';
 import { stableMac } from './network.ts';
 import {
@@ -81,7 +82,7 @@ export interface NewNode {
 /** lxc-copy of the base, then everything the node boots with; the node is left stopped. */
 export async function createNode(sh: HostShell, n: NewNode): Promise<void> {
   const where = (step: string) => ({ node: n.node, step });
-  await sh.run(`lxc-copy -n ${q(n.base)} -N ${q(n.container)} -s -B overlayfs`, where('clone base'));
+  await sh.run(cmd`lxc-copy -n ${n.base} -N ${n.container} -s -B overlayfs`, where('clone base'));
   try {
     const clone = await readContainerConfig(n.container);
     const layer = clone ? ownLayer(clone) : undefined;
@@ -93,12 +94,12 @@ export async function createNode(sh: HostShell, n: NewNode): Promise<void> {
     }
     const key = join(layer, 'etc/ssh/ssh_host_ed25519_key');
     await sh.run(
-      `ssh-keygen -q -t ed25519 -N '' -C ${q(`root@${n.settings.hostname}`)} -f ${q(key)}`,
+      cmd`ssh-keygen -q -t ed25519 -N '' -C ${`root@${n.settings.hostname}`} -f ${key}`,
       where('host key'),
     );
   } catch (e) {
     // a half-made node would be taken for a finished one next time: remove it
-    await sh.test(`lxc-destroy -n ${q(n.container)}`);
+    await sh.test(cmd`lxc-destroy -n ${n.container}`);
     throw failure(e, where('configure clone'));
   }
 }
@@ -120,9 +121,15 @@ export async function convergeConfig(
   if ((await containerState(sh, container)) === 'RUNNING') {
     const live =
       s.cgroup === 'v2'
-        ? [`memory.max ${s.memoryMb * 1024 * 1024}`, `cpu.max '${s.cpus * 100000} 100000'`]
-        : [`memory.limit_in_bytes ${s.memoryMb * 1024 * 1024}`, `cpu.cfs_quota_us ${s.cpus * 100000}`];
-    for (const kv of live) await sh.run(`lxc-cgroup -n ${q(container)} ${kv}`, { node, step: 'limits' });
+        ? [
+            ['memory.max', s.memoryMb * 1024 * 1024],
+            ['cpu.max', `${s.cpus * 100000} 100000`],
+          ]
+        : [
+            ['memory.limit_in_bytes', s.memoryMb * 1024 * 1024],
+            ['cpu.cfs_quota_us', s.cpus * 100000],
+          ];
+    for (const kv of live) await sh.run(cmd`lxc-cgroup -n ${container} ${kv}`, { node, step: 'limits' });
     changes.push(`${node}: limits ${s.memoryMb} MB / ${s.cpus} CPU applied live`);
   }
   return changes;
@@ -150,9 +157,9 @@ export async function convergeFiles(
     if (running) {
       const dir = dirname(f.path);
       const mode = f.mode.toString(8);
-      const script = `set -e; mkdir -p ${q(dir)}; t=$(mktemp ${q(`${f.path}.tpa-XXXXXX`)}); cat > "$t"; chmod ${mode} "$t"; mv -f "$t" ${q(f.path)}`;
+      const script = cmd`set -e; mkdir -p ${dir}; t=$(mktemp ${`${f.path}.tpa-XXXXXX`}); cat > "$t"; chmod ${mode} "$t"; mv -f "$t" ${f.path}`;
       await sh.run(
-        `lxc-attach -n ${q(container)} -- sh -c ${q(script)}`,
+        cmd`lxc-attach -n ${container} -- sh -c ${script}`,
         { node, step: `write ${f.path}` },
         { stdin: f.content },
       );

@@ -5,7 +5,8 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { OperationError } from '../../core/errors.ts';
 import type { EventSink } from '../../core/events.ts';
-import { q, type HostShell } from './host.ts';
+import { sh as cmd } from '../../core/shell.ts';
+import { type HostShell } from './host.ts';
 
 export type CgroupMode = 'v1' | 'v2';
 
@@ -34,7 +35,7 @@ async function exists(path: string): Promise<boolean> {
 export async function missingTools(sh: HostShell): Promise<typeof REQUIRED_TOOLS> {
   const missing: typeof REQUIRED_TOOLS = [];
   for (const t of REQUIRED_TOOLS) {
-    if (!(await sh.test(`command -v ${q(t.command)}`)).ok) missing.push(t);
+    if (!(await sh.test(cmd`command -v ${t.command}`)).ok) missing.push(t);
   }
   return missing;
 }
@@ -85,8 +86,8 @@ async function disableStockServices(sh: HostShell, pkgs: string[], events: Event
   for (const pkg of pkgs) {
     const service = STOCK_SERVICES[pkg];
     if (!service) continue;
-    if (systemd) await sh.test(`systemctl disable --now ${service}`);
-    await sh.test(`update-rc.d ${service} disable`);
+    if (systemd) await sh.test(cmd`systemctl disable --now ${service}`);
+    await sh.test(cmd`update-rc.d ${service} disable`);
     events({
       kind: 'info',
       message: `disabled the ${service} service of the new package (tpa runs what it needs itself)`,
@@ -144,17 +145,17 @@ export async function preflight(sh: HostShell, events: EventSink): Promise<Prefl
     const hadPolicy = await exists(policy);
     try {
       if (!hadPolicy)
-        await sh.run(`printf '#!/bin/sh\\nexit 101\\n' > ${policy} && chmod 755 ${policy}`, {
+        await sh.run(cmd`printf '#!/bin/sh\\nexit 101\\n' > ${policy} && chmod 755 ${policy}`, {
           step: 'preflight',
         });
       await sh.run('apt-get -q update', { step: 'install host packages' }, { timeoutMs: 10 * 60_000 });
       await sh.run(
-        `DEBIAN_FRONTEND=noninteractive apt-get -q install -y ${pkgs.map(q).join(' ')}`,
+        cmd`DEBIAN_FRONTEND=noninteractive apt-get -q install -y ${pkgs}`,
         { step: 'install host packages', hint: `install them by hand: apt-get install ${pkgs.join(' ')}` },
         { timeoutMs: 10 * 60_000 },
       );
     } finally {
-      if (!hadPolicy) await sh.test(`rm -f ${policy}`);
+      if (!hadPolicy) await sh.test(cmd`rm -f ${policy}`);
     }
     installed.push(...pkgs);
     await disableStockServices(sh, pkgs, events);

@@ -10,7 +10,8 @@ import type { PlatformContext } from '../platform.ts';
 import { removeAptProxy } from './apt-proxy.ts';
 import { containerState, listContainers } from './containers.ts';
 import { removeGroupRecord } from './group-state.ts';
-import { q, HostShell } from './host.ts';
+import { sh as cmd } from '../../core/shell.ts';
+import { HostShell } from './host.ts';
 import { withHostLock } from './lock.ts';
 import { bridgeName, nodeOfContainer, ownedByGroup } from './names.ts';
 import { linksWithPrefix, tpaBridges } from './network.ts';
@@ -23,9 +24,9 @@ export async function destroyContainer(sh: HostShell, container: string, node?: 
   const where = { step: 'destroy', ...(node !== undefined ? { node } : {}) };
   const state = await containerState(sh, container);
   if (state === undefined) return;
-  if (state === 'FROZEN') await sh.test(`lxc-unfreeze -n ${q(container)}`);
-  if (state !== 'STOPPED') await sh.run(`lxc-stop -k -n ${q(container)}`, where, { timeoutMs: 60_000 });
-  await sh.run(`lxc-destroy -n ${q(container)}`, where, { timeoutMs: 120_000 });
+  if (state === 'FROZEN') await sh.test(cmd`lxc-unfreeze -n ${container}`);
+  if (state !== 'STOPPED') await sh.run(cmd`lxc-stop -k -n ${container}`, where, { timeoutMs: 60_000 });
+  await sh.run(cmd`lxc-destroy -n ${container}`, where, { timeoutMs: 120_000 });
   await removeCgroupDirs([container]);
 }
 
@@ -114,7 +115,7 @@ export async function removeGroupByPrefix(
     }),
   );
   for (const t of await groupNftTables(sh, prefix)) {
-    await sh.run(`nft delete table ${q(t.family)} ${q(t.name)}`, { step: 'nft' });
+    await sh.run(cmd`nft delete table ${t.family} ${t.name}`, { step: 'nft' });
     changes.push(`removed nft table ${t.family} ${t.name}`);
   }
   await withHostLock('network', async () => {
@@ -122,7 +123,7 @@ export async function removeGroupByPrefix(
     const links = await linksWithPrefix(sh, prefix);
     const bridge = bridgeName(prefix);
     for (const l of [...links.filter((x) => x !== bridge), ...links.filter((x) => x === bridge)]) {
-      await sh.run(`ip link del ${q(l)}`, { step: 'network' });
+      await sh.run(cmd`ip link del ${l}`, { step: 'network' });
       changes.push(`removed ${l === bridge ? 'bridge' : 'interface'} ${l}`);
     }
     if ((await tpaBridges(sh)).length === 0) changes.push(...(await removeAptProxy(sh)));

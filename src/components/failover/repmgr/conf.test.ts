@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { pgPaths } from '../../postgres/paths.ts';
 import { renderRepmgrConf, renderRepmgrdUnit, renderSudoers } from './conf.ts';
-import { hasCommand, sampleConfig } from '../../repmgr/fixtures.test-helper.ts';
+import { hasCommand, sampleConfig } from '../../../../test/support/repmgr-fixtures.ts';
 
 const p = pgPaths(15);
 const cluster = sampleConfig().clusters[0]!;

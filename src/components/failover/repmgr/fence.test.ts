@@ -39,7 +39,7 @@ import {
   sampleContext,
   sampleInventory,
   shellProblems,
-} from '../../repmgr/fixtures.test-helper.ts';
+} from '../../../../test/support/repmgr-fixtures.ts';
 
 const p = pgPaths(15);
 const SYSID = '7300000000000000001';

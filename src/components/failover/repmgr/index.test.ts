@@ -10,7 +10,7 @@ import {
   sampleInventory,
   serverFacts,
   shellProblems,
-} from '../../repmgr/fixtures.test-helper.ts';
+} from '../../../../test/support/repmgr-fixtures.ts';
 
 const host = (name: string) => sampleInventory().hosts.find((h) => h.name === name)!;
 
@@ -46,7 +46,7 @@ void test('files come with the server; registration, clones and standby registra
   );
   // main-3 cascades from main-2 (node 2)
   const clone = action(replica, 'repmgr-standby-clone');
-  assert.match(clone.command, /-d "host=10\.0\.3\.12 .*standby clone --upstream-node-id=2 /);
+  assert.match(clone.command, /-d 'host=10\.0\.3\.12 .*standby clone --upstream-node-id=2 /);
   assert.match(
     action(replica, 'repmgr-standby-register').command,
     /standby register --upstream-node-id=2 --force/,
@@ -120,7 +120,7 @@ void test('after a failover the promoted replica is left alone and a new clone c
   const config = structuredClone(ctx.config);
   config.clusters[0]!.nodes[2]!.upstream = undefined;
   const c = action(repmgrComponent.desired(host('main-3'), { ...ctx, config }), 'repmgr-standby-clone');
-  assert.match(c.command, /-d "host=10\.0\.3\.12 /);
+  assert.match(c.command, /-d 'host=10\.0\.3\.12 /);
   assert.match(c.description, /from main-2/);
 });
 

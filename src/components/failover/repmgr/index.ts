@@ -15,6 +15,7 @@
  * A replica clones from its configured `upstream`, else from the node that is the primary
  * now (from facts), so a replica added after a failover clones from the real primary.
  */
+import { sh } from '../../../core/shell.ts';
 import type { Component, DeployContext, HealthCheck } from '../../component.ts';
 import type { ClusterConfig } from '../../../model/schema.ts';
 import type { HostFacts, PhasedResources, Resource } from '../../../plan/types.ts';
@@ -254,7 +255,7 @@ export const repmgrComponent: Component = {
     const p = pgPathsFor(ctx.config);
     const cluster = clusterOfHost(host, ctx.config);
     return [
-      { name: 'repmgrd is running', command: `systemctl is-active --quiet ${REPMGRD_UNIT}` },
+      { name: 'repmgrd is running', command: sh`systemctl is-active --quiet ${REPMGRD_UNIT}` },
       {
         name: 'repmgr cluster show: every node registered and in its role',
         command: clusterShowCheck(p, cluster.nodes.length),

@@ -6,7 +6,7 @@ import { pgPaths, SECRETS } from '../../postgres/paths.ts';
 import { renderHbaRule } from '../../postgres/hba.ts';
 import { FENCE_MARKER } from './fence.ts';
 import { REJOIN_SCRIPT } from './rejoin-script.ts';
-import { threeNodeInventory } from '../../../testing/fixtures.test-helper.ts';
+import { threeNodeInventory } from '../../../../test/support/fixtures.ts';
 
 const repmgr = failoverManagerOf({ failover_manager: 'repmgr' });
 const p = pgPaths(15);

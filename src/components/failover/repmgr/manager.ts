@@ -1,6 +1,7 @@
 /** repmgr (repmgrd) as the FailoverManager of clusters with `failover_manager: repmgr`. */
 import type { FailoverManager } from '../manager.ts';
-import { PG_OS_USER, psqlCommand, REPMGR_DATABASE, ROLES, SECRETS } from '../../postgres/paths.ts';
+import { PG_OS_USER, REPMGR_DATABASE, ROLES, SECRETS } from '../../postgres/paths.ts';
+import { psqlAsPostgres } from '../../postgres/psql.ts';
 import { REPMGR_CONF, REPMGR_PACKAGES, REPMGRD_UNIT, repmgrBin } from './conf.ts';
 import { repmgrHbaRules } from './hba.ts';
 import { REJOIN_SCRIPT } from './rejoin-script.ts';
@@ -36,8 +37,8 @@ export function repmgrFailoverManager(): FailoverManager {
     resume: `systemctl start ${REPMGRD_UNIT}`,
     // repmgr's records describe the nodes as they were: deploy registers them again
     forgetNodes: [
-      `if [ "$(${psqlCommand(`SELECT 1 FROM pg_database WHERE datname = '${REPMGR_DATABASE}'`)})" = 1 ]; then`,
-      `  ${psqlCommand('DELETE FROM repmgr.nodes', REPMGR_DATABASE)} >/dev/null`,
+      `if [ "$(${psqlAsPostgres({ sql: `SELECT 1 FROM pg_database WHERE datname = '${REPMGR_DATABASE}'`, onErrorStop: false })})" = 1 ]; then`,
+      `  ${psqlAsPostgres({ sql: 'DELETE FROM repmgr.nodes', db: REPMGR_DATABASE, onErrorStop: false })} >/dev/null`,
       'fi',
     ].join('\n'),
     rejoinCommand: REJOIN_SCRIPT,

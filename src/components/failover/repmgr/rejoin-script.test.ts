@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pgPaths } from '../../postgres/paths.ts';
 import { renderFenceConf } from './fence.ts';
 import { renderRejoinScript } from './rejoin-script.ts';
-import { shellProblems } from '../../repmgr/fixtures.test-helper.ts';
+import { shellProblems } from '../../../../test/support/repmgr-fixtures.ts';
 
 const p = pgPaths(15);
 

@@ -19,7 +19,7 @@ import {
   unitStateProbeCommand,
 } from './scripts.ts';
 import { primaryStateProbeCommand } from '../../topology.ts';
-import { shellProblems } from '../../repmgr/fixtures.test-helper.ts';
+import { shellProblems } from '../../../../test/support/repmgr-fixtures.ts';
 
 const p = pgPaths(15);
 
@@ -48,7 +48,7 @@ void test('the clone refuses a data directory of this cluster and never passes a
   assert.match(c, /if \[ "\$my_sysid" = "\$up_sysid" \]; then\n.*refusing to clone/);
   assert.match(c, /refusing to clone: the running server on this node holds databases/);
   assert.match(c, /standby clone --upstream-node-id=2 --fast-checkpoint --force/);
-  assert.match(c, /-d "host=10\.0\.3\.12 port=5432 user=repmgr dbname=repmgr/);
+  assert.match(c, /-d 'host=10\.0\.3\.12 port=5432 user=repmgr dbname=repmgr/);
   assert.doesNotMatch(c, /password/i);
   // the clone happens while the server is stopped; the unit is started afterwards
   assert.ok(c.indexOf('systemctl stop') < c.indexOf('standby clone'));

@@ -4,7 +4,9 @@
  * stale by the time it runs; and none of them ever overwrites a data directory that belongs to
  * the cluster (same system identifier as the upstream) or that holds user databases.
  */
+import { raw, sh } from '../../../core/shell.ts';
 import { PG_OS_USER, REPMGR_DATABASE, ROLES, type PgPaths } from '../../postgres/paths.ts';
+import { psqlAsPostgres } from '../../postgres/psql.ts';
 import { EVENT_LOG, REPMGR_CONF, repmgrBin } from './conf.ts';
 
 /** the pgbouncer component installs this; the event script runs it when it exists */
@@ -55,10 +57,11 @@ exit 0
 `;
 }
 
-const asPostgres = (cmd: string) => `runuser -u ${PG_OS_USER} -- ${cmd}`;
+const asPostgres = (cmd: string) => sh`runuser -u ${PG_OS_USER} -- ${raw(cmd)}`;
 
-/** a psql over the local socket as postgres: one value, no headers */
-const localPsql = (sql: string, db = 'postgres') => asPostgres(`psql -X -A -t -q -d ${db} -c "${sql}"`);
+/** one value, no headers; the exit code of psql alone says whether it failed */
+const psql = (sql: string, db: string = 'postgres') =>
+  psqlAsPostgres({ sql, db, onErrorStop: false, port: false });
 
 /** waits up to 60 s for the local server to accept connections */
 const waitReady = (p: PgPaths) =>
@@ -86,36 +89,36 @@ export function cloneCommand(c: CloneInput): string {
   return [
     'set -eu',
     'cd /',
-    `PGDATA=${p.dataDir}`,
-    `if [ -f ${p.standbySignal} ]; then echo "already a standby: nothing to clone"; exit 0; fi`,
+    sh`PGDATA=${p.dataDir}`,
+    sh`if [ -f ${p.standbySignal} ]; then echo "already a standby: nothing to clone"; exit 0; fi`,
     // replicas of one phase run in parallel: a cascaded replica waits for its upstream to be
     // cloned and registered (or the next deploy carries on)
-    `i=0; until [ "$(${asPostgres(`psql -X -A -t -q -d "${upstream}" -c "SELECT 1 FROM repmgr.nodes WHERE node_id = ${c.upstreamNodeId} AND active"`)} 2>/dev/null)" = 1 ]; do`,
+    `i=0; until [ "$(${psql(`SELECT 1 FROM repmgr.nodes WHERE node_id = ${c.upstreamNodeId} AND active`, upstream)} 2>/dev/null)" = 1 ]; do`,
     `  i=$((i+1)); [ $i -le ${UPSTREAM_WAIT_SECONDS / 5} ] || { echo "upstream node ${c.upstreamNodeId} (${c.upstreamAddress}) is not registered and running after ${UPSTREAM_WAIT_SECONDS} s" >&2; exit 1; }`,
     '  sleep 5',
     'done',
     // whose data is this? the same system identifier as the upstream = a member of the cluster
-    `up_sysid=$(${asPostgres(`psql -X -A -t -q -d "${upstream}" -c "SELECT system_identifier FROM pg_control_system()"`)})`,
+    `up_sysid=$(${psql('SELECT system_identifier FROM pg_control_system()', upstream)})`,
     `[ -n "$up_sysid" ] || { echo "cannot read the upstream's system identifier" >&2; exit 1; }`,
-    `my_sysid=$(LC_ALL=C ${p.binDir}/pg_controldata -D "$PGDATA" 2>/dev/null | sed -n 's/^Database system identifier: *//p' || true)`,
+    sh`my_sysid=$(LC_ALL=C ${`${p.binDir}/pg_controldata`} -D "$PGDATA" 2>/dev/null | sed -n 's/^Database system identifier: *//p' || true)`,
     'if [ "$my_sysid" = "$up_sysid" ]; then',
     `  echo "refusing to clone: $PGDATA already belongs to this cluster but is not a standby (a former primary?); rejoin it with 'repmgr node rejoin' or move the directory away" >&2`,
     '  exit 1',
     'fi',
-    `if systemctl is-active --quiet ${p.service}; then`,
-    `  extra=$(${localPsql("SELECT string_agg(datname, ' ') FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')")})`,
+    sh`if systemctl is-active --quiet ${p.service}; then`,
+    `  extra=$(${psql("SELECT string_agg(datname, ' ') FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')")})`,
     '  if [ -n "$extra" ]; then',
     '    echo "refusing to clone: the running server on this node holds databases ($extra)" >&2',
     '    exit 1',
     '  fi',
-    `  systemctl stop ${p.service}`,
+    sh`  systemctl stop ${p.service}`,
     'fi',
-    `install -d -o ${PG_OS_USER} -g ${PG_OS_USER} -m 0700 "$PGDATA"`,
+    sh`install -d -o ${PG_OS_USER} -g ${PG_OS_USER} -m 0700 "$PGDATA"`,
     asPostgres(
-      `${repmgrBin(p)} -f ${REPMGR_CONF} -d "${upstream}" standby clone ` +
-        `--upstream-node-id=${c.upstreamNodeId} --fast-checkpoint --force`,
+      sh`${repmgrBin(p)} -f ${REPMGR_CONF} -d ${upstream} standby clone ` +
+        sh`--upstream-node-id=${c.upstreamNodeId} --fast-checkpoint --force`,
     ),
-    `systemctl start ${p.service}`,
+    sh`systemctl start ${p.service}`,
     waitReady(p),
   ].join('\n');
 }
@@ -157,10 +160,10 @@ export function primaryRegisterCommand(p: PgPaths, nodeId: number): string {
     'set -eu',
     'cd /',
     waitReady(p),
-    `if [ "$(${localPsql('SELECT pg_is_in_recovery()')})" != f ]; then echo "not a primary: cannot register it as one" >&2; exit 1; fi`,
-    `rec=$(${localPsql(`SELECT type FROM repmgr.nodes WHERE node_id = ${nodeId}`, REPMGR_DATABASE)} 2>/dev/null || true)`,
+    `if [ "$(${psql('SELECT pg_is_in_recovery()')})" != f ]; then echo "not a primary: cannot register it as one" >&2; exit 1; fi`,
+    `rec=$(${psql(`SELECT type FROM repmgr.nodes WHERE node_id = ${nodeId}`, REPMGR_DATABASE)} 2>/dev/null || true)`,
     'if [ -n "$rec" ]; then echo "already registered ($rec)"; exit 0; fi',
-    asPostgres(`${repmgrBin(p)} -f ${REPMGR_CONF} primary register`),
+    asPostgres(sh`${repmgrBin(p)} -f ${REPMGR_CONF} primary register`),
   ].join('\n');
 }
 
@@ -169,18 +172,15 @@ export function primaryRegisterCommand(p: PgPaths, nodeId: number): string {
  * then waits up to 30 s for the record to replicate back to this node.
  */
 export function standbyRegisterCommand(p: PgPaths, nodeId: number, upstreamNodeId: number): string {
-  const mine = localPsql(
-    `SELECT type FROM repmgr.nodes WHERE node_id = ${nodeId} AND active`,
-    REPMGR_DATABASE,
-  );
+  const mine = psql(`SELECT type FROM repmgr.nodes WHERE node_id = ${nodeId} AND active`, REPMGR_DATABASE);
   return [
     'set -eu',
     'cd /',
     waitReady(p),
-    `if [ "$(${localPsql('SELECT pg_is_in_recovery()')})" != t ]; then echo "not a standby: cannot register it as one" >&2; exit 1; fi`,
+    `if [ "$(${psql('SELECT pg_is_in_recovery()')})" != t ]; then echo "not a standby: cannot register it as one" >&2; exit 1; fi`,
     `if [ "$(${mine} 2>/dev/null || true)" = standby ]; then echo "already registered"; exit 0; fi`,
     asPostgres(
-      `${repmgrBin(p)} -f ${REPMGR_CONF} standby register --upstream-node-id=${upstreamNodeId} --force`,
+      sh`${repmgrBin(p)} -f ${REPMGR_CONF} standby register --upstream-node-id=${upstreamNodeId} --force`,
     ),
     `i=0; until [ "$(${mine} 2>/dev/null || true)" = standby ] || [ $i -ge 30 ]; do i=$((i+1)); sleep 1; done`,
   ].join('\n');
@@ -188,7 +188,7 @@ export function standbyRegisterCommand(p: PgPaths, nodeId: number, upstreamNodeI
 
 /** the record of this node in repmgr.nodes: `type|upstream_node_id|active`, empty if none */
 export function nodeRecordProbeCommand(nodeId: number): string {
-  return `${localPsql(
+  return `${psql(
     `SELECT type, coalesce(upstream_node_id::text, ''), active FROM repmgr.nodes WHERE node_id = ${nodeId}`,
     REPMGR_DATABASE,
   )} 2>/dev/null || true`;
@@ -197,10 +197,10 @@ export function nodeRecordProbeCommand(nodeId: number): string {
 /** the data directory as it is on disk: `pg_version=15 standby_signal=0 sysid=7312...` */
 export function dataDirProbeCommand(p: PgPaths): string {
   return [
-    `d=${p.dataDir}`,
+    sh`d=${p.dataDir}`,
     'v=; [ -f "$d/PG_VERSION" ] && v=$(cat "$d/PG_VERSION")',
     's=0; [ -f "$d/standby.signal" ] && s=1',
-    `id=$(LC_ALL=C ${p.binDir}/pg_controldata -D "$d" 2>/dev/null | sed -n 's/^Database system identifier: *//p')`,
+    sh`id=$(LC_ALL=C ${`${p.binDir}/pg_controldata`} -D "$d" 2>/dev/null | sed -n 's/^Database system identifier: *//p')`,
     `printf 'pg_version=%s standby_signal=%s sysid=%s\\n' "$v" "$s" "$id"`,
   ].join('; ');
 }
@@ -238,7 +238,7 @@ export function parseNodeRecord(raw: string | undefined): NodeRecord | undefined
  * metadata says; its --csv form counts the registered nodes.
  */
 export function clusterShowCheck(p: PgPaths, expectedNodes: number): string {
-  const show = asPostgres(`${repmgrBin(p)} -f ${REPMGR_CONF} cluster show`);
+  const show = asPostgres(sh`${repmgrBin(p)} -f ${REPMGR_CONF} cluster show`);
   return [
     'cd /',
     `out=$(${show} 2>&1) || { printf '%s\\n' "$out" >&2; exit 1; }`,

@@ -7,7 +7,9 @@
  * version tag is missing or stale, e.g. in a database a customer created from template0.
  */
 import { createHash } from 'node:crypto';
-import { ROLES, psqlCommand } from '../../postgres/paths.ts';
+import { ROLES } from '../../postgres/paths.ts';
+import { raw } from '../../../core/shell.ts';
+import { psqlAsPostgres } from '../../postgres/psql.ts';
 
 /**
  * Replication-only roles (REPLICATION without SUPERUSER: replicator, streaming_barman) and the
@@ -38,14 +40,22 @@ export const AUTH_FUNCTION_SQL = `${BODY}COMMENT ON FUNCTION pgbouncer.get_auth(
 
 export const AUTH_FUNCTION_PROBE = 'pgbouncer.auth-function';
 
-const listDatabases = psqlCommand('SELECT datname FROM pg_database WHERE datallowconn ORDER BY 1');
+const listDatabases = psqlAsPostgres({
+  sql: 'SELECT datname FROM pg_database WHERE datallowconn ORDER BY 1',
+  onErrorStop: false,
+});
 
 /** one line per database that accepts connections: `<name>\t<tag or ->` */
 export function authFunctionProbeCommand(): string {
-  const tagOf = `runuser -u postgres -- psql -X -A -t -q -d "$db" -c "SELECT coalesce(obj_description(to_regprocedure('pgbouncer.get_auth(text)'), 'pg_proc'), '-')"`;
+  const tagOf = psqlAsPostgres({
+    sql: "SELECT coalesce(obj_description(to_regprocedure('pgbouncer.get_auth(text)'), 'pg_proc'), '-')",
+    db: raw('"$db"'),
+    onErrorStop: false,
+    port: false,
+  });
   return [
     `${listDatabases} 2>/dev/null | while IFS= read -r db; do`,
-    `  t=$(cd / && ${tagOf} </dev/null 2>/dev/null)`,
+    `  t=$(${tagOf} </dev/null 2>/dev/null)`,
     `  printf '%s\\t%s\\n' "$db" "\${t:--}"`,
     'done',
   ].join('\n');
@@ -65,10 +75,10 @@ export function authFunctionCommand(): string {
   return [
     'set -eu',
     'cd /',
-    `[ "$(${psqlCommand('SELECT pg_is_in_recovery()')})" = f ] || { echo "not the primary" >&2; exit 1; }`,
+    `[ "$(${psqlAsPostgres({ sql: 'SELECT pg_is_in_recovery()', onErrorStop: false })})" = f ] || { echo "not the primary" >&2; exit 1; }`,
     'sql=$(cat)',
     `${listDatabases} | while IFS= read -r db; do`,
-    `  printf '%s\\n' "$sql" | runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d "$db"`,
+    `  printf '%s\\n' "$sql" | ${psqlAsPostgres({ db: raw('"$db"'), tuplesOnly: false, port: false })}`,
     'done',
   ].join('\n');
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { renderDatabasesIni, renderFollowConf } from './files.ts';
 import { renderFollowScript } from './follow-script.ts';
-import { shellProblems } from '../../repmgr/fixtures.test-helper.ts';
+import { shellProblems } from '../../../../test/support/repmgr-fixtures.ts';
 
 const FAKE_PSQL = `#!/bin/sh
 addr=''

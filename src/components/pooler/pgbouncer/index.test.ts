@@ -9,7 +9,7 @@ import {
   sampleInventory,
   serverFacts,
   shellProblems,
-} from '../../repmgr/fixtures.test-helper.ts';
+} from '../../../../test/support/repmgr-fixtures.ts';
 
 const host = (name: string) => sampleInventory().hosts.find((h) => h.name === name)!;
 const resources = (phases: PhasedResources[], phase: string) =>

@@ -18,6 +18,8 @@ import type { Component, DeployContext, HealthCheck } from '../../component.ts';
 import type { Resource } from '../../../plan/types.ts';
 import type { InventoryHost } from '../../../platforms/platform.ts';
 import { clientCidrs } from '../../postgres/hba-rule.ts';
+import { sh } from '../../../core/shell.ts';
+import { psqlAsPostgres } from '../../postgres/psql.ts';
 import {
   clusterNodes,
   PG_OS_GROUP,
@@ -166,7 +168,7 @@ function clientAccessResources(host: InventoryHost, ctx: DeployContext): Resourc
 export function routesToPrimaryCheck(address: string): string {
   const conn = `host=${address} port=${PGBOUNCER_PORT} dbname=postgres user=${ROLES.repmgr} sslmode=require connect_timeout=5`;
   return [
-    `r=$(cd / && runuser -u ${PG_OS_USER} -- psql -X -A -t -q -d "${conn}" -c "SELECT pg_is_in_recovery()" </dev/null)`,
+    `r=$(${psqlAsPostgres({ sql: 'SELECT pg_is_in_recovery()', db: conn, onErrorStop: false, port: false })} </dev/null)`,
     '[ "$r" = f ] || { echo "pgbouncer reached a server in recovery ($r)" >&2; exit 1; }',
   ].join('\n');
 }
@@ -194,8 +196,8 @@ export const pgbouncerComponent: Component = {
 
   checks(host): HealthCheck[] {
     return [
-      { name: 'pgbouncer is running', command: `systemctl is-active --quiet ${PGBOUNCER_UNIT}` },
-      { name: 'the pgbouncer follower is running', command: `systemctl is-active --quiet ${FOLLOW_UNIT}` },
+      { name: 'pgbouncer is running', command: sh`systemctl is-active --quiet ${PGBOUNCER_UNIT}` },
+      { name: 'the pgbouncer follower is running', command: sh`systemctl is-active --quiet ${FOLLOW_UNIT}` },
       {
         name: 'pgbouncer answers over TLS on 6432 and routes to the primary',
         command: routesToPrimaryCheck(host.address),

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { poolerOf } from '../registry.ts';
 import { pgPaths, SECRETS } from '../../postgres/paths.ts';
 import { renderHbaRule } from '../../postgres/hba.ts';
-import { threeNodeInventory } from '../../../testing/fixtures.test-helper.ts';
+import { threeNodeInventory } from '../../../../test/support/fixtures.ts';
 
 const pgbouncer = poolerOf({ pooler: 'pgbouncer' });
 const line = (r: Parameters<typeof renderHbaRule>[0]) =>
