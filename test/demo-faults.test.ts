@@ -237,10 +237,13 @@ void test('tpa demo DIR: exit 0, the test verdict and the hand-over sheet; 3 nod
       ['main-3', 'running', 'replica'],
     ],
   );
-  // and the machines say so themselves
+  // and the machines say so themselves; the demo's deploy gave them data checksums
   for (const h of inv.hosts) {
-    const pg = await onNode(h.name, `runuser -u postgres -- psql -X -A -t -c 'SELECT pg_is_in_recovery()'`);
-    assert.equal(pg.stdout.trim(), h.role === 'primary' ? 'f' : 't', `${h.name}: ${pg.stderr}`);
+    const pg = await onNode(
+      h.name,
+      `cd / && runuser -u postgres -- psql -X -A -t -c "SELECT pg_is_in_recovery(), current_setting('data_checksums')"`,
+    );
+    assert.equal(pg.stdout.trim(), `${h.role === 'primary' ? 'f' : 't'}|on`, `${h.name}: ${pg.stderr}`);
   }
 });
 
