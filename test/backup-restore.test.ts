@@ -518,7 +518,10 @@ void test('point-in-time restore by LSN into a new cluster with a replica: exact
     "SELECT pg_is_in_recovery(), (SELECT string_agg(id::text, ',' ORDER BY id) FROM tpa_marker)",
   );
   assert.equal(replica.stdout.trim(), 't|1,2');
-  const streaming = await psql('pitr-1', 'SELECT application_name, state FROM pg_stat_replication');
+  const streaming = await psql(
+    'pitr-1',
+    "SELECT application_name, state FROM pg_stat_replication WHERE application_name = 'pitr-2'",
+  );
   assert.equal(streaming.stdout.trim(), 'pitr-2|streaming');
   // the new cluster is in config.yml (committed, valid), backed up, and the original keeps running
   const log = await run('git', ['-C', dir, 'log', '--oneline']);
