@@ -14,7 +14,8 @@ import { listGroupRecords, type GroupRecord } from './group-state.ts';
 import type { HostShell } from './host.ts';
 import { isGroupPrefix, nodeOfContainer, TPA_PREFIX } from './names.ts';
 import { previousInventory } from './prefix.ts';
-import { removeGroupByPrefix } from './teardown.ts';
+import { linksWithPrefix } from './network.ts';
+import { groupNftTables, removeGroupByPrefix } from './teardown.ts';
 
 /** `tpa-xxxxxx` of a container, link or table name, when it is a group's */
 function prefixOf(name: string): string | undefined {
@@ -39,12 +40,10 @@ export async function whyOrphaned(
 export async function findOrphans(sh: HostShell): Promise<OrphanGroup[]> {
   const records = new Map((await listGroupRecords()).map((r) => [r.prefix, r]));
   const containers = await listContainers(sh);
-  const links = (await sh.test('ip -o link show')).stdout.match(/^\d+:\s+([^:@\s]+)/gm) ?? [];
-  const tables = [...(await sh.test('nft list tables')).stdout.matchAll(/^table \S+ (\S+)$/gm)].map(
-    (m) => m[1]!,
-  );
+  const links = await linksWithPrefix(sh, TPA_PREFIX);
+  const tables = (await groupNftTables(sh, TPA_PREFIX)).map((t) => t.name);
   const prefixes = new Set<string>(records.keys());
-  for (const name of [...containers, ...links.map((l) => l.replace(/^\d+:\s+/, '')), ...tables]) {
+  for (const name of [...containers, ...links, ...tables]) {
     const p = prefixOf(name);
     if (p) prefixes.add(p);
   }
