@@ -32,6 +32,11 @@ const formatters: { [K in TpaEvent['kind']]: (e: Extract<TpaEvent, { kind: K }>)
   info: (e) => `${e.host ? `   ${e.host.padEnd(14)} ` : ''}${e.message}`,
   warning: (e) => c.yellow(`warning: ${e.host ? `${e.host}: ` : ''}${e.message}`),
   done: (e) => (e.ok ? c.green(e.summary) : c.red(e.summary)),
+  // TPA_PROFILE=1: where the time of a deploy goes
+  timing: (e) =>
+    process.env.TPA_PROFILE
+      ? c.dim(`   ${(e.host ?? '').padEnd(14)} ${(e.durationMs / 1000).toFixed(2).padStart(6)} s  ${e.what}`)
+      : null,
 };
 
 /** Human-readable progress on stderr (stdout stays for results), or JSON lines on stdout. */

@@ -12,7 +12,9 @@ export type TpaEvent =
   | { kind: 'output'; host: string; stream: 'stdout' | 'stderr'; text: string }
   | { kind: 'info'; message: string; host?: string }
   | { kind: 'warning'; message: string; host?: string }
-  | { kind: 'done'; ok: boolean; summary: string };
+  | { kind: 'done'; ok: boolean; summary: string }
+  /** how long a step took (facts, one change): the profile behind the phase times */
+  | { kind: 'timing'; what: string; durationMs: number; host?: string };
 
 export type EventKind = TpaEvent['kind'];
 export type EventSink = (event: TpaEvent) => void;

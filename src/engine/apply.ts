@@ -101,8 +101,10 @@ async function applyHost(
       }
       pending = [];
     }
+    const t0 = Date.now();
     try {
       await applyChange(t, batch, facts, opts);
+      opts.events({ kind: 'timing', host, what: c.summary, durationMs: Date.now() - t0 });
     } catch (e) {
       const failure = failureOf(host, c.summary, e, opts.redact);
       opts.events({

@@ -6,6 +6,7 @@
 import type { Component, DeployContext, HealthCheck } from '../components/component.ts';
 import type { EventSink } from '../core/events.ts';
 import type { Transport } from '../transport/transport.ts';
+import type { HostFacts } from '../plan/types.ts';
 import { sh } from '../core/shell.ts';
 import { redact } from '../transport/shell.ts';
 import { failureOf, type HostFailure } from './failure.ts';
@@ -27,6 +28,33 @@ export function checksFor(components: readonly Component[], ctx: DeployContext):
   for (const host of ctx.inventory.hosts) {
     const checks = components.flatMap((c) => (c.checks && c.appliesTo(host, ctx) ? c.checks(host, ctx) : []));
     if (checks.length) out.set(host.name, checks);
+  }
+  return out;
+}
+
+/** A check as a probe of the fact script (its exit code is the verdict). */
+export function checkProbe(c: HealthCheck): string {
+  return sh`cd / && timeout ${CHECK_TIMEOUT_S} sh -c ${c.command} 2>&1`;
+}
+
+export const CHECK_PROBE_PREFIX = 'tpa-check:';
+
+/** The fact request's probes for these checks, keyed so that checksFromFacts finds them. */
+export function checkProbes(checks: HealthCheck[]): Record<string, string> {
+  return Object.fromEntries(checks.map((c) => [`${CHECK_PROBE_PREFIX}${c.name}`, checkProbe(c)]));
+}
+
+/** The outcomes of checks run as probes; undefined when one of them did not run. */
+export function checksFromFacts(
+  checks: HealthCheck[],
+  facts: HostFacts | undefined,
+): CheckOutcome[] | undefined {
+  const out: CheckOutcome[] = [];
+  for (const c of checks) {
+    const key = `${CHECK_PROBE_PREFIX}${c.name}`;
+    const code = facts?.probeExitCodes?.[key];
+    if (code === undefined) return undefined;
+    out.push({ name: c.name, ok: code === 0, output: (facts?.probes[key] ?? '').slice(-OUTPUT_TAIL_BYTES) });
   }
   return out;
 }
@@ -87,17 +115,25 @@ async function runHostChecks(
   return checks.map((c) => results.get(c.name)!);
 }
 
-/** Runs every host's checks; returns the failures (empty when the cluster is healthy). */
+/**
+ * Runs every host's checks; returns the failures (empty when the cluster is healthy). `known`:
+ * outcomes already in hand (run with the facts of a deploy that then changed nothing); when
+ * every one of them passed they are reported without running the checks again.
+ */
 export async function runChecks(
   checks: Map<string, HealthCheck[]>,
   opts: CheckOptions,
+  known?: Map<string, CheckOutcome[] | undefined>,
 ): Promise<HostFailure[]> {
   const hosts = [...checks.keys()];
-  const settled = await settleLimit(hosts, opts.concurrency, async (host) => {
-    const t = opts.transports[host];
-    if (!t) throw new Error(`no connection to ${host}`);
-    return runHostChecks(t, checks.get(host)!, opts);
-  });
+  const allKnownPassed = known !== undefined && hosts.every((h) => known.get(h)?.every((o) => o.ok) === true);
+  const settled: PromiseSettledResult<CheckOutcome[]>[] = allKnownPassed
+    ? hosts.map((h) => ({ status: 'fulfilled', value: known.get(h)! }))
+    : await settleLimit(hosts, opts.concurrency, async (host) => {
+        const t = opts.transports[host];
+        if (!t) throw new Error(`no connection to ${host}`);
+        return runHostChecks(t, checks.get(host)!, opts);
+      });
   const failures: HostFailure[] = [];
   settled.forEach((s, i) => {
     const host = hosts[i]!;

@@ -110,25 +110,6 @@ export function buildFactScript(req: FactRequest): string {
     'exec </dev/null',
     'export LC_ALL=C',
     "printf 'TPA-FACTS 1\\n'",
-    'f() {',
-    '  [ -f "$2" ] || return 0',
-    '  h=$(sha256sum < "$2") || return 0',
-    '  h=${h%% *}',
-    '  m=$(stat -L --printf \'%a\\t%U\\t%G\\t%s\' "$2") || return 0',
-    '  printf \'F\\t%s\\t%s\\t%s\\n\' "$1" "$h" "$m"',
-    '  sz=${m##*\t}',
-    `  if [ "$4" = 1 ] && [ "$h" != "$3" ] && [ "$sz" -le ${MAX_CONTENT_BYTES} ]; then`,
-    '    printf \'C\\t%s\\t\' "$1"; base64 -w0 < "$2"; echo',
-    '  fi',
-    '}',
-    'd() {',
-    '  [ -d "$2" ] || return 0',
-    '  m=$(stat -L --printf \'%a\\t%U\\t%G\' "$2") || return 0',
-    '  printf \'D\\t%s\\t%s\\n\' "$1" "$m"',
-    '}',
-    's() {',
-    '  printf \'S\\t%s\\t%s\\n\' "$1" "$(systemctl show -p ActiveState -p UnitFileState -- "$2" 2>/dev/null | tr \'\\n\' \' \')"',
-    '}',
     'r() {',
     '  o=$(sh -c "$2" 2>/dev/null); c=$?',
     '  printf \'R\\t%s\\t%s\\t\' "$1" "$c"; printf \'%s\' "$o" | base64 -w0; echo',
@@ -141,9 +122,16 @@ export function buildFactScript(req: FactRequest): string {
       sh`dpkg-query -W -f='P\\t\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${req.packages} 2>/dev/null`,
     );
   }
-  req.files.forEach((f, i) => reads.push(sh`f ${i} ${f.path} ${f.sha256} ${f.content ? 1 : 0}`));
-  req.directories.forEach((d, i) => reads.push(sh`d ${i} ${d}`));
-  req.services.forEach((s, i) => reads.push(sh`s ${i} ${s}`));
+  // one process per kind of read, not per path: on a node a fork costs more than the read
+  if (req.files.length) reads.push(filesSnippet(req.files));
+  if (req.directories.length)
+    reads.push(sh`stat -L --printf 'D\t%n\t%F\t%a\t%U\t%G\n' -- ${req.directories} 2>/dev/null`);
+  if (req.services.length) {
+    // one block per unit, in the order asked, separated by empty lines
+    reads.push(
+      sh`printf 'S\t'; systemctl show -p ActiveState -p UnitFileState -- ${req.services} 2>/dev/null | base64 -w0; echo`,
+    );
+  }
   reads.push(
     [
       // psql itself, not Debian's wrapper (a Perl program that costs more than the query)
@@ -162,6 +150,28 @@ export function buildFactScript(req: FactRequest): string {
   lines.push(sh`[ -f ${PENDING_HANDLERS_FILE} ] && sed 's/^/H\t/' ${PENDING_HANDLERS_FILE}`);
   lines.push("printf 'END\\n'", '}');
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Files: their mode and owners with one stat, their sha256 with one sha256sum; the content of a
+ * file whose hash differs from the desired one (when it may be sent) follows, base64, cut at
+ * MAX_CONTENT_BYTES + 1 so that the parser can tell a file too big to diff.
+ */
+function filesSnippet(files: FactRequest['files']): string {
+  const paths = files.map((f) => f.path);
+  const cases = files
+    .filter((f) => f.content)
+    .map(
+      (f) =>
+        sh`    ${f.path}) [ "$h" = ${f.sha256} ] || { printf 'C\t%s\t' "$p"; head -c ${MAX_CONTENT_BYTES + 1} "$p" | base64 -w0; echo; } ;;`,
+    );
+  return [
+    sh`stat -L --printf 'M\t%n\t%F\t%a\t%U\t%G\n' -- ${paths} 2>/dev/null`,
+    sh`sha256sum -- ${paths} 2>/dev/null | while read -r h p; do`,
+    `  printf 'F\t%s\t%s\n' "$p" "$h"`,
+    ...(cases.length ? ['  case "$p" in', ...cases, '  esac'] : []),
+    'done',
+  ].join('\n');
 }
 
 export class FactParseError extends Error {}
@@ -208,6 +218,10 @@ export function parseFactOutput(host: string, req: FactRequest, stdout: string):
   if (lines[0] !== 'TPA-FACTS 1') throw new FactParseError('the fact script did not start');
   if (!lines.includes('END')) throw new FactParseError('the fact script did not finish');
   const probeNames = Object.keys(req.probes);
+  const filePaths = new Set(req.files.map((f) => f.path));
+  const meta = new Map<string, { mode: number; owner: string; group: string }>();
+  const hashes = new Map<string, string>();
+  const contents = new Map<string, string>();
   const at = <T>(list: T[], i: string | undefined): T | undefined => list[Number(i)];
   for (const line of lines) {
     const [tag, ...p] = line.split('\t');
@@ -217,48 +231,55 @@ export function parseFactOutput(host: string, req: FactRequest, stdout: string):
         if (name && status?.[1] === 'i' && version !== undefined) facts.packages[name] = version;
         break;
       }
+      case 'M': {
+        // stat: path, type, mode, owner, group; only regular files count
+        const [path, type, mode, owner, group] = p;
+        if (path !== undefined && filePaths.has(path) && type?.startsWith('regular'))
+          meta.set(path, { mode: parseInt(mode ?? '0', 8), owner: owner ?? '', group: group ?? '' });
+        break;
+      }
       case 'F': {
-        const f = at(req.files, p[0]);
-        if (f && p.length >= 5) {
-          facts.files[f.path] = {
-            sha256: p[1] ?? '',
-            mode: parseInt(p[2] ?? '0', 8),
-            owner: p[3] ?? '',
-            group: p[4] ?? '',
-          };
-        }
+        const [path, hash] = p;
+        if (path !== undefined && filePaths.has(path)) hashes.set(path, hash ?? '');
         break;
       }
       case 'C': {
-        const f = at(req.files, p[0]);
-        const entry = f ? facts.files[f.path] : undefined;
-        if (entry) {
-          const text = Buffer.from(p[1] ?? '', 'base64').toString('utf8');
-          // binary content makes no readable diff
-          if (!text.includes('\0') && !text.includes('\uFFFD')) entry.content = text;
-        }
+        const [path, b64] = p;
+        if (path === undefined || !filePaths.has(path)) break;
+        const bytes = Buffer.from(b64 ?? '', 'base64');
+        const text = bytes.toString('utf8');
+        // too big or binary: no readable diff
+        if (bytes.length <= MAX_CONTENT_BYTES && !text.includes('\0') && !text.includes('\uFFFD'))
+          contents.set(path, text);
         break;
       }
       case 'D': {
-        const d = at(req.directories, p[0]);
-        if (d)
-          facts.directories[d] = { mode: parseInt(p[1] ?? '0', 8), owner: p[2] ?? '', group: p[3] ?? '' };
+        const [path, type, mode, owner, group] = p;
+        if (path !== undefined && req.directories.includes(path) && type === 'directory')
+          facts.directories[path] = {
+            mode: parseInt(mode ?? '0', 8),
+            owner: owner ?? '',
+            group: group ?? '',
+          };
         break;
       }
       case 'S': {
-        const s = at(req.services, p[0]);
-        if (s) {
+        const blocks = Buffer.from(p[0] ?? '', 'base64')
+          .toString('utf8')
+          .split(/\n\s*\n/);
+        req.services.forEach((name, i) => {
           const props = Object.fromEntries(
-            (p[1] ?? '')
-              .trim()
-              .split(/\s+/)
-              .map((kv) => kv.split('=', 2) as [string, string]),
+            (blocks[i] ?? '')
+              .split('\n')
+              .filter((l) => l.includes('='))
+              .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
           );
-          facts.services[s] = {
+          if (props.ActiveState === undefined) return;
+          facts.services[name] = {
             active: props.ActiveState === 'active' || props.ActiveState === 'reloading',
             enabled: ENABLED_STATES.has(props.UnitFileState ?? ''),
           };
-        }
+        });
         break;
       }
       case 'R': {
@@ -283,6 +304,12 @@ export function parseFactOutput(host: string, req: FactRequest, stdout: string):
       default:
         break;
     }
+  }
+  for (const [path, m] of meta) {
+    const hash = hashes.get(path);
+    if (hash === undefined) continue;
+    const content = contents.get(path);
+    facts.files[path] = { sha256: hash, ...m, ...(content !== undefined ? { content } : {}) };
   }
   return facts;
 }

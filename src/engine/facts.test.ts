@@ -6,29 +6,49 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalTransport } from '../transport/local.ts';
 import { scramVerifier } from '../secrets/scram.ts';
-import { buildFactScript, emptyRequest, parseFactOutput, FactParseError } from './fact-script.ts';
+import {
+  buildFactScript,
+  emptyRequest,
+  parseFactOutput,
+  FactParseError,
+  MAX_CONTENT_BYTES,
+} from './fact-script.ts';
+import { sha256 } from '../plan/diff.ts';
 import { gatherFacts } from './facts.ts';
 import { databaseSql, roleSql } from '../plan/sql.ts';
 
-void test('the parser maps indexed lines back to names and rejects truncated output', () => {
+void test('the parser maps lines back to names and rejects truncated output', () => {
   const req = {
     ...emptyRequest(),
-    files: [{ path: '/a b', sha256: 'x', content: true }],
-    services: ['svc'],
+    files: [
+      { path: '/a b', sha256: 'x', content: true },
+      { path: '/big', sha256: 'y', content: true },
+    ],
+    directories: ['/d', '/not-a-dir'],
+    services: ['svc', 'other'],
     probes: { p: 'true' },
   };
+  const units =
+    'ActiveState=active\nUnitFileState=enabled-runtime\n\nActiveState=inactive\nUnitFileState=disabled\n';
   const out = [
     'TPA-FACTS 1',
     'P\tpostgresql-15\tii \t15.20-0+deb12u1',
     'P\told\trc \t1.0',
-    'F\t0\tabc\t2750\tpostgres\tpostgres\t5',
-    `C\t0\t${Buffer.from('héllo').toString('base64')}`,
-    'S\t0\tActiveState=active UnitFileState=enabled-runtime ',
+    'M\t/a b\tregular file\t2750\tpostgres\tpostgres',
+    'M\t/big\tregular file\t644\troot\troot',
+    'M\t/unasked\tregular file\t644\troot\troot',
+    'F\t/a b\tabc',
+    'F\t/big\tdef',
+    `C\t/a b\t${Buffer.from('héllo').toString('base64')}`,
+    `C\t/big\t${Buffer.alloc(MAX_CONTENT_BYTES + 1, 'a').toString('base64')}`,
+    'D\t/d\tdirectory\t755\troot\troot',
+    'D\t/not-a-dir\tregular file\t644\troot\troot',
+    `S\t${Buffer.from(units).toString('base64')}`,
     `R\t0\t3\t${Buffer.from('out\nput').toString('base64')}`,
     'H\trestart:postgresql@15-main',
     'H\tnot a handler; rm -rf /',
@@ -43,7 +63,13 @@ void test('the parser maps indexed lines back to names and rejects truncated out
     group: 'postgres',
     content: 'héllo',
   });
-  assert.deepEqual(f.services.svc, { active: true, enabled: true });
+  assert.deepEqual(f.files['/big'], { sha256: 'def', mode: 0o644, owner: 'root', group: 'root' });
+  assert.deepEqual(Object.keys(f.files).sort(), ['/a b', '/big']);
+  assert.deepEqual(f.directories, { '/d': { mode: 0o755, owner: 'root', group: 'root' } });
+  assert.deepEqual(f.services, {
+    svc: { active: true, enabled: true },
+    other: { active: false, enabled: false },
+  });
   assert.equal(f.probes.p, 'out\nput');
   assert.equal(f.probeExitCodes?.p, 3);
   assert.deepEqual(f.pendingHandlers, ['restart:postgresql@15-main']);
@@ -53,11 +79,49 @@ void test('the parser maps indexed lines back to names and rejects truncated out
 void test('the script quotes every path and name it is given', () => {
   const script = buildFactScript({
     ...emptyRequest(),
-    files: [{ path: "/tmp/it's $(reboot)", sha256: 'x', content: false }],
+    files: [{ path: "/tmp/it's $(reboot)", sha256: 'x', content: true }],
     probes: { p: "echo 'x'" },
   });
-  assert.ok(script.includes(`f 0 '/tmp/it'\\''s $(reboot)' x 0`));
+  assert.ok(script.includes(`sha256sum -- '/tmp/it'\\''s $(reboot)'`));
+  assert.ok(script.includes(`    '/tmp/it'\\''s $(reboot)') [ "$h" = x ]`));
   assert.ok(script.includes(`r 0 'echo '\\''x'\\'''`));
+  execFileSync('sh', ['-n'], { input: script });
+});
+
+void test('files and directories of this machine: one stat and one sha256sum, content only when it differs', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tpa-facts-files-'));
+  try {
+    const same = join(dir, 'same conf');
+    const changed = join(dir, "it's changed");
+    const secret = join(dir, 'secret');
+    const big = join(dir, 'big');
+    await writeFile(same, 'a\n', { mode: 0o640 });
+    await writeFile(changed, 'new\n');
+    await writeFile(secret, 'hush\n');
+    await writeFile(big, 'b'.repeat(MAX_CONTENT_BYTES + 10));
+    const req = {
+      ...emptyRequest(),
+      files: [
+        { path: same, sha256: sha256('a\n'), content: true },
+        { path: changed, sha256: sha256('old\n'), content: true },
+        { path: secret, sha256: sha256('other\n'), content: false },
+        { path: big, sha256: 'x', content: true },
+        { path: join(dir, 'missing'), sha256: 'x', content: true },
+        { path: dir, sha256: 'x', content: true },
+      ],
+      directories: [dir, same, join(dir, 'nowhere')],
+    };
+    const f = await gatherFacts(new LocalTransport({ host: 'x' }), req);
+    assert.deepEqual(Object.keys(f.files).sort(), [big, changed, same, secret].sort());
+    assert.deepEqual(f.files[same], { sha256: sha256('a\n'), mode: 0o640, owner: 'root', group: 'root' });
+    assert.equal(f.files[changed]?.content, 'new\n');
+    assert.equal(f.files[changed]?.sha256, sha256('new\n'));
+    assert.equal(f.files[secret]?.content, undefined);
+    assert.equal(f.files[big]?.content, undefined);
+    assert.deepEqual(Object.keys(f.directories), [dir]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';

@@ -25,6 +25,8 @@ export function unreachableFacts(host: string, reason: string): HostFacts {
 export async function gatherFacts(t: Transport, req: FactRequest): Promise<HostFacts> {
   let stdout: string;
   let stderr: string;
+  if (process.env.TPA_PROFILE)
+    (await import('node:fs')).writeFileSync(`/tmp/facts-${t.host}.sh`, buildFactScript(req));
   try {
     ({ stdout, stderr } = await t.exec('sh -s', {
       sudo: true,

@@ -4,7 +4,7 @@
  */
 import { OperationError } from '../core/errors.ts';
 import type { EventSink } from '../core/events.ts';
-import type { Component, DeployContext } from '../components/component.ts';
+import type { Component, DeployContext, HealthCheck } from '../components/component.ts';
 import { countChanges, diff, PENDING_HANDLERS_FILE } from '../plan/diff.ts';
 import {
   PHASES,
@@ -18,7 +18,7 @@ import {
 import type { Transport } from '../transport/transport.ts';
 import { sh } from '../core/shell.ts';
 import { applyPhaseChanges, type HostFailure } from './apply.ts';
-import { checksFor, runChecks } from './checks.ts';
+import { checkProbes, checksFor, checksFromFacts, runChecks } from './checks.ts';
 import { desiredState, factRequests } from './desired.ts';
 import { requestCovered, type FactRequest } from './fact-script.ts';
 import { gatherAll } from './facts.ts';
@@ -69,7 +69,13 @@ export async function refresh(
     const ask = Object.fromEntries(
       hosts.map((h) => [h, requests[h]!]).filter(([, r]) => r !== undefined),
     ) as Record<string, FactRequest>;
+    const tf = Date.now();
     facts = { ...facts, ...(await gatherAll(input.transports, ask, input.concurrency, input.gather)) };
+    input.events({
+      kind: 'timing',
+      what: `facts of ${Object.keys(ask).length} hosts (round ${round + 1})`,
+      durationMs: Date.now() - tf,
+    });
     desired = desiredState(input.components, ctxWith(input, facts));
     const next = factRequests(input.components, ctxWith(input, facts), desired);
     const stale = hosts.filter((h) => next[h] && ask[h] && !requestCovered(next[h], ask[h]));
@@ -80,10 +86,20 @@ export async function refresh(
   return { facts, desired, requests };
 }
 
-/** Facts of every host and the full plan (all phases) computed from them. */
-export async function computePlan(input: EngineInput): Promise<PlanState & { plan: Plan }> {
+/**
+ * Facts of every host and the full plan (all phases) computed from them. `checks`: health
+ * checks to run in the same round trip (their outcomes are probes of the facts).
+ */
+export async function computePlan(
+  input: EngineInput,
+  checks?: Map<string, HealthCheck[]>,
+): Promise<PlanState & { plan: Plan }> {
   const desired0 = desiredState(input.components, ctxWith(input, {}));
   const requests0 = factRequests(input.components, ctxWith(input, {}), desired0);
+  for (const [host, list] of checks ?? []) {
+    const r = requests0[host];
+    if (r) r.probes = { ...r.probes, ...checkProbes(list) };
+  }
   const hosts = input.context.inventory.hosts.map((h) => h.name);
   const state = await refresh(input, { facts: {}, desired: desired0, requests: requests0 }, hosts);
   return { ...state, plan: diff(state.desired, state.facts) };
@@ -109,7 +125,11 @@ export function refusalError(plan: Plan): OperationError {
 
 export async function deploy(input: EngineInput): Promise<DeployOutcome> {
   const started = Date.now();
-  const { plan: initialPlan, ...first } = await computePlan(input);
+  // a deploy that changes nothing ends with the checks of what it found: run them right away,
+  // in the facts' round trip, instead of in one more afterwards
+  const earlyChecks = checksFor(input.components, ctxWith(input, {}));
+  const { plan: initialPlan, ...first } = await computePlan(input, earlyChecks);
+  const initialFacts = first.facts;
   let state: PlanState = first;
   for (const w of initialPlan.warnings ?? [])
     input.events({ kind: 'warning', message: w.message, ...hostOf(w) });
@@ -208,10 +228,15 @@ export async function deploy(input: EngineInput): Promise<DeployOutcome> {
   if (checks.size > 0) {
     const t0 = Date.now();
     input.events({ kind: 'phase-started', phase: 'checks', hosts: [...checks.keys()] });
-    const failures = await runChecks(checks, {
-      ...opts,
-      ...(input.checkSettleMs !== undefined ? { settleMs: input.checkSettleMs } : {}),
-    });
+    const unchanged = applied.length === 0 && handlersRun.length === 0;
+    const known = unchanged
+      ? new Map([...checks].map(([h, list]) => [h, checksFromFacts(list, initialFacts[h])]))
+      : undefined;
+    const failures = await runChecks(
+      checks,
+      { ...opts, ...(input.checkSettleMs !== undefined ? { settleMs: input.checkSettleMs } : {}) },
+      known,
+    );
     input.events({
       kind: 'phase-finished',
       phase: 'checks',

@@ -33,6 +33,18 @@ export interface Inventory {
   hosts: InventoryHost[];
 }
 
+/**
+ * Packages deploy will install on the group's machines, which a platform that builds machine
+ * images may install ahead (lxc does; bare and aws ignore it). `files` are written before the
+ * packages are installed; units of `quietUnits` the packages enable are left disabled (deploy
+ * enables them where they belong).
+ */
+export interface Preinstall {
+  packages: string[];
+  files: { path: string; content: string; mode: number }[];
+  quietUnits: string[];
+}
+
 export interface PlatformContext {
   /** absolute path of the cluster directory */
   dir: string;
@@ -41,6 +53,7 @@ export interface PlatformContext {
   /** OpenSSH public keys to authorise for the admin user (customer's + generated) */
   authorizedKeys: string[];
   events: EventSink;
+  preinstall?: Preinstall;
 }
 
 export interface ProvisionResult {

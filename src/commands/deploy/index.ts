@@ -103,6 +103,11 @@ export function summarise(changes: number, hosts: number, durationMs: number): s
 export async function deploy(req: DeployRequest): Promise<DeployReport> {
   const started = Date.now();
   const engine = await openEngine(req.dir, req.events, req.concurrency);
+  req.events({
+    kind: 'timing',
+    what: 'configuration, secrets, TLS, connections',
+    durationMs: Date.now() - started,
+  });
   try {
     const out = await runDeploy(engine.input);
     const durationMs = Date.now() - started;

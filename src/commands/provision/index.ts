@@ -11,6 +11,7 @@ import { formatIssue } from '../../core/errors.ts';
 import { hostSpecs } from '../../model/hosts.ts';
 import type { Inventory, PlatformContext } from '../../platforms/platform.ts';
 import { getPlatform } from '../../platforms/registry.ts';
+import { preinstallFor } from '../../components/preinstall.ts';
 import { generateClusterSecrets, privateKeyPath } from '../../secrets/vault.ts';
 import { commitDirFiles } from '../../clusterdir/commit-files.ts';
 import {
@@ -64,6 +65,7 @@ export async function platformContext(
     hosts,
     authorizedKeys,
     events,
+    preinstall: preinstallFor(config),
     secretFiles: secrets.created.length > 0 ? secrets.files : [],
     generatedKey: secrets.created.includes('ssh_private_key'),
   };

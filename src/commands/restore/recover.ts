@@ -14,7 +14,12 @@
 import { OperationError } from '../../core/errors.ts';
 import type { EventSink } from '../../core/events.ts';
 import { BARMAN_HOME, BARMAN_USER, barmanCommand } from '../../components/barman/paths.ts';
-import { PG_OS_USER, pgPathsFor, type PgPaths } from '../../components/postgres/paths.ts';
+import {
+  createClusterCommand,
+  PG_OS_USER,
+  pgPathsFor,
+  type PgPaths,
+} from '../../components/postgres/paths.ts';
 import { allFailoverManagers } from '../../components/failover/registry.ts';
 import type { InventoryHost } from '../../platforms/platform.ts';
 import { lookupHostKey } from '../../transport/known-hosts.ts';
@@ -66,7 +71,10 @@ export function restoreStamp(now = new Date()): string {
   return now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
 }
 
-/** packages a node needs before barman can recover into it (deploy installs them anyway) */
+/**
+ * Packages a node needs before barman can recover into it (deploy installs them anyway), and
+ * the cluster whose configuration the recovered data runs with.
+ */
 export function installForRecoveryCommand(p: PgPaths): string {
   const pkgs = `${p.package} postgresql-${p.version}-repmgr rsync openssh-server`;
   return [
@@ -74,6 +82,7 @@ export function installForRecoveryCommand(p: PgPaths): string {
     'export DEBIAN_FRONTEND=noninteractive',
     `apt-get -q -y -o DPkg::Lock::Timeout=300 --no-install-recommends install ${pkgs} >/dev/null ||` +
       ` { apt-get -q update >/dev/null && apt-get -q -y --no-install-recommends install ${pkgs} >/dev/null; }`,
+    createClusterCommand(p),
   ].join('\n');
 }
 

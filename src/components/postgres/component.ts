@@ -1,8 +1,8 @@
 /**
  * PostgreSQL from Debian's packages, one `main` cluster per node (conventions: paths.ts).
  *
- * - phase common: /etc/postgresql-common/createcluster.d/tpa.conf, so the cluster Debian
- *   creates when postgresql-<v> is installed already has data checksums;
+ * - phase common: /etc/postgresql-common/createcluster.d/tpa.conf: installing postgresql-<v>
+ *   creates no cluster, and the one tpa creates (pg_createcluster) has data checksums;
  * - phase postgres-primary (primary) / postgres-replicas (replicas): packages, TLS files,
  *   conf.d/tpa.conf, the infrastructure part of pg_hba.conf, ~postgres/.pgpass, settings;
  *   on the primary also the running service, roles and the repmgr database; on a replica
@@ -28,6 +28,7 @@ import {
   PG_OS_USER,
   PG_PORT,
   PGPASS_PATH,
+  createClusterCommand,
   pgPathsFor,
   reloadPostgres,
   restartPostgres,
@@ -37,9 +38,13 @@ import { pgpassContent, requireSecret, roleResources } from './roles.ts';
 import { nodeSettings, renderTpaConf, settingValue } from './settings.ts';
 import { failoverManagerOf } from '../failover/registry.ts';
 import { psqlAsPostgres } from './psql.ts';
+import { SYSTEM_LOCALE } from '../common/component.ts';
 
 export const CREATECLUSTER_DIR = '/etc/postgresql-common/createcluster.d';
 export const CREATECLUSTER_CONF = `${CREATECLUSTER_DIR}/tpa.conf`;
+export const CREATECLUSTER_CONTENT =
+  '# Managed by tpa: tpa creates the main cluster itself (not the package), with data checksums\n' +
+  "create_main_cluster = false\ninitdb_options = '--data-checksums'\n";
 
 export const PG_PROBES = {
   /** sha256 of pg_hba.conf up to the client section */
@@ -161,6 +166,14 @@ function nodeResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): Res
   // shared_preload_libraries may name the failover manager's library: it must be there before the restart
   for (const name of failoverManagerOf(cluster).postgres.packages(p))
     resources.push({ kind: 'package', name });
+  resources.push({
+    kind: 'action',
+    id: 'postgres-create-cluster',
+    description: `create the cluster ${p.dataDir} (pg_createcluster, data checksums)`,
+    command: createClusterCommand(p, SYSTEM_LOCALE),
+    // the command itself leaves an existing cluster alone (e.g. a replica's moved-aside data)
+    needed: (f) => !parseClusterProbe(f)?.exists,
+  });
 
   if (primary) {
     resources.push({
@@ -196,8 +209,8 @@ function nodeResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): Res
     });
   }
 
-  // Before the configuration files: installing the package already started the server with
-  // Debian's defaults, so this start is a no-op and must not swallow the restart that the
+  // Before the configuration files: the new cluster starts with Debian's defaults, and this
+  // start must not swallow the restart that the
   // files below notify. Replicas: the failover manager starts the service after cloning.
   if (primary) resources.push({ kind: 'service', name: p.service, state: 'running', enabled: true });
 
@@ -269,8 +282,7 @@ export const postgresComponent: Component = {
           {
             kind: 'file',
             path: CREATECLUSTER_CONF,
-            content:
-              "# Managed by tpa: clusters Debian creates get data checksums\ninitdb_options = '--data-checksums'\n",
+            content: CREATECLUSTER_CONTENT,
             mode: 0o644,
             owner: 'root',
             group: 'root',

@@ -3,8 +3,10 @@
  * operations) rely on. Debian layout: one cluster named `main` per host, configuration in
  * /etc/postgresql/<v>/main, data in /var/lib/postgresql/<v>/main, unit postgresql@<v>-main.
  *
- * Replicas: the postgres component never initdb's a replica. Installing postgresql-<v> makes
- * Debian create an empty `main` cluster; on a replica that has not been cloned yet (no
+ * The `main` cluster is made by tpa (createClusterCommand), not by the package: Debian's own
+ * creation at install time is switched off, so a node whose packages came preinstalled in its
+ * machine image gets its cluster the same way as one that installs them during deploy.
+ * Replicas: that empty cluster is only a place to clone into; on a replica that has not been cloned yet (no
  * standby.signal in the data directory) the postgres component stops and disables that unit
  * in phase 'postgres-replicas' and writes the configuration (conf.d/tpa.conf, pg_hba.conf,
  * TLS files, ~postgres/.pgpass). The failover-manager component then clones into
@@ -24,6 +26,7 @@
  */
 import type { InventoryHost } from '../../platforms/platform.ts';
 import type { ClusterGroupConfig } from '../../model/schema.ts';
+import { sh } from '../../core/shell.ts';
 
 export const PG_CLUSTER_NAME = 'main';
 export const PG_PORT = 5432;
@@ -94,6 +97,22 @@ export function pgPaths(version: number = DEFAULT_PG_VERSION): PgPaths {
 
 export function pgPathsFor(config: ClusterGroupConfig): PgPaths {
   return pgPaths(config.postgres.version);
+}
+
+/**
+ * Shell (root) that creates the empty `main` cluster with Debian's pg_createcluster (settings
+ * of /etc/postgresql-common/createcluster.d apply: data checksums), left stopped; nothing when
+ * the cluster's configuration is there already, whatever its data directory holds.
+ * `locale` unset: the environment's.
+ */
+export function createClusterCommand(p: PgPaths, locale?: string): string {
+  const opts = locale ? sh` --locale ${locale}` : '';
+  return [
+    'set -eu',
+    sh`if [ ! -f ${p.postgresqlConf} ]; then`,
+    `  pg_createcluster${opts} ${p.version} ${PG_CLUSTER_NAME} >/dev/null`,
+    'fi',
+  ].join('\n');
 }
 
 /** Handlers (HandlerName) for the postgres unit. */

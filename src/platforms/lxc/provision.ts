@@ -11,6 +11,7 @@ import type { Inventory, InventoryHost, PlatformContext, ProvisionResult } from 
 import { addressOf, assignHostNumbers } from './addresses.ts';
 import { ensureAptProxy } from './apt-proxy.ts';
 import { baseRecipe, ensureBaseImage, pruneOldBases } from './base-image.ts';
+import { ensureStackImage, pruneOldStacks, stackRecipe } from './stack-image.ts';
 import { configAddress, listContainers, readContainerConfig } from './containers.ts';
 import { destroyContainer } from './teardown.ts';
 import { readGroupRecord, writeGroupRecord } from './group-state.ts';
@@ -150,7 +151,12 @@ export async function provisionLxc(
     async () => {
       const b = await ensureBaseImage(sh, recipe, { events });
       changes.push(...(await pruneOldBases(sh, b.image.name, events)));
-      return b;
+      if (!ctx.preinstall?.packages.length) return { ...b, clonedFrom: b.image };
+      const stackOf = await stackRecipe(sh, b.image, ctx.preinstall);
+      const s = await ensureStackImage(sh, b.image, stackOf, events);
+      if (s.built) changes.push(`built stack image ${s.image.name}`);
+      changes.push(...(await pruneOldStacks(sh, s.image, b.image.name, events)));
+      return { ...b, clonedFrom: s.image };
     },
     {
       onWait: () =>
@@ -209,8 +215,8 @@ export async function provisionLxc(
       ensureNode(sh, {
         node: h.name,
         container: containerName(prefix, h.name),
-        base: base.image.name,
-        baseRootfs: base.image.rootfs,
+        base: base.clonedFrom.name,
+        baseRootfs: base.clonedFrom.rootfs,
         settings: settingsOf(h, pf.cgroup),
         files: managedFiles(hostsFile(h.name, hostsEntries, net.gateway), ctx.authorizedKeys),
         events,
@@ -240,7 +246,7 @@ export async function provisionLxc(
     dir: ctx.dir,
     bridge: net.bridge,
     subnet: subnetText(net.subnet),
-    base: base.image.name,
+    base: base.clonedFrom.name,
     nodes: names,
     updatedAt: new Date().toISOString(),
   });
@@ -253,7 +259,7 @@ export async function provisionLxc(
       bridge: net.bridge,
       subnet: subnetText(net.subnet),
       gateway: net.gateway,
-      base: base.image.name,
+      base: base.clonedFrom.name,
     },
     hosts: ctx.hosts.map((h): InventoryHost => ({
       name: h.name,

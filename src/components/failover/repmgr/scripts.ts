@@ -235,14 +235,15 @@ export function parseNodeRecord(raw: string | undefined): NodeRecord | undefined
 
 /**
  * `repmgr cluster show` exits non-zero when a node is unreachable or not in the role the
- * metadata says; its --csv form counts the registered nodes.
+ * metadata says; its rows (` 1 | main-1 | primary | ...`) count the registered nodes. Run once:
+ * it connects to every node.
  */
 export function clusterShowCheck(p: PgPaths, expectedNodes: number): string {
   const show = asPostgres(sh`${repmgrBin(p)} -f ${REPMGR_CONF} cluster show`);
   return [
     'cd /',
     `out=$(${show} 2>&1) || { printf '%s\\n' "$out" >&2; exit 1; }`,
-    `n=$(${show} --csv | grep -c .)`,
+    `n=$(printf '%s\\n' "$out" | grep -cE '^ *[0-9]+ +[|]')`,
     `[ "$n" -eq ${expectedNodes} ] || { echo "repmgr knows $n nodes, config.yml has ${expectedNodes}" >&2; exit 1; }`,
   ].join('\n');
 }
