@@ -94,8 +94,9 @@ export function cloneCommand(c: CloneInput): string {
     // replicas of one phase run in parallel: a cascaded replica waits for its upstream to be
     // cloned and registered (or the next deploy carries on)
     `i=0; until [ "$(${psql(`SELECT 1 FROM repmgr.nodes WHERE node_id = ${c.upstreamNodeId} AND active`, upstream)} 2>/dev/null)" = 1 ]; do`,
-    `  i=$((i+1)); [ $i -le ${UPSTREAM_WAIT_SECONDS / 5} ] || { echo "upstream node ${c.upstreamNodeId} (${c.upstreamAddress}) is not registered and running after ${UPSTREAM_WAIT_SECONDS} s" >&2; exit 1; }`,
-    '  sleep 5',
+    `  i=$((i+1)); [ $i -le ${UPSTREAM_WAIT_SECONDS} ] || { echo "upstream node ${c.upstreamNodeId} (${c.upstreamAddress}) is not registered and running after ${UPSTREAM_WAIT_SECONDS} s" >&2; exit 1; }`,
+    // the upstream usually registers within a second or two of the clone starting to wait
+    '  sleep 1',
     'done',
     // whose data is this? the same system identifier as the upstream = a member of the cluster
     `up_sysid=$(${psql('SELECT system_identifier FROM pg_control_system()', upstream)})`,
