@@ -80,8 +80,10 @@ void test('the follower configuration lists the nodes and refuses shell metachar
     nodeAddresses: ['10.0.3.11', 'fd00::5'],
     checkUser: 'repmgr',
     checkDatabase: 'repmgr',
+    psql: '/usr/lib/postgresql/15/bin/psql',
   });
   assert.match(conf, /^NODES='10\.0\.3\.11 fd00::5'$/m);
+  assert.match(conf, /^PSQL=\/usr\/lib\/postgresql\/15\/bin\/psql$/m);
   assert.match(conf, /^DATABASES_FILE=\/etc\/pgbouncer\/tpa\/databases\.ini$/m);
   assert.throws(
     () =>
@@ -89,6 +91,7 @@ void test('the follower configuration lists the nodes and refuses shell metachar
         nodeAddresses: ['10.0.3.11; rm -rf /'],
         checkUser: 'repmgr',
         checkDatabase: 'repmgr',
+        psql: 'psql',
       }),
     /unexpected characters/,
   );

@@ -148,12 +148,14 @@ export interface FollowConfInput {
   /** user and database the follower asks each node with (password from ~postgres/.pgpass) */
   checkUser: string;
   checkDatabase: string;
+  /** the psql binary itself: Debian's Perl wrapper would cost more than the check, every few seconds */
+  psql: string;
 }
 
 /** Sourced by the follower script on every check, so node changes need no restart. */
 export function renderFollowConf(input: FollowConfInput): string {
-  for (const v of [...input.nodeAddresses, input.checkUser, input.checkDatabase]) {
-    if (!/^[A-Za-z0-9_.:-]+$/.test(v)) throw new Error(`unexpected characters in ${JSON.stringify(v)}`);
+  for (const v of [...input.nodeAddresses, input.checkUser, input.checkDatabase, input.psql]) {
+    if (!/^[A-Za-z0-9_.:/-]+$/.test(v)) throw new Error(`unexpected characters in ${JSON.stringify(v)}`);
   }
   return [
     `# Managed by tpa: read by ${FOLLOW_SCRIPT} on every check.`,
@@ -161,6 +163,7 @@ export function renderFollowConf(input: FollowConfInput): string {
     `PG_PORT=${PG_PORT}`,
     `CHECK_USER=${input.checkUser}`,
     `CHECK_DB=${input.checkDatabase}`,
+    `PSQL=${input.psql}`,
     'CONNECT_TIMEOUT=2',
     `PIDFILE=${PGBOUNCER_PIDFILE}`,
     `DATABASES_FILE=${DATABASES_INI}`,

@@ -50,7 +50,12 @@ function setup() {
   const pidfile = join(dir, 'pgbouncer.pid');
   writeFileSync(join(dir, 'bin', 'psql'), FAKE_PSQL, { mode: 0o755 });
   writeFileSync(join(dir, 'follow.sh'), renderFollowScript(), { mode: 0o755 });
-  const conf = renderFollowConf({ nodeAddresses: [A, B, C], checkUser: 'repmgr', checkDatabase: 'repmgr' })
+  const conf = renderFollowConf({
+    nodeAddresses: [A, B, C],
+    checkUser: 'repmgr',
+    checkDatabase: 'repmgr',
+    psql: join(dir, 'bin', 'psql'),
+  })
     .replace(/^DATABASES_FILE=.*$/m, `DATABASES_FILE=${join(dir, 'etc', 'databases.ini')}`)
     .replace(/^STATE_DIR=.*$/m, `STATE_DIR=${join(dir, 'state')}`)
     .replace(/^PIDFILE=.*$/m, `PIDFILE=${pidfile}`)

@@ -33,7 +33,7 @@ export function renderFollowScript(): string {
 # timeline. With none, or two on the same timeline, the route is left as it is.
 set -u
 CONF=\${TPA_PGBOUNCER_FOLLOW_CONF:-${FOLLOW_CONF}}
-NODES='' PG_PORT=5432 CHECK_USER=repmgr CHECK_DB=repmgr CONNECT_TIMEOUT=2
+NODES='' PG_PORT=5432 CHECK_USER=repmgr CHECK_DB=repmgr CONNECT_TIMEOUT=2 PSQL=psql
 PIDFILE=/var/run/postgresql/pgbouncer.pid DATABASES_FILE='' STATE_DIR='' LOG=/dev/null
 # shellcheck disable=SC1090
 load_conf() { if [ -r "$CONF" ]; then . "$CONF"; fi; }
@@ -59,7 +59,7 @@ note() {
 find_primary() {
   best='' best_tl=-1 tie=0
   for addr in $NODES; do
-    row=$(timeout 10 psql -X -A -t -q -F ' ' </dev/null 2>/dev/null \\
+    row=$(timeout 10 "$PSQL" -X -A -t -q -F ' ' </dev/null 2>/dev/null \\
       -d "host=$addr port=$PG_PORT dbname=$CHECK_DB user=$CHECK_USER connect_timeout=$CONNECT_TIMEOUT sslmode=require" \\
       -c "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN '-' ELSE pg_walfile_name(pg_current_wal_lsn()) END") ||
       continue

@@ -123,6 +123,7 @@ function poolerResources(host: InventoryHost, ctx: DeployContext): Resource[] {
         nodeAddresses: nodes.map((n) => n.address),
         checkUser: ROLES.repmgr,
         checkDatabase: REPMGR_DATABASE,
+        psql: `${pgPathsFor(ctx.config).binDir}/psql`,
       }),
       0o640,
       'root',
