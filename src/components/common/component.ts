@@ -84,10 +84,15 @@ export function sysctlFileContent(): string {
 
 /** prints `key value writable` per setting, writable being 1 or 0 */
 export function sysctlProbe(): string {
-  const keys = Object.keys(SYSCTL).join(' ');
+  // one sysctl process, the rest shell builtins: this runs with every fact gathering
+  // (and dash's byte-wise `read` cannot read /proc/sys files)
+  const paths = Object.keys(SYSCTL)
+    .map((k) => sh`${k}) p=${`/proc/sys/${k.replaceAll('.', '/')}`} ;;`)
+    .join(' ');
   return (
-    `for k in ${keys}; do p=/proc/sys/$(echo "$k" | tr . /); ` +
-    `v=$(tr -s ' \\t' ' ' < "$p" 2>/dev/null || echo '?'); w=0; [ -w "$p" ] && w=1; echo "$k $v $w"; done`
+    sh`sysctl -e ${Object.keys(SYSCTL)} 2>/dev/null | while read -r k _ v; do ` +
+    `case $k in ${paths} *) continue ;; esac; ` +
+    'set -f; set -- $v; set +f; w=0; [ -w "$p" ] && w=1; echo "$k $* $w"; done'
   );
 }
 

@@ -312,7 +312,8 @@ export const postgresComponent: Component = {
     return [
       {
         name: 'postgres accepts connections',
-        command: sh`runuser -u ${PG_OS_USER} -- env --chdir=/ pg_isready -q -p ${PG_PORT}`,
+        // the binary, not Debian's Perl wrapper: checks run with every deploy
+        command: sh`runuser -u ${PG_OS_USER} -- env --chdir=/ ${`${p.binDir}/pg_isready`} -q -p ${PG_PORT}`,
       },
       {
         name: 'data checksums on',

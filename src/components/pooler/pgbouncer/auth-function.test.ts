@@ -88,6 +88,11 @@ void test('the deploy action installs the function in every database; the probe 
   assert.equal(authFunctionNeeded(probe()), true);
   assert.equal(sh(authFunctionCommand(), AUTH_FUNCTION_SQL).status, 0);
   assert.equal(authFunctionNeeded(probe()), false);
+
+  // the probe names databases through psql's \connect: quotes and backslashes survive
+  sql(String.raw`CREATE DATABASE "it's a \ db" TEMPLATE template0`);
+  assert.match(probe(), /^it's a \\ db\t-$/m);
+  assert.equal(authFunctionNeeded(probe()), true);
 });
 
 void test(

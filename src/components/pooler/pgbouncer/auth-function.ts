@@ -45,20 +45,21 @@ const listDatabases = psqlAsPostgres({
   onErrorStop: false,
 });
 
-/** one line per database that accepts connections: `<name>\t<tag or ->` */
+/**
+ * A psql script that asks every database that accepts connections for the function's tag:
+ * `\connect 'db'` (quotes and backslashes doubled) then the question, per database.
+ */
+const PROBE_SCRIPT_SQL = String.raw`SELECT '\connect ''' || replace(replace(datname, '\', '\\'), '''', '''''') || '''' || chr(10) ||
+  'SELECT current_database() || chr(9) || coalesce(obj_description(to_regprocedure(''pgbouncer.get_auth(text)''), ''pg_proc''), ''-'');'
+  FROM pg_database WHERE datallowconn ORDER BY datname`;
+
+/**
+ * One line per database that accepts connections: `<name>\t<tag or ->`. Two psql processes
+ * however many databases there are: it runs with every fact gathering.
+ */
 export function authFunctionProbeCommand(): string {
-  const tagOf = psqlAsPostgres({
-    sql: "SELECT coalesce(obj_description(to_regprocedure('pgbouncer.get_auth(text)'), 'pg_proc'), '-')",
-    db: raw('"$db"'),
-    onErrorStop: false,
-    port: false,
-  });
-  return [
-    `${listDatabases} 2>/dev/null | while IFS= read -r db; do`,
-    `  t=$(${tagOf} </dev/null 2>/dev/null)`,
-    `  printf '%s\\t%s\\n' "$db" "\${t:--}"`,
-    'done',
-  ].join('\n');
+  const run = psqlAsPostgres({ onErrorStop: false, port: false });
+  return `${psqlAsPostgres({ sql: PROBE_SCRIPT_SQL, onErrorStop: false })} 2>/dev/null | ${run} 2>/dev/null`;
 }
 
 /** true when a database lacks the current function, or when the probe could not tell */
