@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventSink } from '../../core/events.ts';
 import { aptProxyUrl } from './apt-proxy.ts';
+import { progressSink } from './progress.ts';
 import { raw, sh as cmd, type Raw } from '../../core/shell.ts';
 import { type HostShell } from './host.ts';
 import type { HostMirrors } from './mirror.ts';
@@ -160,14 +161,14 @@ export async function ensureBaseImage(
         ...where,
         hint: 'the base is built with debootstrap from the host mirror; check that the mirror answers',
       },
-      { timeoutMs: 20 * 60_000, ...(events ? { events } : {}) },
+      { timeoutMs: 20 * 60_000, ...(events ? { events: progressSink(events, 'base image') } : {}) },
     );
     await sh.run(
       customiseScript(recipe, image.rootfs),
       { ...where, step: 'base image packages' },
       {
         timeoutMs: 20 * 60_000,
-        ...(events ? { events } : {}),
+        ...(events ? { events: progressSink(events, 'base image') } : {}),
       },
     );
     const durationMs = Date.now() - started;

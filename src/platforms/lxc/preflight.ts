@@ -5,6 +5,7 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { OperationError } from '../../core/errors.ts';
 import type { EventSink } from '../../core/events.ts';
+import { progressSink } from './progress.ts';
 import { sh as cmd } from '../../core/shell.ts';
 import { type HostShell } from './host.ts';
 
@@ -148,11 +149,16 @@ export async function preflight(sh: HostShell, events: EventSink): Promise<Prefl
         await sh.run(cmd`printf '#!/bin/sh\\nexit 101\\n' > ${policy} && chmod 755 ${policy}`, {
           step: 'preflight',
         });
-      await sh.run('apt-get -q update', { step: 'install host packages' }, { timeoutMs: 10 * 60_000 });
+      const progress = progressSink(events, 'host packages');
+      await sh.run(
+        'apt-get -q update',
+        { step: 'install host packages' },
+        { timeoutMs: 10 * 60_000, events: progress },
+      );
       await sh.run(
         cmd`DEBIAN_FRONTEND=noninteractive apt-get -q install -y ${pkgs}`,
         { step: 'install host packages', hint: `install them by hand: apt-get install ${pkgs.join(' ')}` },
-        { timeoutMs: 10 * 60_000 },
+        { timeoutMs: 10 * 60_000, events: progress },
       );
     } finally {
       if (!hadPolicy) await sh.test(cmd`rm -f ${policy}`);

@@ -14,6 +14,7 @@ import type { EventSink } from '../../core/events.ts';
 import { sh as cmd, type Raw } from '../../core/shell.ts';
 import type { Preinstall } from '../platform.ts';
 import { aptProxyUrl } from './apt-proxy.ts';
+import { progressSink } from './progress.ts';
 import type { BaseImage } from './base-image.ts';
 import type { HostShell } from './host.ts';
 import { LXC_PATH, TPA_PREFIX } from './names.ts';
@@ -157,7 +158,7 @@ export async function ensureStackImage(
         step: 'stack image packages',
         hint: 'the packages come through the apt proxy from the host mirror',
       },
-      { timeoutMs: 20 * 60_000, ...(events ? { events } : {}) },
+      { timeoutMs: 20 * 60_000, ...(events ? { events: progressSink(events, 'stack image') } : {}) },
     );
     const durationMs = Date.now() - started;
     const marker: StackMarker & { recipe: StackRecipe; builtAt: string; durationMs: number } = {
