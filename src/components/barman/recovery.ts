@@ -26,7 +26,13 @@ export interface RecoverableRange {
 
 export type RecoveryPlan =
   | { ok: true; backup: BackupDetail; options: string[]; description: string }
-  | { ok: false; message: string; range: string };
+  | {
+      ok: false;
+      message: string;
+      range: string;
+      /** 'after': the archive may only be behind; closing the current WAL file may cover it */
+      reason: 'no-backup' | 'unknown-backup' | 'before' | 'after';
+    };
 
 export class TargetSyntaxError extends Error {}
 
@@ -89,8 +95,13 @@ export function planRecovery(target: RestoreTarget, r: RecoverableRange): Recove
     .filter((b) => b.status === 'DONE' && b.endEpoch !== undefined)
     .sort((a, b) => a.endEpoch! - b.endEpoch!);
   const range = describeRange({ ...r, backups: done });
-  const refuse = (message: string): RecoveryPlan => ({ ok: false, message, range });
-  if (done.length === 0) return refuse('there is no complete backup to restore from');
+  const refuse = (message: string, reason: Extract<RecoveryPlan, { ok: false }>['reason']): RecoveryPlan => ({
+    ok: false,
+    message,
+    range,
+    reason,
+  });
+  if (done.length === 0) return refuse('there is no complete backup to restore from', 'no-backup');
 
   switch (target.kind) {
     case 'latest': {
@@ -102,6 +113,7 @@ export function planRecovery(target: RestoreTarget, r: RecoverableRange): Recove
       if (!b)
         return refuse(
           `there is no complete backup ${target.id}; backups: ${done.map((x) => x.id).join(', ')}`,
+          'unknown-backup',
         );
       return {
         ok: true,
@@ -113,8 +125,9 @@ export function planRecovery(target: RestoreTarget, r: RecoverableRange): Recove
     case 'time': {
       const t = target.time.getTime() / 1000;
       if (t <= done[0]!.endEpoch!)
-        return refuse(`${target.time.toISOString()} is before the oldest backup ends`);
-      if (t > r.lastWalEpoch) return refuse(`${target.time.toISOString()} is after the last archived WAL`);
+        return refuse(`${target.time.toISOString()} is before the oldest backup ends`, 'before');
+      if (t > r.lastWalEpoch)
+        return refuse(`${target.time.toISOString()} is after the last archived WAL`, 'after');
       const b = [...done].reverse().find((x) => x.endEpoch! < t)!;
       return {
         ok: true,
@@ -127,8 +140,9 @@ export function planRecovery(target: RestoreTarget, r: RecoverableRange): Recove
       const lsn = parseLsn(target.lsn);
       const ends = done.map((b) => (b.endLsn ? parseLsn(b.endLsn) : undefined));
       if (ends[0] === undefined || lsn < ends[0])
-        return refuse(`LSN ${target.lsn} is before the oldest backup ends`);
-      if (lsn >= walEndLsn(r.lastWal)) return refuse(`LSN ${target.lsn} is after the last archived WAL`);
+        return refuse(`LSN ${target.lsn} is before the oldest backup ends`, 'before');
+      if (lsn >= walEndLsn(r.lastWal))
+        return refuse(`LSN ${target.lsn} is after the last archived WAL`, 'after');
       let i = done.length - 1;
       while (i > 0 && (ends[i] === undefined || ends[i]! > lsn)) i--;
       const b = done[i]!;
