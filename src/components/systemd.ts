@@ -8,15 +8,17 @@ import type { Resource } from '../plan/types.ts';
 /**
  * `systemctl daemon-reload` when a unit file written earlier in the same phase differs from
  * the one that was on the host (facts are gathered at the start of each phase), so the
- * service and handler steps that follow run the new unit.
+ * service and handler steps that follow run the new unit. One reload for all the files of a
+ * phase: a reload costs seconds in a container.
  */
-export function systemdReload(unitFile: string, content: string): Resource {
-  const want = sha256(content);
+export function systemdReload(...units: { file: string; content: string }[]): Resource {
+  const wanted = units.map((u) => ({ file: u.file, sha: sha256(u.content) }));
+  const names = units.map((u) => u.file.slice(u.file.lastIndexOf('/') + 1));
   return {
     kind: 'action',
-    id: `systemd-daemon-reload ${unitFile}`,
-    description: `systemctl daemon-reload (${unitFile.slice(unitFile.lastIndexOf('/') + 1)} changed)`,
+    id: `systemd-daemon-reload ${units.map((u) => u.file).join(' ')}`,
+    description: `systemctl daemon-reload (${names.join(', ')} changed)`,
     command: 'systemctl daemon-reload',
-    needed: (f) => f.files[unitFile]?.sha256 !== want,
+    needed: (f) => wanted.some((w) => f.files[w.file]?.sha256 !== w.sha),
   };
 }

@@ -50,7 +50,7 @@ class FakeHost implements Transport {
       for (const p of pkgs!.split(' ')) m.packages[p] = '1.0';
     }
     for (const [, verb, unit] of command.matchAll(
-      /systemctl (enable|start|restart) (?:--quiet )?-- (\S+)/g,
+      /systemctl (enable|start|restart) (?:--no-reload )?(?:--quiet )?-- (\S+)/g,
     )) {
       const s = (m.services[unit!] ??= { active: false, enabled: false });
       if (verb === 'enable') s.enabled = true;

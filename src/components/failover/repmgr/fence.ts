@@ -22,7 +22,6 @@ import type { Resource } from '../../../plan/types.ts';
 import { clusterNodes, PG_HOME, PG_OS_USER, PG_SOCKET_DIR, type PgPaths } from '../../postgres/paths.ts';
 import { nodeConninfo, REPMGR_CONF, TPA_LIB_DIR } from './conf.ts';
 import { REJOIN_SCRIPT, renderRejoinScript } from './rejoin-script.ts';
-import { systemdReload } from '../../systemd.ts';
 
 export const FENCE_SCRIPT = `${TPA_LIB_DIR}/postgres-fence.sh`;
 export const FENCE_CONF_DIR = '/etc/tpa';
@@ -195,8 +194,7 @@ export function fenceResources(host: InventoryHost, hosts: InventoryHost[], p: P
       mode: 0o644,
       ...root,
     },
-    // no restart: the drop-in only matters for the next start
+    // no restart: the drop-in only matters for the next start; the caller reloads systemd
     { kind: 'file', path: fenceDropInPath(p), content: dropIn, mode: 0o644, ...root },
-    systemdReload(fenceDropInPath(p), dropIn),
   ];
 }

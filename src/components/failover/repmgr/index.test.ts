@@ -4,6 +4,8 @@ import type { HostFacts, PhasedResources, Resource } from '../../../plan/types.t
 import { sha256 } from '../../../plan/diff.ts';
 import { cloneNeeded, DATADIR_PROBE, NODE_RECORD_PROBE, repmgrComponent } from './index.ts';
 import { REPMGRD_UNIT_FILE } from './conf.ts';
+import { fenceDropInPath, renderFenceDropIn } from './fence.ts';
+import { pgPaths } from '../../postgres/paths.ts';
 import {
   emptyFacts,
   sampleContext,
@@ -137,15 +139,15 @@ void test('registration and the repmgrd unit reload are needed only when the fac
     .flatMap((p) => p.resources)
     .find((r) => r.kind === 'file' && r.path === REPMGRD_UNIT_FILE);
   assert.ok(unitFile?.kind === 'file');
-  const reload = action(primary, `systemd-daemon-reload ${REPMGRD_UNIT_FILE}`);
+  const dropIn = fenceDropInPath(pgPaths());
+  const reload = action(primary, `systemd-daemon-reload ${REPMGRD_UNIT_FILE} ${dropIn}`);
   assert.equal(reload.needed(emptyFacts('main-1')), true);
   const same = emptyFacts('main-1');
-  same.files[REPMGRD_UNIT_FILE] = {
-    sha256: sha256(unitFile.content),
-    mode: 0o644,
-    owner: 'root',
-    group: 'root',
-  };
+  const stat = { mode: 0o644, owner: 'root', group: 'root' };
+  same.files[REPMGRD_UNIT_FILE] = { sha256: sha256(unitFile.content), ...stat };
+  // one reload for both unit files of the phase: the drop-in still differs
+  assert.equal(reload.needed(same), true);
+  same.files[dropIn] = { sha256: sha256(renderFenceDropIn(pgPaths())), ...stat };
   assert.equal(reload.needed(same), false);
 });
 

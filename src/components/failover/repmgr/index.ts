@@ -58,7 +58,7 @@ import {
   repmgrNodeId,
 } from '../../topology.ts';
 import { systemdReload } from '../../systemd.ts';
-import { fenceResources } from './fence.ts';
+import { fenceDropInPath, fenceResources, renderFenceDropIn } from './fence.ts';
 
 export const DATADIR_PROBE = 'repmgr.datadir';
 export const NODE_RECORD_PROBE = 'repmgr.node';
@@ -206,12 +206,10 @@ function replicaResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): 
  * postinst then leaves its SysV script alone (invoke-rc.d --skip-systemd-native) instead of
  * "starting" it into a misleading active (exited) state.
  */
-function repmgrdUnit(p: PgPaths): Resource[] {
-  const unit = renderRepmgrdUnit(p);
-  return [
-    file(REPMGRD_UNIT_FILE, unit, 0o644, 'root', { notify: [`restart:${REPMGRD_UNIT}`] }),
-    systemdReload(REPMGRD_UNIT_FILE, unit),
-  ];
+function repmgrdUnit(p: PgPaths): Resource {
+  return file(REPMGRD_UNIT_FILE, renderRepmgrdUnit(p), 0o644, 'root', {
+    notify: [`restart:${REPMGRD_UNIT}`],
+  });
 }
 
 export const repmgrComponent: Component = {
@@ -242,7 +240,17 @@ export const repmgrComponent: Component = {
           ]
         : [{ phase: 'postgres-replicas', resources: replicaResources(host, ctx, p) }];
     return [
-      { phase: 'common', resources: [...repmgrdUnit(p), ...fenceResources(host, ctx.inventory.hosts, p)] },
+      {
+        phase: 'common',
+        resources: [
+          repmgrdUnit(p),
+          ...fenceResources(host, ctx.inventory.hosts, p),
+          systemdReload(
+            { file: REPMGRD_UNIT_FILE, content: renderRepmgrdUnit(p) },
+            { file: fenceDropInPath(p), content: renderFenceDropIn(p) },
+          ),
+        ],
+      },
       ...phases,
       {
         phase: 'failover-manager',

@@ -131,9 +131,8 @@ function poolerResources(host: InventoryHost, ctx: DeployContext): Resource[] {
     ),
     owned(FOLLOW_SCRIPT, renderFollowScript(), 0o755, 'root', 'root', { notify: [`restart:${FOLLOW_UNIT}`] }),
     owned(FOLLOW_UNIT_FILE, unit, 0o644, 'root', 'root', { notify: [`restart:${FOLLOW_UNIT}`] }),
-    systemdReload(FOLLOW_UNIT_FILE, unit),
     owned(PGBOUNCER_DROPIN, dropIn, 0o644, 'root', 'root'),
-    systemdReload(PGBOUNCER_DROPIN, dropIn),
+    systemdReload({ file: FOLLOW_UNIT_FILE, content: unit }, { file: PGBOUNCER_DROPIN, content: dropIn }),
   ];
   if (currentPrimaryName(cluster, ctx.facts) === host.name) {
     resources.push({
