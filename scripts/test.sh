@@ -4,6 +4,9 @@
 # build real clusters. Ends with "N passed, N failed[, N skipped]".
 #   TPA_INTEGRATION=0   run no integration tests (they are reported as skipped)
 #   TPA_TEST_ONLY=unit  only lint, typecheck and unit tests
+#   TPA_INTEGRATION_JOBS=N  integration files run at once (default 2: each builds its own
+#                       group, and most of their time is spent waiting on cron, failover
+#                       timeouts and apt, not on the CPU)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
@@ -48,7 +51,7 @@ if [ "${TPA_TEST_ONLY:-}" != unit ]; then
   mapfile -t integ < <(find test -path test/support -prune -o -name '*.test.ts' -print | sort)
   if [ ${#integ[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && [ "${TPA_INTEGRATION:-1}" != 0 ]; then
-      run_node_tests "$out/integ.tap" 1 "${integ[@]}"
+      run_node_tests "$out/integ.tap" "${TPA_INTEGRATION_JOBS:-2}" "${integ[@]}"
     else
       echo "integration tests need root (and TPA_INTEGRATION unset): ${#integ[@]} files skipped"
       skipped=$((skipped + ${#integ[@]}))
