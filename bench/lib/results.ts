@@ -7,7 +7,10 @@ export const RESULTS_FILE = fileURLToPath(new URL('../results.md', import.meta.u
 
 export interface BenchRow {
   step: string;
+  /** the measured value; seconds unless `unit` says otherwise */
   seconds: number;
+  /** 's' (default), 'x' for a ratio, '%' for a percentage */
+  unit?: 's' | 'x' | '%';
   target?: string;
   note?: string;
 }
@@ -26,6 +29,13 @@ export function machine(): string {
     `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
     `node ${process.version}, load average ${load} (other work on the machine slows every step)`
   );
+}
+
+function formatValue(r: BenchRow): string {
+  const unit = r.unit ?? 's';
+  if (unit === 'x') return `${r.seconds.toFixed(2)}x`;
+  if (unit === '%') return `${r.seconds.toFixed(1)} %`;
+  return `${r.seconds.toFixed(1)} s`;
 }
 
 export async function appendResults(title: string, rows: BenchRow[], notes: string[] = []): Promise<void> {
@@ -47,7 +57,7 @@ export async function appendResults(title: string, rows: BenchRow[], notes: stri
     '',
     '| step | time | target | note |',
     '| --- | ---: | --- | --- |',
-    ...rows.map((r) => `| ${r.step} | ${r.seconds.toFixed(1)} s | ${r.target ?? ''} | ${r.note ?? ''} |`),
+    ...rows.map((r) => `| ${r.step} | ${formatValue(r)} | ${r.target ?? ''} | ${r.note ?? ''} |`),
     ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : []),
     '',
   ];
