@@ -94,6 +94,8 @@ void test('configure: two clusters sharing one barman server', async () => {
     doc.createNode({
       name: 'reports',
       backup_server: 'backup-1',
+      // a single node needs no failover manager; its pgbouncer must work without one
+      failover_manager: 'none',
       nodes: [{ name: 'reports-1', role: 'primary' }],
     }),
   );
@@ -347,6 +349,11 @@ void test('tpa test: the backup checks pass for both clusters', async () => {
   );
   assert.equal(backup.length, 6, JSON.stringify(backup));
   for (const x of backup) assert.equal(x.status, 'pass', `${x.cluster} ${x.check}: ${x.detail}`);
+  // reports runs pgbouncer without a failover manager: a write through it lands on its primary
+  const pooled = report.results.filter((x) => x.cluster === 'reports' && x.check === 'pgbouncer-write');
+  assert.equal(pooled.length, 1, JSON.stringify(report.results.filter((x) => x.cluster === 'reports')));
+  assert.equal(pooled[0]!.status, 'pass', pooled[0]!.detail);
+  assert.ok(!report.results.some((x) => x.cluster === 'reports' && /^repmgr/.test(x.check)));
 });
 
 void test('tpa test --restore-drill --cluster reports: restored into a temporary cluster, verified, removed again', async () => {

@@ -35,6 +35,7 @@ export const SECRET_DESCRIPTIONS: Record<string, string> = {
   repmgr_password: 'password of the repmgr role',
   barman_password: 'password of the barman role',
   pgbouncer_password: 'password of the role pgbouncer uses to look up users (auth_user)',
+  pgbouncer_check_password: "password of the role pgbouncer's follower and health check log in as",
   ssh_private_key: 'private half of the SSH key pair tpa uses to reach the hosts',
   ssh_public_key: 'public half of that key pair (also in ssh/id_ed25519.pub)',
 };
@@ -45,6 +46,7 @@ export const GENERATED_PASSWORDS = [
   'repmgr_password',
   'barman_password',
   'pgbouncer_password',
+  'pgbouncer_check_password',
 ] as const;
 
 /** The plain copy of the public key, committed with the directory. */

@@ -30,6 +30,7 @@ export function groupSecrets(inventory: Inventory): Record<string, string> {
     repmgr_password: 'pw-repmgr-0123456789',
     barman_password: 'pw-barman-0123456789',
     pgbouncer_password: 'pw-pgbouncer-0123456789',
+    pgbouncer_check_password: 'pw-pgbouncer-check-0123456789',
     ssh_public_key:
       'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKtpaTpaTpaTpaTpaTpaTpaTpaTpaTpaTpaTpaTpaTpa tpa@acme',
     [TLS_CA_CERT]: '-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n',

@@ -43,6 +43,7 @@ export function sampleContext(facts: Record<string, HostFacts> = {}): DeployCont
       replication_password: 'repl-secret-2',
       repmgr_password: 'repmgr-secret-3',
       pgbouncer_password: 'pgb-secret-4',
+      pgbouncer_check_password: 'pgb-check-secret-5',
     },
     facts,
   };

@@ -21,6 +21,8 @@ export interface PgpassNeed {
   database: string;
   user: string;
   secret: string;
+  /** the port the line is for: postgres's (5432) unless given */
+  port?: number;
 }
 
 /** What a failover manager (or a pooler) needs from the postgres component. */

@@ -20,8 +20,8 @@ export interface Pooler {
    * password through it; `tpa info` hands it over as the read-write endpoint.
    */
   port?: number;
-  /** roles, .pgpass lines and infrastructure hba rules it needs (its auth user, ...) */
-  postgres: Pick<PostgresNeeds, 'roles' | 'hbaRules'>;
+  /** roles, ~postgres/.pgpass lines and infrastructure hba rules it needs (its auth user, ...) */
+  postgres: Pick<PostgresNeeds, 'roles' | 'hbaRules' | 'pgpass'>;
   /** pg_hba.conf rules of the client section for the clients it forwards */
   clientHbaRules(): HbaRule[];
   /** observation sections (where it routes now), asked by both status and test */
@@ -34,7 +34,7 @@ export const noPooler: Pooler = {
   name: 'none',
   units: [],
   packages: () => [],
-  postgres: { roles: [], hbaRules: () => [] },
+  postgres: { roles: [], hbaRules: () => [], pgpass: [] },
   clientHbaRules: () => [],
   observeSections: () => [],
   checks: [],

@@ -74,6 +74,13 @@ void test('primary: packages, service before config, TLS files (key secret 0600)
   assert.equal(pgpass.secret, true);
   assert.match(pgpass.content, /^\*:5432:replication:replicator:pw-replication-0123456789$/m);
   assert.match(pgpass.content, /^\*:5432:\*:repmgr:pw-repmgr-0123456789$/m);
+  // the pooler's follower and health check log in as a role of their own, on both ports
+  const pgb = /^\*:(\d+):\*:pgbouncer_check:(.*)$/gm;
+  assert.deepEqual(
+    [...pgpass.content.matchAll(pgb)].map((m) => m[1]),
+    ['5432', '6432'],
+  );
+  assert.doesNotMatch(pgpass.content, /^\*:6432:\*:repmgr:/m);
 
   const settings = byKind(rs, 'pg-setting');
   assert.ok(settings.every((s) => s.unit === 'postgresql@15-main'));
@@ -92,7 +99,7 @@ void test('primary: packages, service before config, TLS files (key secret 0600)
   const roles = byKind(rs, 'pg-role');
   assert.deepEqual(
     roles.map((r) => r.name),
-    ['postgres', 'replicator', 'repmgr', 'pgbouncer_auth'],
+    ['postgres', 'replicator', 'repmgr', 'pgbouncer_auth', 'pgbouncer_check'],
   );
   const secrets = ctx.secrets;
   for (const [role, secret] of [
@@ -100,6 +107,7 @@ void test('primary: packages, service before config, TLS files (key secret 0600)
     ['replicator', 'replication_password'],
     ['repmgr', 'repmgr_password'],
     ['pgbouncer_auth', 'pgbouncer_password'],
+    ['pgbouncer_check', 'pgbouncer_check_password'],
   ] as const) {
     const r = roles.find((x) => x.name === role)!;
     assert.ok(scramVerifierMatches(r.verifier, secrets[secret]!), role);

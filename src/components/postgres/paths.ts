@@ -129,6 +129,12 @@ export const ROLES = {
   repmgr: 'repmgr',
   /** LOGIN only; pgbouncer's auth_user, calls a SECURITY DEFINER lookup function (pgbouncer component) */
   pgbouncerAuth: 'pgbouncer_auth',
+  /**
+   * LOGIN only, no grants: how the pgbouncer follower asks each node whether it is the
+   * primary and how the health check logs in through pgbouncer like a client would (the
+   * auth_user must never log in as a client)
+   */
+  pgbouncerCheck: 'pgbouncer_check',
   /** barman's connection (backup.mode != none) */
   barman: 'barman',
   /** barman's streaming (pg_receivewal) connection */
@@ -144,6 +150,7 @@ export const SECRETS = {
   repmgr: 'repmgr_password',
   barman: 'barman_password',
   pgbouncer: 'pgbouncer_password',
+  pgbouncerCheck: 'pgbouncer_check_password',
 } as const;
 
 /** Which secret holds the password of which role. */
@@ -152,6 +159,7 @@ export const ROLE_SECRET: Record<string, string> = {
   [ROLES.replication]: SECRETS.replication,
   [ROLES.repmgr]: SECRETS.repmgr,
   [ROLES.pgbouncerAuth]: SECRETS.pgbouncer,
+  [ROLES.pgbouncerCheck]: SECRETS.pgbouncerCheck,
   [ROLES.barman]: SECRETS.barman,
   [ROLES.barmanStreaming]: SECRETS.barman,
 };

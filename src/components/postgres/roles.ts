@@ -9,6 +9,7 @@ import type { HostFacts, Resource } from '../../plan/types.ts';
 import { stableScramVerifier } from '../../secrets/scram.ts';
 import { PG_PORT, ROLE_SECRET, ROLES, SECRETS } from './paths.ts';
 import { failoverManagerOf } from '../failover/registry.ts';
+import type { PgpassNeed } from '../failover/manager.ts';
 import { poolerOf } from '../pooler/registry.ts';
 
 type RoleResource = Extract<Resource, { kind: 'pg-role' }>;
@@ -93,17 +94,12 @@ function pgpassField(v: string): string {
  * authenticate without a password on the command line or in a conninfo file.
  */
 export function pgpassContent(cluster: ClusterConfig, secrets: Record<string, string>, host: string): string {
-  const line = (db: string, user: string, secret: string) =>
-    `*:${PG_PORT}:${db}:${user}:${pgpassField(requireSecret(secrets, secret, host))}`;
-  const lines = ['# Managed by tpa', line('replication', ROLES.replication, SECRETS.replication)];
-  const manager = failoverManagerOf(cluster).postgres.pgpass;
-  lines.push(...manager.map((e) => line(e.database, e.user, e.secret)));
-  // the pooler's health check logs in through the pooler's port as the failover manager's role
-  const poolerPort = poolerOf(cluster).port;
-  if (poolerPort !== undefined) {
-    lines.push(
-      ...manager.map((e) => line(e.database, e.user, e.secret).replace(`*:${PG_PORT}:`, `*:${poolerPort}:`)),
-    );
-  }
-  return lines.join('\n') + '\n';
+  const line = (e: PgpassNeed) =>
+    `*:${e.port ?? PG_PORT}:${e.database}:${e.user}:${pgpassField(requireSecret(secrets, e.secret, host))}`;
+  const needs: PgpassNeed[] = [
+    { database: 'replication', user: ROLES.replication, secret: SECRETS.replication },
+    ...failoverManagerOf(cluster).postgres.pgpass,
+    ...poolerOf(cluster).postgres.pgpass,
+  ];
+  return ['# Managed by tpa', ...needs.map(line)].join('\n') + '\n';
 }

@@ -174,3 +174,21 @@ void test('config.yml tunes failure detection and promotion priorities', () => {
   assert.match(conf.content, /^monitoring_history=yes$/m);
   assert.match(conf.content, /^priority=0$/m);
 });
+
+void test('repmgr cluster show is checked once per cluster, on the node that is the primary now', () => {
+  const names = (ctx: ReturnType<typeof sampleContext>, node: string) =>
+    repmgrComponent.checks!(host(node), ctx).map((c) => c.name);
+  const showOn = (ctx: ReturnType<typeof sampleContext>) =>
+    ['main-1', 'main-2', 'main-3'].filter((n) => names(ctx, n).some((c) => /cluster show/.test(c)));
+  // before any facts: config.yml's primary
+  assert.deepEqual(showOn(sampleContext()), ['main-1']);
+  for (const n of ['main-1', 'main-2', 'main-3']) assert.ok(names(sampleContext(), n).includes('repmgrd is running'));
+  // after a failover: the promoted node
+  const S = '7300000000000000001';
+  const failedOver = sampleContext({
+    'main-1': emptyFacts('main-1'),
+    'main-2': serverFacts('main-2', 'primary', 2, S),
+    'main-3': serverFacts('main-3', 'standby', 2, S),
+  });
+  assert.deepEqual(showOn(failedOver), ['main-2']);
+});

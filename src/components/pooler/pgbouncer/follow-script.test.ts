@@ -21,6 +21,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+echo "$addr" >>"$FAKE_DIR/asks"
 [ -f "$FAKE_DIR/nodes/$addr" ] || { echo "psql: error: connection to server at $addr failed" >&2; exit 2; }
 cat "$FAKE_DIR/nodes/$addr"
 `;
@@ -52,8 +53,8 @@ function setup() {
   writeFileSync(join(dir, 'follow.sh'), renderFollowScript(), { mode: 0o755 });
   const conf = renderFollowConf({
     nodeAddresses: [A, B, C],
-    checkUser: 'repmgr',
-    checkDatabase: 'repmgr',
+    checkUser: 'pgbouncer_check',
+    checkDatabase: 'postgres',
     psql: join(dir, 'bin', 'psql'),
   })
     .replace(/^DATABASES_FILE=.*$/m, `DATABASES_FILE=${join(dir, 'etc', 'databases.ini')}`)
@@ -100,12 +101,19 @@ function setup() {
     return existsSync(reloadsFile) ? readFileSync(reloadsFile, 'utf8').split('\n').filter(Boolean).length : 0;
   };
   const log = () => readFileSync(join(dir, 'follow.log'), 'utf8');
+  /** the addresses psql was asked since the last call */
+  const asks = () => {
+    const f = join(dir, 'asks');
+    const seen = existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : [];
+    rmSync(f, { force: true });
+    return seen;
+  };
   const breakPidfile = (broken: boolean) => writeFileSync(pidfile, broken ? 'gone\n' : pid);
   const cleanup = () => {
     bouncer.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
-  return { dir, node, run, route, reloads, log, breakPidfile, cleanup };
+  return { dir, node, run, route, reloads, log, asks, breakPidfile, cleanup };
 }
 
 void test('the follower script is valid sh and renders the route byte for byte like tpa deploy', () => {
@@ -194,6 +202,61 @@ void test('a reload that fails is retried on the next check', () => {
     assert.ok(!existsSync(join(t.dir, 'state', 'reload-pending')));
     t.run();
     assert.equal(t.reloads(), 1);
+  } finally {
+    t.cleanup();
+  }
+});
+
+void test('a quick periodic check asks only the routed node; any doubt makes it ask them all', () => {
+  const t = setup();
+  try {
+    t.node(A, primary(1));
+    t.node(B, standby);
+    t.node(C, standby);
+    t.run('--periodic', 'full');
+    assert.equal(t.route(), renderDatabasesIni(A));
+    assert.deepEqual(t.asks(), [A, B, C]);
+
+    t.run('--periodic', 'quick');
+    assert.deepEqual(t.asks(), [A], 'one login, on the routed node');
+
+    // a second primary on a newer timeline that the routed node does not know of: the quick
+    // check cannot see it (the bound of the quick check); the next full scan moves the route
+    t.node(B, primary(2));
+    t.run('--periodic', 'quick');
+    assert.deepEqual(t.asks(), [A]);
+    assert.equal(t.route(), renderDatabasesIni(A));
+    t.run('--periodic', 'full');
+    assert.equal(t.route(), renderDatabasesIni(B));
+    assert.deepEqual(t.asks(), [A, B, C]);
+
+    // the routed node goes down: the quick check falls back to a full scan at once
+    t.node(A, null);
+    t.node(B, null);
+    t.node(C, primary(3));
+    t.run('--periodic', 'quick');
+    assert.deepEqual(t.asks(), [B, A, B, C]);
+    assert.equal(t.route(), renderDatabasesIni(C));
+
+    // the routed node is in recovery now: a full scan too
+    t.node(C, standby);
+    t.node(A, primary(4));
+    t.run('--periodic', 'quick');
+    assert.deepEqual(t.asks(), [C, A, B, C]);
+    assert.equal(t.route(), renderDatabasesIni(A));
+
+    // the routed node answers on an older timeline than the newest one seen: a full scan
+    t.node(A, primary(3));
+    t.run('--periodic', 'quick');
+    assert.deepEqual(t.asks(), [A, A, B, C]);
+
+    // a route file edited by hand is put back by the quick check
+    t.node(A, primary(4));
+    t.run('--periodic', 'full');
+    t.asks();
+    writeFileSync(join(t.dir, 'etc', 'databases.ini'), '[databases]\n');
+    t.run('--periodic', 'quick');
+    assert.equal(t.route(), renderDatabasesIni(A));
   } finally {
     t.cleanup();
   }

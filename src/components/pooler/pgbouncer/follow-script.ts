@@ -9,6 +9,12 @@
  * timeline (a promoted standby moves to a new timeline; a former primary that comes back
  * unfenced stays on the old one). No such node, or two on the same timeline: the route is
  * left alone and the situation logged once.
+ *
+ * Asking every node is a TLS login per node, on every node, every few seconds: N² logins that
+ * cost a 9-node cluster more CPU than its workload. So the periodic check asks only the node
+ * the route points at and is content when it still writes on the newest timeline seen; every
+ * FULL_SCAN_EVERY-th check, a check after any doubt (the routed node down, in recovery, on
+ * an older timeline) and every check an event or a person asks for scan all nodes.
  */
 import { FOLLOW_CONF, FOLLOW_SCRIPT, renderDatabasesIni } from './files.ts';
 
@@ -28,13 +34,14 @@ export function renderFollowScript(): string {
 # Managed by tpa: keeps the local pgbouncer pointed at the cluster's current primary.
 #   ${FOLLOW_SCRIPT} [--reason TEXT]    check once; rewrite the route and reload pgbouncer when the primary moved
 #   ${FOLLOW_SCRIPT} --loop SECONDS     check forever (the tpa-pgbouncer-follow unit)
+#   ${FOLLOW_SCRIPT} --periodic quick|full  one turn of the loop
 #   ${FOLLOW_SCRIPT} --render ADDRESS   print the route file for ADDRESS
 # The primary is the reachable node that is not in recovery and writes on the highest
 # timeline. With none, or two on the same timeline, the route is left as it is.
 set -u
 CONF=\${TPA_PGBOUNCER_FOLLOW_CONF:-${FOLLOW_CONF}}
-NODES='' PG_PORT=5432 CHECK_USER=repmgr CHECK_DB=repmgr CONNECT_TIMEOUT=2 PSQL=psql
-PIDFILE=/var/run/postgresql/pgbouncer.pid DATABASES_FILE='' STATE_DIR='' LOG=/dev/null
+NODES='' PG_PORT=5432 CHECK_USER=pgbouncer_check CHECK_DB=postgres CONNECT_TIMEOUT=2 PSQL=psql
+FULL_SCAN_EVERY=6 PIDFILE=/var/run/postgresql/pgbouncer.pid DATABASES_FILE='' STATE_DIR='' LOG=/dev/null
 # shellcheck disable=SC1090
 load_conf() { if [ -r "$CONF" ]; then . "$CONF"; fi; }
 
@@ -55,19 +62,28 @@ note() {
   fi
 }
 
+# prints "in-recovery WAL-file" of one node (f 000000020000000000000003), or fails
+ask() {
+  timeout 10 "$PSQL" -X -A -t -q -F ' ' </dev/null 2>/dev/null \\
+    -d "host=$1 port=$PG_PORT dbname=$CHECK_DB user=$CHECK_USER connect_timeout=$CONNECT_TIMEOUT sslmode=require" \\
+    -c "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN '-' ELSE pg_walfile_name(pg_current_wal_lsn()) END"
+}
+
+# the timeline a primary writes on, from ask's output; fails for a standby or a bad answer
+primary_timeline() {
+  # shellcheck disable=SC2086 # two words: in recovery, WAL file
+  set -- $1
+  [ "\${1:-}" = f ] || return 1
+  case "\${2:-}" in [0-9A-Fa-f]???????*) ;; *) return 1 ;; esac
+  echo $((0x$(printf '%.8s' "$2")))
+}
+
 # prints the address of the primary; exit 1: none reachable, 2: two on the same timeline
 find_primary() {
   best='' best_tl=-1 tie=0
   for addr in $NODES; do
-    row=$(timeout 10 "$PSQL" -X -A -t -q -F ' ' </dev/null 2>/dev/null \\
-      -d "host=$addr port=$PG_PORT dbname=$CHECK_DB user=$CHECK_USER connect_timeout=$CONNECT_TIMEOUT sslmode=require" \\
-      -c "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN '-' ELSE pg_walfile_name(pg_current_wal_lsn()) END") ||
-      continue
-    # shellcheck disable=SC2086 # two words: in recovery, WAL file
-    set -- $row
-    [ "\${1:-}" = f ] || continue
-    case "\${2:-}" in [0-9A-Fa-f]???????*) ;; *) continue ;; esac
-    tl=$((0x$(printf '%.8s' "$2")))
+    row=$(ask "$addr") || continue
+    tl=$(primary_timeline "$row") || continue
     if [ "$tl" -gt "$best_tl" ]; then
       best=$addr best_tl=$tl tie=0
     elif [ "$tl" -eq "$best_tl" ]; then
@@ -76,7 +92,20 @@ find_primary() {
   done
   [ -n "$best" ] || return 1
   [ "$tie" -eq 0 ] || return 2
+  printf '%s\\n' "$best_tl" >"$STATE_DIR/timeline" 2>/dev/null || true
   printf '%s\\n' "$best"
+}
+
+# the quick check: the routed node still writes on the newest timeline a full scan saw, the
+# route file is what it should be and no reload is pending
+route_still_good() {
+  route=$(current_route)
+  [ -n "$route" ] && [ ! -e "$STATE_DIR/reload-pending" ] || return 1
+  known=$(cat "$STATE_DIR/timeline" 2>/dev/null) || return 1
+  row=$(ask "$route") || return 1
+  tl=$(primary_timeline "$row") || return 1
+  [ "$tl" -ge "$known" ] || return 1
+  [ "$(render "$route")" = "$(cat "$DATABASES_FILE" 2>/dev/null)" ]
 }
 
 # SIGHUP, the same as RELOAD on the console, which needs a login that itself may wait on a
@@ -91,6 +120,7 @@ current_route() { sed -n 's/^\\* = host=\\([^ ]*\\) .*/\\1/p' "$DATABASES_FILE" 
 
 check_once() {
   reason=$1
+  if [ "\${2:-}" = quick ] && route_still_good; then return 0; fi
   primary=$(find_primary)
   case $? in
     1) note "no primary reachable; route left at $(current_route)"; return 0 ;;
@@ -125,7 +155,7 @@ check_once() {
 locked_check() {
   (
     flock -w 30 9 || { log "another check holds $STATE_DIR/lock"; exit 0; }
-    check_once "$1"
+    check_once "$@"
   ) 9>"$STATE_DIR/lock"
 }
 
@@ -139,11 +169,13 @@ if [ "$(id -u)" -eq 0 ]; then exec runuser -u postgres -- "$0" "$@"; fi
 
 case "\${1:-}" in
   --loop)
-    interval=\${2:-5}
+    interval=\${2:-5} n=0
     while :; do
       load_conf
       mkdir -p "$STATE_DIR"
-      locked_check "periodic check"
+      if [ $((n % FULL_SCAN_EVERY)) -eq 0 ]; then mode=full; else mode=quick; fi
+      locked_check "periodic check" "$mode"
+      n=$((n + 1))
       sleep "$interval"
     done
     ;;
@@ -151,12 +183,17 @@ case "\${1:-}" in
     mkdir -p "$STATE_DIR"
     locked_check "\${2:-}"
     ;;
+  --periodic)
+    # one turn of the loop, quick or full (for tests and for a look by hand)
+    mkdir -p "$STATE_DIR"
+    locked_check "periodic check" "\${2:-full}"
+    ;;
   '')
     mkdir -p "$STATE_DIR"
     locked_check "manual run"
     ;;
   *)
-    echo "usage: $0 [--reason TEXT | --loop SECONDS | --render ADDRESS]" >&2
+    echo "usage: $0 [--reason TEXT | --loop SECONDS | --periodic quick|full | --render ADDRESS]" >&2
     exit 2
     ;;
 esac

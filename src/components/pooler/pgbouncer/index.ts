@@ -25,7 +25,6 @@ import {
   PG_OS_GROUP,
   PG_OS_USER,
   pgPathsFor,
-  REPMGR_DATABASE,
   ROLES,
   SECRETS,
 } from '../../postgres/paths.ts';
@@ -121,8 +120,8 @@ function poolerResources(host: InventoryHost, ctx: DeployContext): Resource[] {
       FOLLOW_CONF,
       renderFollowConf({
         nodeAddresses: nodes.map((n) => n.address),
-        checkUser: ROLES.repmgr,
-        checkDatabase: REPMGR_DATABASE,
+        checkUser: ROLES.pgbouncerCheck,
+        checkDatabase: 'postgres',
         psql: `${pgPathsFor(ctx.config).binDir}/psql`,
       }),
       0o640,
@@ -162,11 +161,11 @@ function clientAccessResources(host: InventoryHost, ctx: DeployContext): Resourc
 }
 
 /**
- * Through pgbouncer over TLS, as repmgr (password from ~postgres/.pgpass), the server must
- * not be in recovery.
+ * Through pgbouncer over TLS, as its check role (password from ~postgres/.pgpass), the server
+ * must not be in recovery.
  */
 export function routesToPrimaryCheck(address: string): string {
-  const conn = `host=${address} port=${PGBOUNCER_PORT} dbname=postgres user=${ROLES.repmgr} sslmode=require connect_timeout=5`;
+  const conn = `host=${address} port=${PGBOUNCER_PORT} dbname=postgres user=${ROLES.pgbouncerCheck} sslmode=require connect_timeout=5`;
   return [
     `r=$(${psqlAsPostgres({ sql: 'SELECT pg_is_in_recovery()', db: conn, onErrorStop: false, port: false })} </dev/null)`,
     '[ "$r" = f ] || { echo "pgbouncer reached a server in recovery ($r)" >&2; exit 1; }',

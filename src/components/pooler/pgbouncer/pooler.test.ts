@@ -16,6 +16,7 @@ void test('pgbouncer asks postgres for its auth user, its socket rule, TLS from 
   assert.equal(pgbouncer.name, 'pgbouncer');
   assert.deepEqual(pgbouncer.postgres.roles, [
     { name: 'pgbouncer_auth', attributes: ['LOGIN'], secret: SECRETS.pgbouncer },
+    { name: 'pgbouncer_check', attributes: ['LOGIN'], secret: SECRETS.pgbouncerCheck },
   ]);
   const nodes = threeNodeInventory().hosts;
   assert.deepEqual(pgbouncer.postgres.hbaRules(nodes).map(line), [

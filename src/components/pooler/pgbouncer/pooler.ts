@@ -14,8 +14,18 @@ export function pgbouncerPooler(): Pooler {
     packages: () => ['pgbouncer'],
     port: PGBOUNCER_PORT,
     postgres: {
-      roles: [{ name: ROLES.pgbouncerAuth, attributes: ['LOGIN'], secret: SECRETS.pgbouncer }],
+      roles: [
+        { name: ROLES.pgbouncerAuth, attributes: ['LOGIN'], secret: SECRETS.pgbouncer },
+        { name: ROLES.pgbouncerCheck, attributes: ['LOGIN'], secret: SECRETS.pgbouncerCheck },
+      ],
       hbaRules: pgbouncerAuthHbaRules,
+      // the follower (to postgres on every node) and the health check (through pgbouncer)
+      // log in as a role of their own, not as the failover manager's: a cluster without one
+      // has none to borrow
+      pgpass: [
+        { database: '*', user: ROLES.pgbouncerCheck, secret: SECRETS.pgbouncerCheck },
+        { database: '*', user: ROLES.pgbouncerCheck, secret: SECRETS.pgbouncerCheck, port: PGBOUNCER_PORT },
+      ],
     },
     clientHbaRules: pgbouncerClientHbaRules,
     observeSections: () => [
