@@ -52,7 +52,11 @@ void test('generates the passwords and an ed25519 key pair, stored encrypted 060
 
   const values = await loadAllSecrets(dir);
   for (const name of GENERATED_PASSWORDS) assert.match(values[name]!, /^[A-Za-z0-9]{32}$/);
-  assert.equal(new Set(GENERATED_PASSWORDS.map((n) => values[n])).size, GENERATED_PASSWORDS.length, 'every password is different');
+  assert.equal(
+    new Set(GENERATED_PASSWORDS.map((n) => values[n])).size,
+    GENERATED_PASSWORDS.length,
+    'every password is different',
+  );
 
   // a real OpenSSH ed25519 key pair whose halves belong together
   const priv = ssh2.utils.parseKey(values.ssh_private_key!);

@@ -182,7 +182,8 @@ void test('repmgr cluster show is checked once per cluster, on the node that is 
     ['main-1', 'main-2', 'main-3'].filter((n) => names(ctx, n).some((c) => /cluster show/.test(c)));
   // before any facts: config.yml's primary
   assert.deepEqual(showOn(sampleContext()), ['main-1']);
-  for (const n of ['main-1', 'main-2', 'main-3']) assert.ok(names(sampleContext(), n).includes('repmgrd is running'));
+  for (const n of ['main-1', 'main-2', 'main-3'])
+    assert.ok(names(sampleContext(), n).includes('repmgrd is running'));
   // after a failover: the promoted node
   const S = '7300000000000000001';
   const failedOver = sampleContext({

@@ -20,14 +20,7 @@ import type { InventoryHost } from '../../../platforms/platform.ts';
 import { clientCidrs } from '../../postgres/hba-rule.ts';
 import { sh } from '../../../core/shell.ts';
 import { psqlAsPostgres } from '../../postgres/psql.ts';
-import {
-  clusterNodes,
-  PG_OS_GROUP,
-  PG_OS_USER,
-  pgPathsFor,
-  ROLES,
-  SECRETS,
-} from '../../postgres/paths.ts';
+import { clusterNodes, PG_OS_GROUP, PG_OS_USER, pgPathsFor, ROLES, SECRETS } from '../../postgres/paths.ts';
 import { TPA_LIB_DIR } from '../../paths.ts';
 import { systemdReload } from '../../systemd.ts';
 import {
