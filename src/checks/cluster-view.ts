@@ -4,7 +4,7 @@
  */
 import type { ClusterConfig, ClusterGroupConfig } from '../model/schema.ts';
 import type { Inventory, InventoryHost } from '../platforms/platform.ts';
-import { lsnBytes, type NodeObservation } from './observe.ts';
+import { lsnBytes, type NodeObservation } from './observation.ts';
 
 export interface Observed {
   config: ClusterGroupConfig;

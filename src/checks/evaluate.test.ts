@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { evaluate, summarize, type CheckResult, type Evidence } from './evaluate.ts';
-import { ADDR, healthyEvidence } from '../../test/support/checks-fixtures.ts';
-
-function find(results: CheckResult[], check: string, node?: string): CheckResult {
-  const r = results.find((x) => x.check === check && x.node === node);
-  assert.ok(r, `a result for ${check}${node ? ` on ${node}` : ''}`);
-  return r;
-}
-
-function failed(results: CheckResult[]): string[] {
-  return results.filter((r) => r.status === 'fail').map((r) => `${r.check}${r.node ? `@${r.node}` : ''}`);
-}
+import { CHECKS, evaluate, summarize, type Evidence } from './evaluate.ts';
+import { ADDR, failed, find, healthyEvidence } from '../../test/support/checks-fixtures.ts';
 
 void test('a healthy cascaded cluster passes every check, nothing skipped', () => {
   const results = evaluate(healthyEvidence());
@@ -24,6 +14,33 @@ void test('a healthy cascaded cluster passes every check, nothing skipped', () =
   assert.equal(results.length, 7 * 3 + 3 * 2 + 2);
   assert.match(find(results, 'replica-streaming', 'main-3').detail, /from main-2/);
   assert.match(find(results, 'pgbouncer-write', 'main-3').detail, /landed on main-1/);
+});
+
+void test("CHECKS lists every check in report order: the pooler's and the failover manager's between markers and clients", () => {
+  assert.deepEqual(
+    CHECKS.slice(0, 12).map((c) => c.id),
+    [
+      'reachable',
+      'postgres-running',
+      'one-primary',
+      'replica-streaming',
+      'replication-lag',
+      'marker-write',
+      'marker-replicated',
+      'pgbouncer-write',
+      'repmgrd-running',
+      'repmgr-cluster-show',
+      'tls-required',
+      'wrong-password-refused',
+    ],
+  );
+  assert.equal(CHECKS[7]?.title, 'write through pgbouncer lands on the primary');
+  // a cluster's results come in that order too
+  const order = evaluate(healthyEvidence()).map((r) => r.check);
+  assert.deepEqual(
+    order.filter((c, i) => c !== order[i - 1]),
+    CHECKS.slice(0, 12).map((c) => c.id),
+  );
 });
 
 void test('a stopped replica fails postgres-running; what depends on it is skipped, not passed', () => {
@@ -65,25 +82,6 @@ void test("a fenced former primary fails postgres-running with the start guard's
   o.services['postgresql@15-main'] = 'failed';
   const detail = find(evaluate(ev), 'postgres-running', 'main-1').detail;
   assert.match(detail, /^postgresql@15-main is failed; fenced: 10\.0\.3\.12 \(main-2\) is the primary now/);
-});
-
-void test('pgbouncer sending clients to a replica fails pgbouncer-write on that node', () => {
-  const ev = healthyEvidence();
-  const o = ev.observations['main-2']!;
-  o.pgbouncer = { route: `host=${ADDR['main-3']} port=5432`, routeHost: ADDR['main-3']! };
-  o.client!.write = { ok: false, output: 'ERROR:  cannot execute CREATE SCHEMA in a read-only transaction' };
-  const r = find(evaluate(ev), 'pgbouncer-write', 'main-2');
-  assert.equal(r.status, 'fail');
-  assert.equal(r.detail, 'cannot execute CREATE SCHEMA in a read-only transaction (its route: main-3)');
-});
-
-void test('a write that lands on a server not in recovery but not the primary fails too', () => {
-  const ev = healthyEvidence();
-  ev.observations['main-1']!.client!.write!.server = ADDR['main-2']!;
-  assert.match(
-    find(evaluate(ev), 'pgbouncer-write', 'main-1').detail,
-    /landed on main-2, but the primary is main-1/,
-  );
 });
 
 void test('a replica streaming from another node than its configured upstream fails', () => {
@@ -151,36 +149,9 @@ void test('a failed marker write on the primary fails marker-write', () => {
   assert.equal(find(evaluate(ev), 'marker-write', 'main-1').status, 'fail');
 });
 
-void test('repmgr cluster show disagreeing with the cluster fails, with what differs', () => {
-  const ev = healthyEvidence();
-  const table = ev.observations['main-1']!.repmgr!.table;
-  table[2]!.upstream = 'main-1';
-  table[1]!.status = '! running';
-  const r = find(evaluate(ev), 'repmgr-cluster-show', 'main-1');
-  assert.equal(r.status, 'fail');
-  assert.match(r.detail, /main-3 upstream main-1, expected main-2/);
-  assert.match(r.detail, /main-2 ! running/);
-
-  const ev2 = healthyEvidence();
-  ev2.observations['main-2']!.repmgr!.table.pop();
-  assert.match(find(evaluate(ev2), 'repmgr-cluster-show', 'main-2').detail, /main-3 not registered/);
-
-  const ev3 = healthyEvidence();
-  ev3.observations['main-3']!.repmgr!.csv[0]!.connection = -1;
-  assert.match(find(evaluate(ev3), 'repmgr-cluster-show', 'main-3').detail, /main-1 unreachable for repmgr/);
-});
-
-void test('repmgrd stopped fails repmgrd-running', () => {
-  const ev = healthyEvidence();
-  ev.observations['main-2']!.services.repmgrd = 'inactive';
-  const results = evaluate(ev);
-  assert.deepEqual(failed(results), ['repmgrd-running@main-2']);
-  assert.equal(find(results, 'repmgrd-running', 'main-2').detail, 'repmgrd is inactive');
-});
-
 void test('a connection without TLS that gets in fails tls-required; refused for another reason fails too', () => {
   const ev = healthyEvidence();
-  ev.observations['main-1']!.client!.noTlsPgbouncer = { ok: true, output: '1' };
+  ev.observations['main-1']!.client!.noTlsPooler = { ok: true, output: '1' };
   ev.observations['main-2']!.client!.noTlsPostgres = {
     ok: false,
     output: 'FATAL:  database "postgres" does not exist',
@@ -193,7 +164,7 @@ void test('a connection without TLS that gets in fails tls-required; refused for
 
 void test('a wrong password that gets in fails wrong-password-refused', () => {
   const ev = healthyEvidence();
-  ev.observations['main-3']!.client!.badPasswordPgbouncer = { ok: true, output: '1' };
+  ev.observations['main-3']!.client!.badPasswordPooler = { ok: true, output: '1' };
   assert.equal(find(evaluate(ev), 'wrong-password-refused', 'main-3').status, 'fail');
 });
 
@@ -247,8 +218,8 @@ void test('without a pooler the TLS and password checks run against postgres alo
   const ev = healthyEvidence();
   for (const o of Object.values(ev.observations)) {
     delete o.client!.write;
-    delete o.client!.noTlsPgbouncer;
-    delete o.client!.badPasswordPgbouncer;
+    delete o.client!.noTlsPooler;
+    delete o.client!.badPasswordPooler;
   }
   ev.config.clusters[0]!.pooler = 'none';
   const results = evaluate(ev);

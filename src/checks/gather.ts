@@ -7,12 +7,8 @@ import type { InventoryHost } from '../platforms/platform.ts';
 import { CommandTimeoutError } from '../transport/transport.ts';
 import type { ClusterAccess } from '../clusterdir/connect.ts';
 import type { Observed } from './cluster-view.ts';
-import {
-  buildObserveScript,
-  parseObservation,
-  type NodeObservation,
-  type ObserveRequest,
-} from './observe.ts';
+import { buildObserveScript, parseObservation, type ObserveRequest } from './observe.ts';
+import type { NodeObservation } from './observation.ts';
 
 export interface GatherOptions {
   /** what to ask each host */

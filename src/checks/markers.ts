@@ -1,6 +1,6 @@
 /**
  * Marker rows: `tpa test` writes a row with a unique id on the primary (directly, and through
- * every pgbouncer) and waits for each row to appear on every replica. They live in
+ * every pooler) and waits for each row to appear on every replica. They live in
  * tpa_test.markers of database postgres; rows older than a day are removed on each run.
  */
 import { randomBytes } from 'node:crypto';

@@ -5,34 +5,14 @@ import { pgPaths } from '../components/postgres/paths.ts';
 import { START_GUARD_MARKER } from '../components/failover/manager.ts';
 import { failoverManagerOf } from '../components/failover/registry.ts';
 import { poolerOf } from '../components/pooler/registry.ts';
-import {
-  buildObserveScript,
-  errorLine,
-  lsnBytes,
-  parseObservation,
-  parseRepmgrCsv,
-  parseRepmgrTable,
-  splitSections,
-} from './observe.ts';
-
-// what repmgr 5.3 printed on a three-node cluster (main-3 cascading from main-2)
-const REPMGR_TABLE = ` ID | Name   | Role    | Status    | Upstream | Location | Priority | Timeline | Connection string
-----+--------+---------+-----------+----------+----------+----------+----------+------------------------------------------
- 1  | main-1 | primary | * running |          | default  | 100      | 1        | host=10.0.3.11 port=5432 user=repmgr
- 2  | main-2 | standby |   running | main-1   | default  | 99       | 1        | host=10.0.3.12 port=5432 user=repmgr
- 3  | main-3 | standby |   running | main-2   | default  | 98       | 1        | host=10.0.3.13 port=5432 user=repmgr`;
+import { buildObserveScript, parseObservation, splitSections } from './observe.ts';
+import { errorLine } from './observation.ts';
+import { framed, REPMGR_TABLE } from '../../test/support/checks-fixtures.ts';
 
 const PG_JSON =
   '{"inRecovery" : true, "version" : "15.20 (Debian 15.20-0+deb12u1)", "lsn" : "0/301BF68", "receiveLsn" : "0/301BF68", ' +
   '"timeline" : 1, "startedAt" : "2026-11-22T16:33:03.051815+00:00", "systemId" : "7711034581542229746", "replayDelayS" : 12.5, ' +
   '"walReceiver" : {"status":"streaming","senderHost":"10.0.3.11","senderPort":5432,"receivedTli":1}, "replication" : []}';
-
-function framed(sections: [string, string, number][]): string {
-  return (
-    sections.map(([name, out, rc]) => `@@tpa-begin ${name}\n${out}\n@@tpa-end ${name} ${rc}`).join('\n') +
-    '\n'
-  );
-}
 
 void test('sections are split with their exit codes; one cut short gets -1', () => {
   const s = splitSections(
@@ -58,11 +38,11 @@ void test('a full observation of a replica is parsed', () => {
     ['packages', 'pgbouncer|1.18.0-1|installed\nbarman|2.1-1|config-files\ndebian|12.12|installed', 0],
     ['client-write', '{"server" : "10.0.3.11", "inRecovery" : false, "serverTls" : true}', 0],
     [
-      'client-notls-pgbouncer',
+      'client-notls-pooler',
       'psql: error: connection to server at "10.0.3.13", port 6432 failed: FATAL:  SSL required',
       2,
     ],
-    ['client-badpw-pgbouncer', 'psql: error: ... FATAL:  SASL authentication failed', 2],
+    ['client-badpw-pooler', 'psql: error: ... FATAL:  SASL authentication failed', 2],
     [
       'client-notls-postgres',
       'psql: error: ... FATAL:  no pg_hba.conf entry for host "10.0.3.13", no encryption',
@@ -93,7 +73,7 @@ void test('a full observation of a replica is parsed', () => {
   assert.deepEqual(o.packages, { pgbouncer: '1.18.0-1', debian: '12.12' });
   assert.equal(o.client?.write?.ok, true);
   assert.equal(o.client?.write?.server, '10.0.3.11');
-  assert.equal(o.client?.noTlsPgbouncer?.ok, false);
+  assert.equal(o.client?.noTlsPooler?.ok, false);
   assert.match(o.client?.badPasswordPostgres.output ?? '', /password authentication failed/);
 });
 
@@ -137,36 +117,6 @@ void test('postgres not answering is an error line, not an observation', () => {
   );
 });
 
-void test('repmgr exiting non-zero (a node down) still yields its table', () => {
-  const table = REPMGR_TABLE.replace('|   running | main-2', '| - failed  | main-2');
-  const o = parseObservation(
-    'main-1',
-    framed([
-      ['repmgr-csv', '1,0,0\n2,0,1\n3,-1,-1', 25],
-      [
-        'repmgr-table',
-        `${table}\n\nWARNING: following issues were detected\n  - unable to connect to node "main-3" (ID: 3)`,
-        25,
-      ],
-    ]),
-  );
-  assert.equal(o.repmgr?.ok, true);
-  assert.equal(o.repmgr?.table[2]?.status, '- failed');
-  assert.deepEqual(o.repmgr?.csv[2], { id: 3, connection: -1, recovery: -1 });
-});
-
-void test('repmgr failing outright is an error', () => {
-  const o = parseObservation(
-    'main-1',
-    framed([
-      ['repmgr-csv', 'ERROR: unable to connect to database', 1],
-      ['repmgr-table', 'ERROR: unable to connect to database\nDETAIL: ...', 1],
-    ]),
-  );
-  assert.equal(o.repmgr?.ok, false);
-  assert.equal(o.repmgr?.error, 'unable to connect to database');
-});
-
 void test('a failed write through pgbouncer keeps the server message', () => {
   const o = parseObservation(
     'main-2',
@@ -181,18 +131,6 @@ void test('a failed write through pgbouncer keeps the server message', () => {
     errorLine(o.client?.write?.output ?? ''),
     'cannot execute CREATE SCHEMA in a read-only transaction',
   );
-});
-
-void test('repmgr table and csv parsers ignore anything else', () => {
-  assert.deepEqual(parseRepmgrTable('no table here'), []);
-  assert.deepEqual(parseRepmgrCsv('WARNING: x\n1,0,0\n'), [{ id: 1, connection: 0, recovery: 0 }]);
-});
-
-void test('LSNs convert to byte positions', () => {
-  assert.equal(lsnBytes('0/301BF68'), 0x301bf68n);
-  assert.equal(lsnBytes('1/0'), 1n << 32n);
-  assert.equal(lsnBytes(null), undefined);
-  assert.equal(lsnBytes('bogus'), undefined);
 });
 
 function shellSyntaxOk(script: string): void {
@@ -223,7 +161,7 @@ void test('the script is valid sh; the password is read from stdin and only ever
   assert.match(script, /PGPASSWORD=wrong-0011 timeout/);
   for (const section of [
     'client-write',
-    'client-notls-pgbouncer',
+    'client-notls-pooler',
     'client-badpw-postgres',
     'repmgr-table',
     'packages',

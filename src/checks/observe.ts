@@ -3,19 +3,30 @@
  * shell script per node (one round trip), printing framed sections, and a pure parser for its
  * output. postgres answers in JSON; everything else is a few plain lines per section.
  *
- * The client section (test only) connects to the node's own pgbouncer and postgres over TCP,
+ * The client section (test only) connects to the node's own pooler and postgres over TCP,
  * the way a client does: the superuser's password arrives on stdin and reaches psql through
- * its environment, never its arguments.
+ * its environment, never its arguments. The failover manager's and the pooler's own sections
+ * are read by them (their readSections()).
  */
 import { raw, sh, type ShellValue } from '../core/shell.ts';
 import { PG_PORT, ROLES, type PgPaths } from '../components/postgres/paths.ts';
 import { START_GUARD_MARKER, type ObserveSection } from '../components/failover/manager.ts';
 import { psqlAsPostgres } from '../components/postgres/psql.ts';
+import { allFailoverManagers } from '../components/failover/registry.ts';
+import { allPoolers } from '../components/pooler/registry.ts';
 import { MARKER_SETUP_SQL, markerInsertSql } from './markers.ts';
+import {
+  errorLine,
+  lastLine,
+  type ClientProbe,
+  type NodeObservation,
+  type PgObservation,
+  type Section,
+} from './observation.ts';
 
 const BEGIN = '@@tpa-begin ';
 const END = '@@tpa-end ';
-/** a client attempt gives up after this long (pgbouncer may queue a client while its server is down) */
+/** a client attempt gives up after this long (a pooler may queue a client while its server is down) */
 const CLIENT_TIMEOUT_S = 20;
 
 export interface ObserveRequest {
@@ -107,8 +118,8 @@ export function buildObserveScript(req: ObserveRequest): string {
       // the section names are the parser's, whatever the pooler
       const port = req.pooler.port;
       parts.push(section('client-write', run(pw, port, 'require', write)));
-      parts.push(section('client-notls-pgbouncer', run(pw, port, 'disable', 'SELECT 1')));
-      parts.push(section('client-badpw-pgbouncer', run(wrong, port, 'require', 'SELECT 1')));
+      parts.push(section('client-notls-pooler', run(pw, port, 'disable', 'SELECT 1')));
+      parts.push(section('client-badpw-pooler', run(wrong, port, 'require', 'SELECT 1')));
     }
     // the same client with TLS and the right password: proves a refusal below is for the
     // missing TLS or the wrong password, not because this address may not connect at all
@@ -121,11 +132,6 @@ export function buildObserveScript(req: ObserveRequest): string {
 
 // ---------------------------------------------------------------------------------------
 // Parsing
-
-export interface Section {
-  output: string;
-  exitCode: number;
-}
 
 /** name -> output and exit code; a section cut short (no end line) has exit code -1 */
 export function splitSections(stdout: string): Record<string, Section> {
@@ -148,123 +154,6 @@ export function splitSections(stdout: string): Record<string, Section> {
   }
   if (name !== undefined) out[name] = { output: lines.join('\n').trim(), exitCode: -1 };
   return out;
-}
-
-export interface WalReceiver {
-  status: string;
-  senderHost: string | null;
-  senderPort: number | null;
-  receivedTli: number | null;
-}
-
-export interface ReplicationRow {
-  applicationName: string;
-  clientAddr: string | null;
-  state: string;
-  syncState: string;
-  replayLagBytes: number | null;
-  replayLagS: number | null;
-}
-
-export interface PgObservation {
-  inRecovery: boolean;
-  version: string;
-  lsn: string | null;
-  receiveLsn: string | null;
-  timeline: number | null;
-  startedAt: string;
-  systemId: string;
-  replayDelayS: number | null;
-  walReceiver: WalReceiver | null;
-  replication: ReplicationRow[];
-}
-
-export interface RepmgrRow {
-  id: number;
-  name: string;
-  role: string;
-  status: string;
-  upstream: string;
-}
-
-export interface ClientProbe {
-  ok: boolean;
-  output: string;
-}
-
-export interface NodeObservation {
-  node: string;
-  /** unit -> `systemctl is-active` answer (active, inactive, failed, ...) */
-  services: Record<string, string>;
-  /** present when postgres answered on the local socket */
-  pg?: PgObservation;
-  /** why postgres did not answer */
-  pgError?: string;
-  /** the start guard's message when it refused to start the server as a second primary */
-  fenced?: string;
-  pgbouncer?: {
-    /** `host=... port=...` from databases.ini: where pgbouncer sends every database */
-    route?: string;
-    routeHost?: string;
-    error?: string;
-  };
-  repmgr?: {
-    ok: boolean;
-    /** node_id -> [connection status, recovery type] from --csv */
-    csv: { id: number; connection: number; recovery: number }[];
-    table: RepmgrRow[];
-    error?: string;
-  };
-  /** package -> installed version */
-  packages?: Record<string, string>;
-  client?: {
-    /** through this node's pgbouncer (pooler pgbouncer only) */
-    write?: ClientProbe & { server?: string; inRecovery?: boolean; serverTls?: boolean };
-    noTlsPgbouncer?: ClientProbe;
-    badPasswordPgbouncer?: ClientProbe;
-    /** the right password over TLS to postgres: ok when it connected and the session is TLS */
-    tlsPostgres: ClientProbe;
-    noTlsPostgres: ClientProbe;
-    badPasswordPostgres: ClientProbe;
-  };
-}
-
-function hostOf(conninfo: string): string | undefined {
-  return /(?:^|\s)host=([^\s]+)/.exec(conninfo)?.[1];
-}
-
-/** `repmgr cluster show` table: a header line of column names, a rule, then one row per node. */
-export function parseRepmgrTable(text: string): RepmgrRow[] {
-  const lines = text.split('\n').filter((l) => l.includes('|'));
-  if (lines.length === 0) return [];
-  const header = lines[0]!.split('|').map((h) => h.trim().toLowerCase());
-  const col = (name: string) => header.indexOf(name);
-  const [iId, iName, iRole, iStatus, iUp] = ['id', 'name', 'role', 'status', 'upstream'].map(col);
-  if ([iId, iName, iRole, iStatus, iUp].some((i) => i === undefined || i < 0)) return [];
-  const rows: RepmgrRow[] = [];
-  for (const line of lines.slice(1)) {
-    const cells = line.split('|').map((c) => c.trim());
-    const id = Number(cells[iId!]);
-    if (!Number.isInteger(id)) continue;
-    rows.push({
-      id,
-      name: cells[iName!] ?? '',
-      role: cells[iRole!] ?? '',
-      status: cells[iStatus!] ?? '',
-      upstream: cells[iUp!] ?? '',
-    });
-  }
-  return rows;
-}
-
-/** `repmgr cluster show --csv`: node_id,connection status (0 ok, -1 unreachable),recovery (0 primary, 1 standby, -1 unknown) */
-export function parseRepmgrCsv(text: string): { id: number; connection: number; recovery: number }[] {
-  const rows = [];
-  for (const line of text.split('\n')) {
-    const m = /^\s*(\d+),(-?\d+),(-?\d+)\s*$/.exec(line);
-    if (m) rows.push({ id: Number(m[1]), connection: Number(m[2]), recovery: Number(m[3]) });
-  }
-  return rows;
 }
 
 function probe(s: Section | undefined): ClientProbe {
@@ -298,29 +187,9 @@ export function parseObservation(node: string, stdout: string): NodeObservation 
   }
   const fenced = s.fence?.output.split('\n')[0]?.trim();
   if (fenced) obs.fenced = fenced;
-  const route = s['pgbouncer-route'];
-  if (route) {
-    const line = route.exitCode === 0 ? route.output.split('\n')[0]?.trim() : undefined;
-    const host = line ? hostOf(line) : undefined;
-    obs.pgbouncer = {
-      ...(line ? { route: line } : {}),
-      ...(host ? { routeHost: host } : {}),
-      ...(route.exitCode !== 0 ? { error: lastLine(route.output) } : {}),
-    };
-  }
-  if (s['repmgr-csv'] || s['repmgr-table']) {
-    const csv = s['repmgr-csv'];
-    const table = s['repmgr-table'];
-    const rows = parseRepmgrTable(table?.output ?? '');
-    // repmgr exits non-zero when any node is unreachable; its table still says which
-    const ok = rows.length > 0;
-    obs.repmgr = {
-      ok,
-      csv: parseRepmgrCsv(csv?.output ?? ''),
-      table: rows,
-      ...(ok ? {} : { error: errorLine(table?.output ?? '') || `exit code ${table?.exitCode ?? '?'}` }),
-    };
-  }
+  // every implementation is asked, not only the cluster's (this parser does not know the
+  // cluster): each reads the sections of its own that it finds
+  for (const own of [...allPoolers(), ...allFailoverManagers()]) Object.assign(obs, own.readSections(s));
   if (s.packages) {
     obs.packages = {};
     for (const line of s.packages.output.split('\n')) {
@@ -337,8 +206,8 @@ export function parseObservation(node: string, stdout: string): NodeObservation 
     const tls = s['client-tls-postgres'];
     obs.client = {
       ...(w ? { write: { ok: answer !== undefined, output: w.output, ...(answer ?? {}) } } : {}),
-      ...(s['client-notls-pgbouncer'] ? { noTlsPgbouncer: probe(s['client-notls-pgbouncer']) } : {}),
-      ...(s['client-badpw-pgbouncer'] ? { badPasswordPgbouncer: probe(s['client-badpw-pgbouncer']) } : {}),
+      ...(s['client-notls-pooler'] ? { noTlsPooler: probe(s['client-notls-pooler']) } : {}),
+      ...(s['client-badpw-pooler'] ? { badPasswordPooler: probe(s['client-badpw-pooler']) } : {}),
       tlsPostgres: {
         ok: tls?.exitCode === 0 && lastLine(tls.output) === 't',
         output: tls?.output ?? '(not run)',
@@ -348,34 +217,4 @@ export function parseObservation(node: string, stdout: string): NodeObservation 
     };
   }
   return obs;
-}
-
-/** the line of a tool's output that says what went wrong, without the tool's prefix */
-export function errorLine(text: string): string {
-  const lines = text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '');
-  const line = lines.find((l) => /\b(FATAL|ERROR|error):/.test(l)) ?? lines.at(-1) ?? '';
-  return line
-    .replace(/^(psql|repmgr): error: /, '')
-    .replace(/^(ERROR|FATAL):\s+/, '')
-    .trim();
-}
-
-function lastLine(text: string): string {
-  return (
-    text
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '')
-      .at(-1) ?? ''
-  );
-}
-
-/** `0/3000148` -> bytes; undefined for anything else */
-export function lsnBytes(lsn: string | null | undefined): bigint | undefined {
-  const m = /^([0-9A-Fa-f]+)\/([0-9A-Fa-f]+)$/.exec(lsn ?? '');
-  if (!m) return undefined;
-  return (BigInt(`0x${m[1]}`) << 32n) + BigInt(`0x${m[2]}`);
 }

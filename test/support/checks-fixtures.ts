@@ -1,13 +1,15 @@
 /**
  * Test fixtures of the check tests: a group of three nodes (main-3 cascading from main-2),
  * and observations of it as a healthy cluster answers, built from real outputs of PostgreSQL
- * 15, repmgr 5.3 and pgbouncer 1.18 on Debian 12. Each test changes what it needs.
+ * 15, repmgr 5.3 and pgbouncer 1.18 on Debian 12. Each test changes what it needs; find and
+ * failed pick results out of what the checks said.
  */
+import assert from 'node:assert/strict';
 import type { Inventory } from '../../src/platforms/platform.ts';
 import { MAIN_ADDRESSES, threeNodeConfig, threeNodeInventory } from './fixtures.ts';
-import type { Evidence } from '../../src/checks/evaluate.ts';
+import type { CheckResult, Evidence } from '../../src/checks/evaluate.ts';
 import { DEFAULT_THRESHOLDS } from '../../src/checks/evaluate.ts';
-import type { NodeObservation, PgObservation } from '../../src/checks/observe.ts';
+import type { NodeObservation, PgObservation } from '../../src/checks/observation.ts';
 
 export const ADDR = MAIN_ADDRESSES;
 
@@ -17,6 +19,21 @@ export function config() {
 
 export function inventory(): Inventory {
   return threeNodeInventory();
+}
+
+/** what repmgr 5.3 printed on a three-node cluster (main-3 cascading from main-2) */
+export const REPMGR_TABLE = ` ID | Name   | Role    | Status    | Upstream | Location | Priority | Timeline | Connection string
+----+--------+---------+-----------+----------+----------+----------+----------+------------------------------------------
+ 1  | main-1 | primary | * running |          | default  | 100      | 1        | host=10.0.3.11 port=5432 user=repmgr
+ 2  | main-2 | standby |   running | main-1   | default  | 99       | 1        | host=10.0.3.12 port=5432 user=repmgr
+ 3  | main-3 | standby |   running | main-2   | default  | 98       | 1        | host=10.0.3.13 port=5432 user=repmgr`;
+
+/** observation script output: sections framed as checks/observe.ts frames them, with exit codes */
+export function framed(sections: [string, string, number][]): string {
+  return (
+    sections.map(([name, out, rc]) => `@@tpa-begin ${name}\n${out}\n@@tpa-end ${name} ${rc}`).join('\n') +
+    '\n'
+  );
 }
 
 function pg(over: Partial<PgObservation>): PgObservation {
@@ -52,8 +69,8 @@ function client(): NonNullable<NodeObservation['client']> {
       inRecovery: false,
       serverTls: true,
     },
-    noTlsPgbouncer: { ok: false, output: refusedTls },
-    badPasswordPgbouncer: { ok: false, output: badPwBouncer },
+    noTlsPooler: { ok: false, output: refusedTls },
+    badPasswordPooler: { ok: false, output: badPwBouncer },
     tlsPostgres: { ok: true, output: 't' },
     noTlsPostgres: { ok: false, output: refusedHba },
     badPasswordPostgres: { ok: false, output: badPwPostgres },
@@ -158,4 +175,16 @@ export function healthyEvidence(): Evidence {
       },
     },
   };
+}
+
+/** the one result of a check (on a node), failing the test when there is none */
+export function find(results: CheckResult[], check: string, node?: string): CheckResult {
+  const r = results.find((x) => x.check === check && x.node === node);
+  assert.ok(r, `a result for ${check}${node ? ` on ${node}` : ''}`);
+  return r;
+}
+
+/** `check@node` of every failed result */
+export function failed(results: CheckResult[]): string[] {
+  return results.filter((r) => r.status === 'fail').map((r) => `${r.check}${r.node ? `@${r.node}` : ''}`);
 }

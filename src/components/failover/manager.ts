@@ -8,6 +8,7 @@ import type { Component } from '../component.ts';
 import type { HbaRule } from '../postgres/hba-rule.ts';
 import { PG_SOCKET_DIR, type PgPaths } from '../postgres/paths.ts';
 import type { InventoryHost } from '../../platforms/platform.ts';
+import type { Check, NodeObservation, Section } from '../../checks/kit.ts';
 
 /** A role the postgres component creates on the primary, with the vault secret of its password. */
 export interface PostgresRoleNeed {
@@ -64,9 +65,14 @@ export interface FailoverManager {
   postgres: PostgresNeeds;
   /** sections of `tpa test`'s observation (status does not ask for them) */
   observeSections(p: PgPaths): ObserveSection[];
-  /** ids of the `tpa test` checks (checks/evaluate.ts CHECKS) that judge this manager */
-  checks: string[];
-  /** the unit the `repmgrd-running`-style service check looks at */
+  /**
+   * Its own sections of a node's observation, read into the key it adds to NodeObservation;
+   * nothing when they are absent (every manager is asked: the parser does not know the cluster).
+   */
+  readSections(sections: Record<string, Section>): Partial<NodeObservation>;
+  /** the `tpa test` checks that judge this manager, in report order */
+  checks: Check[];
+  /** its daemon's unit: status shows its state, restore stops it */
   daemonUnit?: string;
   /**
    * Shell (root, every node) that stops automatic failover, and the one that starts it
@@ -102,6 +108,7 @@ export const noFailoverManager: FailoverManager = {
     pgpass: [],
   },
   observeSections: () => [],
+  readSections: () => ({}),
   checks: [],
   pause: '',
   resume: '',

@@ -7,6 +7,7 @@ import type { Component } from '../component.ts';
 import type { ObserveSection, PostgresNeeds } from '../failover/manager.ts';
 import type { PgPaths } from '../postgres/paths.ts';
 import type { HbaRule } from '../postgres/hba-rule.ts';
+import type { Check, NodeObservation, Section } from '../../checks/kit.ts';
 
 export interface Pooler {
   /** the value of clusters[].pooler; also how `tpa test` names the endpoint in its details */
@@ -26,8 +27,10 @@ export interface Pooler {
   clientHbaRules(): HbaRule[];
   /** observation sections (where it routes now), asked by both status and test */
   observeSections(): ObserveSection[];
-  /** ids of the `tpa test` checks (checks/evaluate.ts CHECKS) that judge this pooler */
-  checks: string[];
+  /** its sections of a node's observation, read into the key it adds to NodeObservation (see FailoverManager) */
+  readSections(sections: Record<string, Section>): Partial<NodeObservation>;
+  /** the `tpa test` checks that judge this pooler, in report order */
+  checks: Check[];
 }
 
 export const noPooler: Pooler = {
@@ -37,5 +40,6 @@ export const noPooler: Pooler = {
   postgres: { roles: [], hbaRules: () => [], pgpass: [] },
   clientHbaRules: () => [],
   observeSections: () => [],
+  readSections: () => ({}),
   checks: [],
 };

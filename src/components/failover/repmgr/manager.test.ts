@@ -36,7 +36,10 @@ void test('repmgr runs repmgrd, is observed and judged by its two checks, and pa
   assert.deepEqual(repmgr.units, ['repmgrd']);
   assert.equal(repmgr.daemonUnit, 'repmgrd');
   assert.deepEqual(repmgr.packages(p), ['postgresql-15-repmgr', 'repmgr']);
-  assert.deepEqual(repmgr.checks, ['repmgrd-running', 'repmgr-cluster-show']);
+  assert.deepEqual(
+    repmgr.checks.map((c) => c.id),
+    ['repmgrd-running', 'repmgr-cluster-show'],
+  );
   assert.deepEqual(
     repmgr.observeSections(p).map((s) => s.name),
     ['repmgr-csv', 'repmgr-table'],

@@ -6,6 +6,8 @@ import { REPMGR_CONF, REPMGR_PACKAGES, REPMGRD_UNIT, repmgrBin } from './conf.ts
 import { repmgrHbaRules } from './hba.ts';
 import { REJOIN_SCRIPT } from './rejoin-script.ts';
 import { repmgrComponent } from './index.ts';
+import { CSV_SECTION, readRepmgrSections, TABLE_SECTION } from './observation.ts';
+import { REPMGR_CHECKS } from './test-checks.ts';
 
 const asPostgres = (command: string) => `(cd / && runuser -u ${PG_OS_USER} -- ${command})`;
 
@@ -27,11 +29,12 @@ export function repmgrFailoverManager(): FailoverManager {
     observeSections(p) {
       const show = `${repmgrBin(p)} -f ${REPMGR_CONF} cluster show`;
       return [
-        { name: 'repmgr-csv', body: `${asPostgres(`timeout 30 ${show} --csv </dev/null`)} 2>&1` },
-        { name: 'repmgr-table', body: `${asPostgres(`timeout 30 ${show} </dev/null`)} 2>&1` },
+        { name: CSV_SECTION, body: `${asPostgres(`timeout 30 ${show} --csv </dev/null`)} 2>&1` },
+        { name: TABLE_SECTION, body: `${asPostgres(`timeout 30 ${show} </dev/null`)} 2>&1` },
       ];
     },
-    checks: ['repmgrd-running', 'repmgr-cluster-show'],
+    readSections: readRepmgrSections,
+    checks: REPMGR_CHECKS,
     daemonUnit: REPMGRD_UNIT,
     pause: `systemctl stop ${REPMGRD_UNIT} 2>/dev/null || true`,
     resume: `systemctl start ${REPMGRD_UNIT}`,

@@ -34,6 +34,9 @@ void test('pgbouncer listens on 6432, runs with its follower, is observed by its
     pgbouncer.observeSections().map((s) => s.name),
     ['pgbouncer-route'],
   );
-  assert.deepEqual(pgbouncer.checks, ['pgbouncer-write']);
+  assert.deepEqual(
+    pgbouncer.checks.map((c) => c.id),
+    ['pgbouncer-write'],
+  );
   assert.equal(pgbouncer.component?.name, 'pgbouncer');
 });

@@ -4,6 +4,8 @@ import { ROLES, SECRETS } from '../../postgres/paths.ts';
 import { pgbouncerAuthHbaRules, pgbouncerClientHbaRules } from './hba.ts';
 import { DATABASES_INI, FOLLOW_UNIT, PGBOUNCER_PORT, PGBOUNCER_UNIT } from './files.ts';
 import { pgbouncerComponent } from './index.ts';
+import { readPgbouncerSections, ROUTE_SECTION } from './observation.ts';
+import { PGBOUNCER_CHECKS } from './test-checks.ts';
 
 /** A function, not a constant: the registry is imported by modules this folder imports (postgres/hba.ts). */
 export function pgbouncerPooler(): Pooler {
@@ -28,9 +30,8 @@ export function pgbouncerPooler(): Pooler {
       ],
     },
     clientHbaRules: pgbouncerClientHbaRules,
-    observeSections: () => [
-      { name: 'pgbouncer-route', body: `sed -n 's/^\\* *= *//p' ${DATABASES_INI} 2>&1` },
-    ],
-    checks: ['pgbouncer-write'],
+    observeSections: () => [{ name: ROUTE_SECTION, body: `sed -n 's/^\\* *= *//p' ${DATABASES_INI} 2>&1` }],
+    readSections: readPgbouncerSections,
+    checks: PGBOUNCER_CHECKS,
   };
 }
