@@ -8,7 +8,6 @@ import type { ClusterConfig, ClusterGroupConfig, NodeConfig } from '../model/sch
 import type { HostFacts } from '../plan/types.ts';
 import type { InventoryHost } from '../platforms/platform.ts';
 import { PG_PORT } from './postgres/paths.ts';
-import { psqlAsPostgres } from './postgres/psql.ts';
 
 export function clusterOfHost(host: InventoryHost, config: ClusterGroupConfig): ClusterConfig {
   const cluster = config.clusters.find((c) => c.name === host.cluster);
@@ -73,23 +72,6 @@ export function upstreamDepth(cluster: ClusterConfig, name: string): number {
 // ---------------------------------------------------------------------------------------
 // The current primary, from facts.
 
-/** Probe (same name and command in every component that needs it): the server's role now. */
-export const PRIMARY_STATE_PROBE = 'pg.primary-state';
-
-/**
- * Prints `f|<walfile>|<sysid>` on a primary, `t||<sysid>` on a standby, nothing when postgres
- * does not answer. The first 8 hex digits of the current WAL file are the timeline the
- * server writes on: after a failover the promoted node has a higher one than a former
- * primary that comes back unfenced (started by hand), which settles who the primary is.
- */
-export const primaryStateProbeCommand = (): string =>
-  `${psqlAsPostgres({
-    sql:
-      "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN '' ELSE pg_walfile_name(pg_current_wal_lsn()) END, " +
-      '(SELECT system_identifier FROM pg_control_system())',
-    onErrorStop: false,
-  })} 2>/dev/null || true`;
-
 export interface PrimaryState {
   running: boolean;
   inRecovery: boolean;
@@ -98,20 +80,22 @@ export interface PrimaryState {
   systemId?: string;
 }
 
+/**
+ * The server's role now, from the postgres facts (one query with the rest of them). The first
+ * 8 hex digits of a primary's current WAL file are the timeline it writes on: after a
+ * failover the promoted node has a higher one than a former primary that comes back unfenced
+ * (started by hand), which settles who the primary is.
+ */
 export function parsePrimaryState(facts: HostFacts | undefined): PrimaryState {
-  const raw = facts?.probes?.[PRIMARY_STATE_PROBE]?.trim() ?? '';
-  const m = /^([tf])\|([0-9A-Fa-f]{24})?\|(\d+)$/m.exec(raw);
-  if (m) {
-    return {
-      running: true,
-      inRecovery: m[1] === 't',
-      timeline: m[2] ? parseInt(m[2].slice(0, 8), 16) : 0,
-      systemId: m[3]!,
-    };
-  }
   const pg = facts?.postgres;
-  if (pg?.running) return { running: true, inRecovery: pg.inRecovery, timeline: 0 };
-  return { running: false, inRecovery: false, timeline: 0 };
+  if (!pg?.running) return { running: false, inRecovery: false, timeline: 0 };
+  const wal = !pg.inRecovery && pg.walFile && /^[0-9A-Fa-f]{24}$/.test(pg.walFile) ? pg.walFile : undefined;
+  return {
+    running: true,
+    inRecovery: pg.inRecovery,
+    timeline: wal ? parseInt(wal.slice(0, 8), 16) : 0,
+    ...(pg.systemIdentifier ? { systemId: pg.systemIdentifier } : {}),
+  };
 }
 
 /**

@@ -85,6 +85,7 @@ function postgresQuery(settings: string[]): string {
   'inRecovery', pg_is_in_recovery(),
   'dataDirectory', current_setting('data_directory'),
   'systemIdentifier', (SELECT system_identifier::text FROM pg_control_system()),
+  'walFile', CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END,
   'settings', (SELECT coalesce(json_object_agg(name, json_build_object(
       'setting', setting, 'context', context, 'pendingRestart', pending_restart,
       'unit', unit, 'vartype', vartype, 'sourcefile', sourcefile)), '{}'::json)
@@ -185,6 +186,7 @@ interface PgJson {
   inRecovery: boolean;
   dataDirectory?: string;
   systemIdentifier?: string;
+  walFile?: string | null;
   settings: Record<
     string,
     {
@@ -351,5 +353,6 @@ function parsePostgres(json: string): NonNullable<HostFacts['postgres']> {
     upstream: pg.upstream ?? null,
     ...(pg.dataDirectory ? { dataDirectory: pg.dataDirectory } : {}),
     ...(pg.systemIdentifier ? { systemIdentifier: pg.systemIdentifier } : {}),
+    ...(pg.walFile ? { walFile: pg.walFile } : {}),
   };
 }

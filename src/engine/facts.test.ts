@@ -195,6 +195,8 @@ void test(
       assert.match(pg.version, /^15\./);
       assert.equal(pg.inRecovery, false);
       assert.match(pg.systemIdentifier ?? '', /^\d+$/);
+      // a fresh primary writes on timeline 1 (topology.ts reads the timeline from it)
+      assert.match(pg.walFile ?? '', /^00000001[0-9A-F]{16}$/);
       assert.equal(pg.dataDirectory, `${dir}/data`);
       assert.deepEqual(
         { ...pg.settings.work_mem, sourcefile: undefined },

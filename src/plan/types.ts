@@ -129,6 +129,11 @@ export interface HostFacts {
     dataDirectory?: string;
     /** pg_control_system().system_identifier: the same on a primary and its replicas */
     systemIdentifier?: string;
+    /**
+     * a primary's current WAL file; its first 8 hex digits are the timeline it writes on
+     * (components/topology.ts parsePrimaryState)
+     */
+    walFile?: string;
   };
   /** component-specific probes: name -> raw stdout (trailing newlines removed) */
   probes: Record<string, string>;

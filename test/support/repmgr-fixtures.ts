@@ -8,7 +8,6 @@ import type { DeployContext } from '../../src/components/component.ts';
 import type { HostFacts } from '../../src/plan/types.ts';
 import type { Inventory } from '../../src/platforms/platform.ts';
 import { testFacts, threeNodeConfig, threeNodeInventory } from './fixtures.ts';
-import { PRIMARY_STATE_PROBE } from '../../src/components/topology.ts';
 
 export function sampleConfig(over: Partial<ClusterGroupInput> = {}) {
   return threeNodeConfig(over);
@@ -30,8 +29,18 @@ export function serverFacts(
   sysid = '7300000000000000001',
 ) {
   const wal = `${timeline.toString(16).toUpperCase().padStart(8, '0')}0000000000000003`;
-  const state = role === 'primary' ? `f|${wal}|${sysid}` : `t||${sysid}`;
-  return emptyFacts(host, { [PRIMARY_STATE_PROBE]: state });
+  const facts = emptyFacts(host);
+  facts.postgres = {
+    running: true,
+    inRecovery: role === 'standby',
+    version: '15.20',
+    settings: {},
+    roles: {},
+    databases: [],
+    systemIdentifier: sysid,
+    ...(role === 'primary' ? { walFile: wal } : {}),
+  };
+  return facts;
 }
 
 export function sampleContext(facts: Record<string, HostFacts> = {}): DeployContext {

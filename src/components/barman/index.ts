@@ -29,13 +29,7 @@ import { clusterNodes, pgPathsFor, SECRETS } from '../postgres/paths.ts';
 import { TPA_LIB_DIR } from '../paths.ts';
 import { psqlAsPostgres } from '../postgres/psql.ts';
 import { requireSecret } from '../postgres/roles.ts';
-import {
-  clusterOfHost,
-  currentPrimaryName,
-  hostByName,
-  PRIMARY_STATE_PROBE,
-  primaryStateProbeCommand,
-} from '../topology.ts';
+import { clusterOfHost, currentPrimaryName, hostByName } from '../topology.ts';
 import { TLS_CA_CERT } from '../tls/names.ts';
 import { renderBarmanPgpass, renderCronFile, serverConfFor } from './conf.ts';
 import {
@@ -236,7 +230,6 @@ export const barmanComponent: Component = {
       };
     }
     return {
-      [PRIMARY_STATE_PROBE]: primaryStateProbeCommand(),
       [BARMAN_GRANTS_PROBE]: grantsProbeCommand(),
       [STALE_SLOT_PROBE]: staleSlotProbeCommand(),
     };

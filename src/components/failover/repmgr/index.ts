@@ -53,8 +53,6 @@ import {
   currentPrimaryName,
   hostByName,
   parsePrimaryState,
-  PRIMARY_STATE_PROBE,
-  primaryStateProbeCommand,
   repmgrNodeId,
 } from '../../topology.ts';
 import { systemdReload } from '../../systemd.ts';
@@ -223,7 +221,6 @@ export const repmgrComponent: Component = {
     const p = pgPathsFor(ctx.config);
     const nodeId = repmgrNodeId(clusterOfHost(host, ctx.config), host.name);
     return {
-      [PRIMARY_STATE_PROBE]: primaryStateProbeCommand(),
       [DATADIR_PROBE]: dataDirProbeCommand(p),
       [NODE_RECORD_PROBE]: nodeRecordProbeCommand(nodeId),
       [UNIT_PROBE]: unitStateProbeCommand(p),

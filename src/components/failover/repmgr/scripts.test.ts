@@ -18,7 +18,6 @@ import {
   startStandbyCommand,
   unitStateProbeCommand,
 } from './scripts.ts';
-import { primaryStateProbeCommand } from '../../topology.ts';
 import { shellProblems } from '../../../../test/support/repmgr-fixtures.ts';
 
 const p = pgPaths(15);
@@ -31,7 +30,6 @@ void test('every command and script is valid sh (sh -n, shellcheck when installe
     standbyRegister: standbyRegisterCommand(p, 2, 1),
     nodeProbe: nodeRecordProbeCommand(2),
     dataDirProbe: dataDirProbeCommand(p),
-    primaryProbe: primaryStateProbeCommand(),
     clusterShow: clusterShowCheck(p, 3),
     startStandby: startStandbyCommand(p),
     unitProbe: unitStateProbeCommand(p),

@@ -23,13 +23,7 @@ import { psqlAsPostgres } from '../../postgres/psql.ts';
 import { clusterNodes, PG_OS_GROUP, PG_OS_USER, pgPathsFor, ROLES, SECRETS } from '../../postgres/paths.ts';
 import { TPA_LIB_DIR } from '../../paths.ts';
 import { systemdReload } from '../../systemd.ts';
-import {
-  clusterOfHost,
-  currentPrimaryName,
-  hostByName,
-  PRIMARY_STATE_PROBE,
-  primaryStateProbeCommand,
-} from '../../topology.ts';
+import { clusterOfHost, currentPrimaryName, hostByName } from '../../topology.ts';
 import {
   AUTH_FUNCTION_PROBE,
   AUTH_FUNCTION_SQL,
@@ -172,11 +166,10 @@ export const pgbouncerComponent: Component = {
     return host.kind === 'postgres' && clusterOfHost(host, ctx.config).pooler === 'pgbouncer';
   },
 
-  probes() {
-    return {
-      [PRIMARY_STATE_PROBE]: primaryStateProbeCommand(),
-      [AUTH_FUNCTION_PROBE]: authFunctionProbeCommand(),
-    };
+  probes(host, ctx): Record<string, string> {
+    // a psql per database: asked only where the function is installed (the primary)
+    if (currentPrimaryName(clusterOfHost(host, ctx.config), ctx.facts) !== host.name) return {};
+    return { [AUTH_FUNCTION_PROBE]: authFunctionProbeCommand() };
   },
 
   desired(host, ctx) {
