@@ -27,6 +27,9 @@ export function preinstallFor(config: ClusterGroupConfig): Preinstall {
     // a pooler started by its package would run Debian's default configuration on nodes
     // that may not even use it: deploy starts it where it belongs
     for (const unit of pooler.units) quietUnits.add(unit);
+    // likewise the failover manager's daemon: started before deploy writes its configuration,
+    // it would fail and restart every few seconds until then
+    for (const unit of manager.units) quietUnits.add(unit);
   }
   return {
     packages: [...packages].sort(),

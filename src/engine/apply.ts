@@ -136,6 +136,7 @@ function takeWhile<T>(list: T[], from: number, pred: (x: T) => boolean): T[] {
 }
 
 function startedUnit(r: Resource, facts: HostFacts | undefined): string | undefined {
+  if (r.kind === 'action') return r.starts;
   if (r.kind !== 'service' || r.state !== 'running') return undefined;
   return facts?.services[r.name]?.active ? undefined : r.name;
 }

@@ -389,3 +389,36 @@ void test('a handler of a unit that is not running is reported as skipped, not a
   const skipped = events.events.slice(before).filter((e) => e.kind === 'task' && e.status === 'skipped');
   assert.equal(skipped.length, 3);
 });
+
+void test('an action that starts a unit drops the restarts of it notified before it, like a service start', async () => {
+  const { input } = await converged();
+  want.maxConnections = '300';
+  const withStart = (starts: string | undefined): Component => ({
+    name: 'starter',
+    appliesTo: (h) => h.role === 'primary',
+    desired: () => [
+      {
+        phase: 'postgres-primary',
+        resources: [
+          {
+            kind: 'action',
+            id: 'start-it',
+            description: 'start-it-now',
+            command: 'start-it-now',
+            needed: () => true,
+            ...(starts ? { starts } : {}),
+          },
+        ],
+      },
+    ],
+  });
+  const restartsOnPrimary = () =>
+    log.filter((l) => l.host === 'p' && /systemctl (restart|reload) -- postgresql/.test(l.command)).length;
+  // the pg file notifies a reload; the action that starts postgresql comes after it
+  await deploy({ ...input, components: [base, pg, withStart('postgresql')] });
+  assert.equal(restartsOnPrimary(), 0, 'the start read the new file');
+  log.length = 0;
+  want.maxConnections = '400';
+  await deploy({ ...input, components: [base, pg, withStart(undefined)] });
+  assert.equal(restartsOnPrimary(), 1, 'without `starts` the handler runs');
+});

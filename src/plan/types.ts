@@ -85,6 +85,12 @@ export type Resource =
        * phase. Only when the action runs; those handlers then skip the cluster-wide order.
        */
       afterHandlers?: boolean;
+      /**
+       * A unit this action starts from stopped (set only when the facts say it is stopped):
+       * like a service start, it drops the restarts and reloads of that unit notified
+       * earlier in the phase, since the unit starts with the new configuration anyway.
+       */
+      starts?: string;
     };
 
 export type ResourceKind = Resource['kind'];

@@ -44,7 +44,7 @@ void test('phase common: createcluster.conf asks Debian for data checksums befor
   assert.ok(!byKind(phase(out, 'common'), 'package').length, 'no server package before the file exists');
 });
 
-void test('primary: packages, service before config, TLS files (key secret 0600), tpa.conf, hba, roles', () => {
+void test('primary: packages, TLS files, then the service, then settings and roles; TLS files (key secret 0600), tpa.conf, hba, roles', () => {
   const ctx = deployContext();
   const out = postgresComponent.desired(ctx.inventory.hosts[0]!, ctx);
   assert.deepEqual(phase(out, 'postgres-replicas'), []);
@@ -53,11 +53,15 @@ void test('primary: packages, service before config, TLS files (key secret 0600)
     byKind(rs, 'package').map((p) => p.name),
     ['postgresql-15', 'postgresql-15-repmgr'],
   );
-  const kinds = rs.map((r) => r.kind);
+  // a server started after its files reads them: no restart right after its first start
+  const service = rs.findIndex((r) => r.kind === 'service');
   assert.ok(
-    kinds.indexOf('service') < rs.findIndex((r) => r.kind === 'file'),
-    'service declared before the files',
+    service > rs.findIndex((r) => r.kind === 'file' && r.path.endsWith('/tpa.conf')),
+    'after tpa.conf',
   );
+  assert.ok(service > rs.findIndex((r) => r.kind === 'action' && r.id === 'postgres-hba-infrastructure'));
+  assert.ok(service < rs.findIndex((r) => r.kind === 'pg-role'), 'roles need the server');
+  assert.ok(service < rs.findIndex((r) => r.kind === 'pg-setting'), 'settings are compared on the server');
   const key = file(rs, '/etc/postgresql/15/main/tls/server.key')!;
   assert.equal(key.mode, 0o600);
   assert.equal(key.owner, 'postgres');

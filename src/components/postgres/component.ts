@@ -209,11 +209,6 @@ function nodeResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): Res
     });
   }
 
-  // Before the configuration files: the new cluster starts with Debian's defaults, and this
-  // start must not swallow the restart that the
-  // files below notify. Replicas: the failover manager starts the service after cloning.
-  if (primary) resources.push({ kind: 'service', name: p.service, state: 'running', enabled: true });
-
   resources.push(...tlsResources(host, ctx, p));
 
   const settings = nodeSettings(host, ctx.config, ctx.inventory);
@@ -249,6 +244,11 @@ function nodeResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): Res
     group: PG_OS_GROUP,
     secret: true,
   });
+
+  // After the configuration files: a server this starts reads them (the engine drops the
+  // restart they notified), one that runs already is restarted by that handler. Replicas:
+  // the failover manager starts the service after cloning. Settings and roles need it up.
+  if (primary) resources.push({ kind: 'service', name: p.service, state: 'running', enabled: true });
 
   for (const [name, value] of Object.entries(settings.settings)) {
     resources.push({ kind: 'pg-setting', name, value: settingValue(value), unit: p.service });

@@ -59,4 +59,11 @@ void test('the build script is valid sh: files before the install, the quiet uni
   assert.match(script, /policy-rc\.d/);
   assert.match(script, /-name pgbouncer\.service -type l -delete/);
   assert.match(script, /ssl-cert-snakeoil\.key/);
+  // a daemon shipped as a SysV init script is disabled too (systemd would start it at boot)
+  const withInit = stackScript({ ...recipe([]).preinstall, quietUnits: ['pgbouncer', 'repmgrd'] }, '/r');
+  assert.match(
+    withInit,
+    /if \[ -e "\$R\/etc\/init\.d\/"repmgrd \]; then chroot "\$R" update-rc\.d repmgrd disable/,
+  );
+  execFileSync('sh', ['-n'], { input: withInit });
 });

@@ -20,7 +20,7 @@ import type { HostShell } from './host.ts';
 import { LXC_PATH, TPA_PREFIX } from './names.ts';
 
 /** Bump when the build script changes in a way the nodes should see. */
-const RECIPE_VERSION = 1;
+const RECIPE_VERSION = 2;
 const STACK_NAME = /^tpa-stack-[0-9a-f]{8}$/;
 
 export interface StackRecipe {
@@ -122,6 +122,10 @@ export function stackScript(p: Preinstall, rootfs: string | Raw): string {
     ...p.quietUnits.map(
       (u) => cmd`find "$R/etc/systemd/system" -name ${u.includes('.') ? u : `${u}.service`} -type l -delete`,
     ),
+    // and those that come as SysV init scripts (repmgr's repmgrd): K links, which upgrades keep
+    ...p.quietUnits
+      .filter((u) => !u.includes('.'))
+      .map((u) => cmd`if [ -e "$R/etc/init.d/"${u} ]; then chroot "$R" update-rc.d ${u} disable >&2; fi`),
     // made by ssl-cert at install: one private key shared by every node is no key at all
     'rm -f "$R/etc/ssl/private/ssl-cert-snakeoil.key" "$R/etc/ssl/certs/ssl-cert-snakeoil.pem"',
     'chroot "$R" apt-get -q clean',

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HostFacts, PhasedResources, Resource } from '../../../plan/types.ts';
 import { sha256 } from '../../../plan/diff.ts';
-import { cloneNeeded, DATADIR_PROBE, NODE_RECORD_PROBE, repmgrComponent } from './index.ts';
+import { cloneNeeded, DATADIR_PROBE, NODE_RECORD_PROBE, repmgrComponent, UNIT_PROBE } from './index.ts';
 import { REPMGRD_UNIT_FILE } from './conf.ts';
 import { fenceDropInPath, renderFenceDropIn } from './fence.ts';
 import { pgPaths } from '../../postgres/paths.ts';
@@ -192,4 +192,18 @@ void test('repmgr cluster show is checked once per cluster, on the node that is 
     'main-3': serverFacts('main-3', 'standby', 2, S),
   });
   assert.deepEqual(showOn(failedOver), ['main-2']);
+});
+
+void test("starting a stopped standby is declared as a start of the server's unit (no restart after it)", () => {
+  const startOf = (unitState: string) =>
+    action(
+      repmgrComponent.desired(
+        host('main-2'),
+        sampleContext({ 'main-2': emptyFacts('main-2', { [UNIT_PROBE]: unitState }) }),
+      ),
+      'repmgr-start-standby',
+    );
+  assert.equal(startOf('active=0 enabled=0').starts, 'postgresql@15-main');
+  // running already (only the enable is missing): configuration changes still need their restart
+  assert.equal(startOf('active=1 enabled=0').starts, undefined);
 });

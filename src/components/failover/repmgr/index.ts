@@ -188,6 +188,8 @@ function replicaResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): 
       description: `start and enable ${p.service} (a standby only)`,
       command: startStandbyCommand(p),
       needed: (f) => f.probes[UNIT_PROBE] !== 'active=1 enabled=1',
+      // a server this starts reads the configuration written before it: no restart after
+      ...(ctx.facts[host.name]?.probes[UNIT_PROBE]?.startsWith('active=0') ? { starts: p.service } : {}),
     },
     {
       kind: 'action',
