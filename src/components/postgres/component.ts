@@ -309,23 +309,24 @@ export const postgresComponent: Component = {
 
   checks(_host, ctx): HealthCheck[] {
     const p = pgPathsFor(ctx.config);
+    // one connection for all four: checks run with every deploy, and on a node a psql costs
+    // more than the query
+    const sql =
+      "SELECT current_setting('data_checksums'), current_setting('ssl'), " +
+      "(SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL OR auth_method = 'trust')";
+    const psql = psqlAsPostgres({ sql, onErrorStop: false, args: ['-F', ' '] });
     return [
       {
-        name: 'postgres accepts connections',
-        // the binary, not Debian's Perl wrapper: checks run with every deploy
-        command: sh`runuser -u ${PG_OS_USER} -- env --chdir=/ ${`${p.binDir}/pg_isready`} -q -p ${PG_PORT}`,
-      },
-      {
-        name: 'data checksums on',
-        command: sh`[ "$(${raw(psqlAsPostgres({ sql: 'SHOW data_checksums', onErrorStop: false }))})" = on ]`,
-      },
-      {
-        name: 'ssl on',
-        command: sh`[ "$(${raw(psqlAsPostgres({ sql: 'SHOW ssl', onErrorStop: false }))})" = on ]`,
-      },
-      {
-        name: 'pg_hba.conf has no trust rule and parses',
-        command: sh`[ "$(${raw(psqlAsPostgres({ sql: "SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL OR auth_method = 'trust'", onErrorStop: false }))})" = 0 ] && [ -s ${p.hbaFile} ]`,
+        name: 'postgres accepts connections; data checksums and ssl on; pg_hba.conf parses, no trust rule',
+        command: [
+          `r=$(${psql}) || { echo 'postgres does not accept connections' >&2; exit 1; }`,
+          '# shellcheck disable=SC2086 # three words',
+          'set -- $r',
+          `[ "$1" = on ] || { echo "data checksums are $1" >&2; exit 1; }`,
+          `[ "$2" = on ] || { echo "ssl is $2" >&2; exit 1; }`,
+          `[ "$3" = 0 ] || { echo "pg_hba.conf has $3 rules that do not parse or trust" >&2; exit 1; }`,
+          sh`[ -s ${p.hbaFile} ] || { echo ${`${p.hbaFile} is empty`} >&2; exit 1; }`,
+        ].join('\n'),
       },
     ];
   },
