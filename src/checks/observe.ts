@@ -11,7 +11,8 @@
 import { raw, sh, type ShellValue } from '../core/shell.ts';
 import { PG_PORT, ROLES, type PgPaths } from '../components/postgres/paths.ts';
 import { START_GUARD_MARKER, type ObserveSection } from '../components/failover/manager.ts';
-import { psqlAsPostgres } from '../components/postgres/psql.ts';
+import { psqlAsPostgres, PSQL_BIN } from '../components/postgres/psql.ts';
+import { parallelSnippets } from '../engine/parallel-sh.ts';
 import { allFailoverManagers } from '../components/failover/registry.ts';
 import { allPoolers } from '../components/pooler/registry.ts';
 import { MARKER_SETUP_SQL, markerInsertSql } from './markers.ts';
@@ -76,9 +77,12 @@ function clientConn(address: string, port: number, sslmode: string): string {
 
 /** The whole script. Stdout only; stderr of each part is folded in where a message matters. */
 export function buildObserveScript(req: ObserveRequest): string {
-  const parts: string[] = ['export LC_ALL=C'];
-  if (req.client) parts.push('IFS= read -r TPA_PW || :');
-  else parts.push('exec </dev/null');
+  const head: string[] = ['export LC_ALL=C'];
+  if (req.client) head.push('IFS= read -r TPA_PW || :');
+  else head.push('exec </dev/null');
+  // each section framed on its own; they only read (the client write is a marker row), so
+  // they run side by side: `repmgr cluster show` alone takes most of a second
+  const parts: string[] = [];
   const psql = (sql: string) => `${psqlAsPostgres({ sql, onErrorStop: false })} </dev/null`;
 
   if (req.services.length > 0) {
@@ -105,7 +109,8 @@ export function buildObserveScript(req: ObserveRequest): string {
   if (req.client) {
     const c = req.client;
     const run = (pw: ShellValue, port: number, sslmode: string, sql: string) =>
-      sh`cd / && PGPASSWORD=${pw} timeout ${CLIENT_TIMEOUT_S} psql -X -A -t -q -v ON_ERROR_STOP=1 -d ${clientConn(c.address, port, sslmode)} -c ${sql} </dev/null 2>&1`;
+      // psql itself, not Debian's Perl wrapper: six of these per node
+      sh`cd / && PGPASSWORD=${pw} timeout ${CLIENT_TIMEOUT_S} ${PSQL_BIN} -X -A -t -q -v ON_ERROR_STOP=1 -d ${clientConn(c.address, port, sslmode)} -c ${sql} </dev/null 2>&1`;
     const write = [
       MARKER_SETUP_SQL,
       markerInsertSql(c.markerId, `${req.pooler?.name}@${c.address}`),
@@ -127,7 +132,7 @@ export function buildObserveScript(req: ObserveRequest): string {
     parts.push(section('client-notls-postgres', run(pw, PG_PORT, 'disable', 'SELECT 1')));
     parts.push(section('client-badpw-postgres', run(wrong, PG_PORT, 'require', 'SELECT 1')));
   }
-  return parts.join('\n') + '\n';
+  return [...head, ...parallelSnippets(parts)].join('\n') + '\n';
 }
 
 // ---------------------------------------------------------------------------------------

@@ -82,11 +82,6 @@ const repmgrTable = [
   { id: 2, name: 'main-2', role: 'standby', status: 'running', upstream: 'main-1' },
   { id: 3, name: 'main-3', role: 'standby', status: 'running', upstream: 'main-2' },
 ];
-const repmgrCsv = [
-  { id: 1, connection: 0, recovery: 0 },
-  { id: 2, connection: 0, recovery: 1 },
-  { id: 3, connection: 0, recovery: 1 },
-];
 
 function observation(node: string, p: PgObservation): NodeObservation {
   return {
@@ -99,7 +94,7 @@ function observation(node: string, p: PgObservation): NodeObservation {
     },
     pg: p,
     pgbouncer: { route: `host=${ADDR['main-1']} port=5432`, routeHost: ADDR['main-1']! },
-    repmgr: { ok: true, csv: structuredClone(repmgrCsv), table: structuredClone(repmgrTable) },
+    repmgr: { ok: true, table: structuredClone(repmgrTable) },
     client: client(),
   };
 }

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { Component, DeployContext, HealthCheck } from '../component.ts';
 import type { InventoryHost } from '../../platforms/platform.ts';
 import type { HostFacts, Phase, PhasedResources, Resource } from '../../plan/types.ts';
-import { raw, sh } from '../../core/shell.ts';
+import { sh } from '../../core/shell.ts';
 import { TLS_CA_CERT, tlsCertName, tlsKeyName } from '../tls/names.ts';
 import {
   CLIENT_BEGIN,
@@ -26,7 +26,6 @@ import {
 import {
   PG_OS_GROUP,
   PG_OS_USER,
-  PG_PORT,
   PGPASS_PATH,
   createClusterCommand,
   pgPathsFor,

@@ -42,7 +42,7 @@ void test('repmgr runs repmgrd, is observed and judged by its two checks, and pa
   );
   assert.deepEqual(
     repmgr.observeSections(p).map((s) => s.name),
-    ['repmgr-csv', 'repmgr-table'],
+    ['repmgr-table'],
   );
   assert.equal(repmgr.pause, 'systemctl stop repmgrd 2>/dev/null || true');
   assert.equal(repmgr.resume, 'systemctl start repmgrd');

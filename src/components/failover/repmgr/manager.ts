@@ -6,7 +6,7 @@ import { REPMGR_CONF, REPMGR_PACKAGES, REPMGRD_UNIT, repmgrBin } from './conf.ts
 import { repmgrHbaRules } from './hba.ts';
 import { REJOIN_SCRIPT } from './rejoin-script.ts';
 import { repmgrComponent } from './index.ts';
-import { CSV_SECTION, readRepmgrSections, TABLE_SECTION } from './observation.ts';
+import { readRepmgrSections, TABLE_SECTION } from './observation.ts';
 import { REPMGR_CHECKS } from './test-checks.ts';
 
 const asPostgres = (command: string) => `(cd / && runuser -u ${PG_OS_USER} -- ${command})`;
@@ -28,10 +28,7 @@ export function repmgrFailoverManager(): FailoverManager {
     },
     observeSections(p) {
       const show = `${repmgrBin(p)} -f ${REPMGR_CONF} cluster show`;
-      return [
-        { name: CSV_SECTION, body: `${asPostgres(`timeout 30 ${show} --csv </dev/null`)} 2>&1` },
-        { name: TABLE_SECTION, body: `${asPostgres(`timeout 30 ${show} </dev/null`)} 2>&1` },
-      ];
+      return [{ name: TABLE_SECTION, body: `${asPostgres(`timeout 30 ${show} </dev/null`)} 2>&1` }];
     },
     readSections: readRepmgrSections,
     checks: REPMGR_CHECKS,

@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseObservation } from '../../../checks/observe.ts';
 import { framed, REPMGR_TABLE } from '../../../../test/support/checks-fixtures.ts';
-import { parseRepmgrCsv, parseRepmgrTable, readRepmgrSections } from './observation.ts';
+import { parseRepmgrTable, readRepmgrSections } from './observation.ts';
 
 void test('repmgr exiting non-zero (a node down) still yields its table', () => {
   const table = REPMGR_TABLE.replace('|   running | main-2', '| - failed  | main-2');
   const o = parseObservation(
     'main-1',
     framed([
-      ['repmgr-csv', '1,0,0\n2,0,1\n3,-1,-1', 25],
       [
         'repmgr-table',
         `${table}\n\nWARNING: following issues were detected\n  - unable to connect to node "main-3" (ID: 3)`,
@@ -19,24 +18,19 @@ void test('repmgr exiting non-zero (a node down) still yields its table', () => 
   );
   assert.equal(o.repmgr?.ok, true);
   assert.equal(o.repmgr?.table[2]?.status, '- failed');
-  assert.deepEqual(o.repmgr?.csv[2], { id: 3, connection: -1, recovery: -1 });
 });
 
 void test('repmgr failing outright is an error', () => {
   const o = parseObservation(
     'main-1',
-    framed([
-      ['repmgr-csv', 'ERROR: unable to connect to database', 1],
-      ['repmgr-table', 'ERROR: unable to connect to database\nDETAIL: ...', 1],
-    ]),
+    framed([['repmgr-table', 'ERROR: unable to connect to database\nDETAIL: ...', 1]]),
   );
   assert.equal(o.repmgr?.ok, false);
   assert.equal(o.repmgr?.error, 'unable to connect to database');
 });
 
-void test('repmgr table and csv parsers ignore anything else', () => {
+void test('the repmgr table parser ignores anything else', () => {
   assert.deepEqual(parseRepmgrTable('no table here'), []);
-  assert.deepEqual(parseRepmgrCsv('WARNING: x\n1,0,0\n'), [{ id: 1, connection: 0, recovery: 0 }]);
 });
 
 void test('a node whose observation did not ask for repmgr (status) has no repmgr key', () => {

@@ -14,8 +14,11 @@ export interface RepmgrRow {
 
 export interface RepmgrObservation {
   ok: boolean;
-  /** node_id -> [connection status, recovery type] from --csv */
-  csv: { id: number; connection: number; recovery: number }[];
+  /**
+   * The table alone: its status column already says when a node cannot be reached (`?`) or
+   * runs in another role than recorded (`!`), so `--csv` (a second run that connects to every
+   * node again) adds nothing
+   */
   table: RepmgrRow[];
   error?: string;
 }
@@ -26,7 +29,6 @@ declare module '../../../checks/observation.ts' {
   }
 }
 
-export const CSV_SECTION = 'repmgr-csv';
 export const TABLE_SECTION = 'repmgr-table';
 
 /** `repmgr cluster show` table: a header line of column names, a rule, then one row per node. */
@@ -53,32 +55,18 @@ export function parseRepmgrTable(text: string): RepmgrRow[] {
   return rows;
 }
 
-/** `repmgr cluster show --csv`: node_id,connection status (0 ok, -1 unreachable),recovery (0 primary, 1 standby, -1 unknown) */
-export function parseRepmgrCsv(text: string): { id: number; connection: number; recovery: number }[] {
-  const rows = [];
-  for (const line of text.split('\n')) {
-    const m = /^\s*(\d+),(-?\d+),(-?\d+)\s*$/.exec(line);
-    if (m) rows.push({ id: Number(m[1]), connection: Number(m[2]), recovery: Number(m[3]) });
-  }
-  return rows;
-}
-
-/** nothing when neither section was asked for (status does not ask) */
+/** nothing when the section was not asked for (status does not ask) */
 export function readRepmgrSections(s: Record<string, Section>): Pick<NodeObservation, 'repmgr'> {
-  const csv = s[CSV_SECTION];
   const table = s[TABLE_SECTION];
-  if (!csv && !table) return {};
+  if (!table) return {};
   const rows = parseRepmgrTable(table?.output ?? '');
   // repmgr exits non-zero when any node is unreachable; its table still says which
   const ok = rows.length > 0;
   return {
     repmgr: {
       ok,
-      csv: parseRepmgrCsv(csv?.output ?? ''),
       table: rows,
-      ...(ok
-        ? {}
-        : { error: errorLine(table?.output ?? '', 'repmgr') || `exit code ${table?.exitCode ?? '?'}` }),
+      ...(ok ? {} : { error: errorLine(table.output, 'repmgr') || `exit code ${table.exitCode}` }),
     },
   };
 }

@@ -27,8 +27,11 @@ void test('repmgr cluster show disagreeing with the cluster fails, with what dif
   assert.match(find(evaluate(ev2), 'repmgr-cluster-show', 'main-2').detail, /main-3 not registered/);
 
   const ev3 = healthyEvidence();
-  ev3.observations['main-3']!.repmgr!.csv[0]!.connection = -1;
-  assert.match(find(evaluate(ev3), 'repmgr-cluster-show', 'main-3').detail, /main-1 unreachable for repmgr/);
+  ev3.observations['main-3']!.repmgr!.table[0]!.status = '? unreachable';
+  assert.match(find(evaluate(ev3), 'repmgr-cluster-show', 'main-3').detail, /main-1 \? unreachable/);
+  const ev4 = healthyEvidence();
+  ev4.observations['main-2']!.repmgr!.table[1]!.status = '! running as primary';
+  assert.match(find(evaluate(ev4), 'repmgr-cluster-show', 'main-2').detail, /main-2 ! running as primary/);
 });
 
 void test('repmgrd stopped fails repmgrd-running', () => {

@@ -4,8 +4,6 @@ import { REPMGRD_UNIT } from './conf.ts';
 
 export const repmgrdRunning = serviceCheck('repmgrd-running', 'repmgrd running', () => REPMGRD_UNIT);
 
-const RECOVERY = { 0: 'primary', 1: 'standby' } as Record<number, string>;
-
 export const repmgrClusterShow = perNode(
   'repmgr-cluster-show',
   'repmgr cluster show agrees',
@@ -27,14 +25,8 @@ export const repmgrClusterShow = perNode(
       const up = role === 'primary' ? '' : (expectedUpstream(view, n.name) ?? '');
       if (row.upstream !== up)
         problems.push(`${n.name} upstream ${row.upstream || '(none)'}, expected ${up || '(none)'}`);
+      // `? unreachable` from here, `! running as primary` in another role than recorded, `- failed`
       if (/^[!?-]/.test(row.status) || !/running/.test(row.status)) problems.push(`${n.name} ${row.status}`);
-      const csv = r.csv.find((c) => c.id === row.id);
-      if (!csv) problems.push(`${n.name} missing from --csv`);
-      else {
-        if (csv.connection !== 0) problems.push(`${n.name} unreachable for repmgr`);
-        if (RECOVERY[csv.recovery] !== role)
-          problems.push(`${n.name} recovery state ${RECOVERY[csv.recovery] ?? 'unknown'}`);
-      }
     }
     const extra = r.table
       .filter((row) => !view.nodes.some((n) => n.name === row.name))
