@@ -18,16 +18,8 @@ const PATTERN = /'repmgr'|"repmgr"|'pgbouncer'|"pgbouncer"|REPMGR|PGBOUNCER|repm
 const EXEMPT_DIRS = ['src/components/failover/repmgr', 'src/components/pooler/pgbouncer', 'src/model'];
 const EXEMPT_FILES = ['src/components/failover/registry.ts', 'src/components/pooler/registry.ts'];
 
-/**
- * Known, deliberate leftovers (exact lines). The role and database names stay in the postgres
- * role catalogue for now because pgbouncer's follower and health check log in as the repmgr
- * role in every cluster, failover_manager none included: putting the name behind the
- * FailoverManager would change what a none + pgbouncer cluster renders.
- */
-const KNOWN = new Set([
-  "src/components/postgres/paths.ts:  repmgr: 'repmgr',",
-  "src/components/postgres/paths.ts:export const REPMGR_DATABASE = 'repmgr';",
-]);
+/** Known, deliberate leftovers (exact lines): none left. */
+const KNOWN = new Set<string>([]);
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -65,10 +65,9 @@ export interface StatusReport {
   backupLeftovers?: LeftoverServer[];
 }
 
-function pgbouncerTarget(view: ClusterView, node: string): string | undefined {
-  const b = view.obs(node)?.pgbouncer;
-  if (!b) return undefined;
-  const host = b.routeHost;
+function poolerTarget(view: ClusterView, node: string): string | undefined {
+  const obs = view.obs(node);
+  const host = obs && poolerOf(view.cluster).routeHost(obs);
   if (!host) return undefined;
   return nodeByAddress(view, host)?.name ?? host;
 }
@@ -93,7 +92,7 @@ export function statusRows(o: Observed): StatusReport {
       }
       const obs = view.obs(n.name)!;
       const pg = obs.pg;
-      const target = pgbouncerTarget(view, n.name);
+      const target = poolerTarget(view, n.name);
       // the first unit of each is the daemon itself (the follower etc. are not shown)
       const poolerUnit = poolerOf(view.cluster).units[0];
       const managerUnit = failoverManagerOf(view.cluster).daemonUnit;

@@ -67,8 +67,8 @@ export function servicesOf(cluster: ClusterConfig, service: string): string[] {
 async function markerRound(
   access: ClusterAccess,
   observed: Observed,
-  /** node -> id of the row written through its pgbouncer in round 1 */
-  pgbouncerMarkers: Map<string, string>,
+  /** node -> id of the row written through its pooler in round 1 */
+  poolerMarkers: Map<string, string>,
   timeoutMs: number,
 ): Promise<Record<string, MarkerEvidence>> {
   const out: Record<string, MarkerEvidence> = {};
@@ -79,8 +79,8 @@ async function markerRound(
     const written: Record<string, string> = {};
     for (const n of view.nodes) {
       const w = view.obs(n.name)?.client?.write;
-      const id = pgbouncerMarkers.get(n.name);
-      if (w?.ok && id) written[`pgbouncer@${n.name}`] = id;
+      const id = poolerMarkers.get(n.name);
+      if (w?.ok && id) written[`${poolerOf(view.cluster).name}@${n.name}`] = id;
     }
     const primaryId = newMarkerId();
     const evidence: MarkerEvidence = {
@@ -164,7 +164,7 @@ export async function testCluster(dir: string, opts: TestOptions = {}): Promise<
     const password = await getSecret(access.dir, SECRETS.postgres);
     const paths = pgPathsFor(access.config);
     const wrongPassword = `wrong-${randomBytes(12).toString('hex')}`;
-    const pgbouncerMarkers = new Map(access.inventory.hosts.map((h) => [h.name, newMarkerId()]));
+    const poolerMarkers = new Map(access.inventory.hosts.map((h) => [h.name, newMarkerId()]));
     events?.({ kind: 'phase-started', phase: 'observe', hosts: access.hosts });
     const t0 = Date.now();
     const observed = await gatherObservations(access, {
@@ -179,7 +179,7 @@ export async function testCluster(dir: string, opts: TestOptions = {}): Promise<
           ],
           ...poolerEndpoint(cluster),
           packages: [],
-          client: { address: host.address, markerId: pgbouncerMarkers.get(host.name)!, wrongPassword },
+          client: { address: host.address, markerId: poolerMarkers.get(host.name)!, wrongPassword },
         };
       },
       stdin: () => `${password}\n`,
@@ -190,7 +190,7 @@ export async function testCluster(dir: string, opts: TestOptions = {}): Promise<
     const timeoutMs = opts.replicationTimeoutMs ?? 30_000;
     events?.({ kind: 'phase-started', phase: 'markers' });
     const t1 = Date.now();
-    const markers = await markerRound(access, observed, pgbouncerMarkers, timeoutMs);
+    const markers = await markerRound(access, observed, poolerMarkers, timeoutMs);
     events?.({ kind: 'phase-finished', phase: 'markers', ok: true, durationMs: Date.now() - t1 });
 
     results = evaluate({

@@ -29,6 +29,8 @@ export interface Pooler {
   observeSections(): ObserveSection[];
   /** its sections of a node's observation, read into the key it adds to NodeObservation (see FailoverManager) */
   readSections(sections: Record<string, Section>): Partial<NodeObservation>;
+  /** the address a node's pooler sends clients to now, from its observation (status) */
+  routeHost(obs: NodeObservation): string | undefined;
   /** the `tpa test` checks that judge this pooler, in report order */
   checks: Check[];
 }
@@ -41,5 +43,6 @@ export const noPooler: Pooler = {
   clientHbaRules: () => [],
   observeSections: () => [],
   readSections: () => ({}),
+  routeHost: () => undefined,
   checks: [],
 };

@@ -125,8 +125,6 @@ export const ROLES = {
   superuser: 'postgres',
   /** REPLICATION LOGIN: streaming replication and pg_basebackup */
   replication: 'replicator',
-  /** SUPERUSER LOGIN (repmgr needs it), owner of database `repmgr` */
-  repmgr: 'repmgr',
   /** LOGIN only; pgbouncer's auth_user, calls a SECURITY DEFINER lookup function (pgbouncer component) */
   pgbouncerAuth: 'pgbouncer_auth',
   /**
@@ -140,8 +138,6 @@ export const ROLES = {
   /** barman's streaming (pg_receivewal) connection */
   barmanStreaming: 'streaming_barman',
 } as const;
-
-export const REPMGR_DATABASE = 'repmgr';
 
 /** Names in the vault and in DeployContext.secrets. */
 export const SECRETS = {
@@ -157,7 +153,6 @@ export const SECRETS = {
 export const ROLE_SECRET: Record<string, string> = {
   [ROLES.superuser]: SECRETS.postgres,
   [ROLES.replication]: SECRETS.replication,
-  [ROLES.repmgr]: SECRETS.repmgr,
   [ROLES.pgbouncerAuth]: SECRETS.pgbouncer,
   [ROLES.pgbouncerCheck]: SECRETS.pgbouncerCheck,
   [ROLES.barman]: SECRETS.barman,

@@ -16,8 +16,9 @@
  *   wal_keep_size              5% of the data volume, between 256MB and 4GB: lets a standby that fell
  *                              behind catch up by streaming instead of being re-cloned
  *   max_slot_wal_keep_size     25% of the data volume: a dead standby's slot cannot fill the disk
- *   max_wal_senders            max(10, nodes + 6): one per standby, two per pg_basebackup/clone,
- *                              barman's streaming and backup connections, and spares
+ *   max_wal_senders            max(10, 2 x replicas + 4): a first deploy clones every replica at
+ *                              once, two senders per clone (pg_basebackup streams its WAL),
+ *                              then barman's streaming and backup connections, and spares
  *   max_replication_slots      same as max_wal_senders
  *   max_worker_processes       max(8, CPUs); taken over the whole cluster, because a standby
  *                              refuses to start with less than its primary
@@ -91,7 +92,7 @@ export function maxSlotWalKeepSizeMb(volumeGb: number): number {
 }
 
 export function maxWalSenders(clusterSize: number): number {
-  return Math.max(10, clusterSize + 6);
+  return Math.max(10, 2 * (clusterSize - 1) + 4);
 }
 
 export function parallelPerGather(cpus: number): number {

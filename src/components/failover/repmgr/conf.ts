@@ -2,8 +2,9 @@
  * /etc/repmgr.conf for one node, and the paths and names the repmgr component installs.
  * Pure: everything comes from config, inventory and the postgres component's conventions.
  */
+import { REPMGR_DATABASE, REPMGR_ROLE } from './names.ts';
 import type { ClusterConfig } from '../../../model/schema.ts';
-import { PG_PORT, REPMGR_DATABASE, ROLES, type PgPaths } from '../../postgres/paths.ts';
+import { PG_PORT, ROLES, type PgPaths } from '../../postgres/paths.ts';
 import { repmgrNodeId, repmgrPriority } from '../../topology.ts';
 import { TPA_LIB_DIR } from '../../paths.ts';
 
@@ -51,7 +52,7 @@ export function repmgrBin(p: PgPaths): string {
  * pg_hba rules are hostssl). No password: libpq reads ~postgres/.pgpass.
  */
 export function nodeConninfo(address: string): string {
-  return `host=${address} port=${PG_PORT} user=${ROLES.repmgr} dbname=${REPMGR_DATABASE} connect_timeout=2 sslmode=require`;
+  return `host=${address} port=${PG_PORT} user=${REPMGR_ROLE} dbname=${REPMGR_DATABASE} connect_timeout=2 sslmode=require`;
 }
 
 function q(value: string): string {

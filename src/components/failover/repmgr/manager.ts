@@ -1,6 +1,7 @@
 /** repmgr (repmgrd) as the FailoverManager of clusters with `failover_manager: repmgr`. */
+import { REPMGR_DATABASE, REPMGR_ROLE } from './names.ts';
 import type { FailoverManager } from '../manager.ts';
-import { PG_OS_USER, REPMGR_DATABASE, ROLES, SECRETS } from '../../postgres/paths.ts';
+import { PG_OS_USER, SECRETS } from '../../postgres/paths.ts';
 import { psqlAsPostgres } from '../../postgres/psql.ts';
 import { REPMGR_CONF, REPMGR_PACKAGES, REPMGRD_UNIT, repmgrBin } from './conf.ts';
 import { repmgrHbaRules } from './hba.ts';
@@ -21,10 +22,10 @@ export function repmgrFailoverManager(): FailoverManager {
     postgres: {
       packages: (p) => [`postgresql-${p.version}-repmgr`],
       preloadLibraries: ['repmgr'],
-      roles: [{ name: ROLES.repmgr, attributes: ['SUPERUSER', 'LOGIN'], secret: SECRETS.repmgr }],
-      databases: [{ name: REPMGR_DATABASE, owner: ROLES.repmgr }],
+      roles: [{ name: REPMGR_ROLE, attributes: ['SUPERUSER', 'LOGIN'], secret: SECRETS.repmgr }],
+      databases: [{ name: REPMGR_DATABASE, owner: REPMGR_ROLE }],
       hbaRules: repmgrHbaRules,
-      pgpass: [{ database: '*', user: ROLES.repmgr, secret: SECRETS.repmgr }],
+      pgpass: [{ database: '*', user: REPMGR_ROLE, secret: SECRETS.repmgr }],
     },
     observeSections(p) {
       const show = `${repmgrBin(p)} -f ${REPMGR_CONF} cluster show`;

@@ -4,8 +4,9 @@
  * stale by the time it runs; and none of them ever overwrites a data directory that belongs to
  * the cluster (same system identifier as the upstream) or that holds user databases.
  */
+import { REPMGR_DATABASE, REPMGR_ROLE } from './names.ts';
 import { raw, sh } from '../../../core/shell.ts';
-import { PG_OS_USER, REPMGR_DATABASE, ROLES, type PgPaths } from '../../postgres/paths.ts';
+import { PG_OS_USER, type PgPaths } from '../../postgres/paths.ts';
 import { psqlAsPostgres } from '../../postgres/psql.ts';
 import { EVENT_LOG, REPMGR_CONF, repmgrBin } from './conf.ts';
 
@@ -85,7 +86,7 @@ export interface CloneInput {
  */
 export function cloneCommand(c: CloneInput): string {
   const p = c.paths;
-  const upstream = `host=${c.upstreamAddress} port=5432 user=${ROLES.repmgr} dbname=${REPMGR_DATABASE} connect_timeout=5 sslmode=require`;
+  const upstream = `host=${c.upstreamAddress} port=5432 user=${REPMGR_ROLE} dbname=${REPMGR_DATABASE} connect_timeout=5 sslmode=require`;
   return [
     'set -eu',
     'cd /',

@@ -32,6 +32,7 @@ export function pgbouncerPooler(): Pooler {
     clientHbaRules: pgbouncerClientHbaRules,
     observeSections: () => [{ name: ROUTE_SECTION, body: `sed -n 's/^\\* *= *//p' ${DATABASES_INI} 2>&1` }],
     readSections: readPgbouncerSections,
+    routeHost: (obs) => obs.pgbouncer?.routeHost || undefined,
     checks: PGBOUNCER_CHECKS,
   };
 }
