@@ -12,7 +12,6 @@ import { raw, sh, type ShellValue } from '../core/shell.ts';
 import { PG_PORT, ROLES, type PgPaths } from '../components/postgres/paths.ts';
 import { START_GUARD_MARKER, type ObserveSection } from '../components/failover/manager.ts';
 import { psqlAsPostgres, PSQL_BIN } from '../components/postgres/psql.ts';
-import { parallelSnippets } from '../engine/parallel-sh.ts';
 import { allFailoverManagers } from '../components/failover/registry.ts';
 import { allPoolers } from '../components/pooler/registry.ts';
 import { MARKER_SETUP_SQL, markerInsertSql } from './markers.ts';
@@ -80,8 +79,9 @@ export function buildObserveScript(req: ObserveRequest): string {
   const head: string[] = ['export LC_ALL=C'];
   if (req.client) head.push('IFS= read -r TPA_PW || :');
   else head.push('exec </dev/null');
-  // each section framed on its own; they only read (the client write is a marker row), so
-  // they run side by side: `repmgr cluster show` alone takes most of a second
+  // one section after another: side by side, the client logins and `repmgr cluster show`s of
+  // every node at once overran repmgr's 2 s connect timeout on 2 cores (a false
+  // "unreachable"), and the whole took no less time
   const parts: string[] = [];
   const psql = (sql: string) => `${psqlAsPostgres({ sql, onErrorStop: false })} </dev/null`;
 
@@ -132,7 +132,7 @@ export function buildObserveScript(req: ObserveRequest): string {
     parts.push(section('client-notls-postgres', run(pw, PG_PORT, 'disable', 'SELECT 1')));
     parts.push(section('client-badpw-postgres', run(wrong, PG_PORT, 'require', 'SELECT 1')));
   }
-  return [...head, ...parallelSnippets(parts)].join('\n') + '\n';
+  return [...head, ...parts].join('\n') + '\n';
 }
 
 // ---------------------------------------------------------------------------------------
