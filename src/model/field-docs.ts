@@ -43,11 +43,13 @@ export const FIELD_DOCS: Record<string, string> = {
   'clusters[].backups':
     'false: this cluster is never backed up, whatever backup.mode says (the temporary cluster of `tpa test --restore-drill`).',
   'clusters[].postgres_settings': 'postgresql.conf settings for this cluster only.',
-  'clusters[].repmgr': 'repmgrd failure detection (failover_manager: repmgr).',
-  'clusters[].repmgr.reconnect_attempts':
-    'Failed checks of the upstream before repmgrd fails over (default 6).',
-  'clusters[].repmgr.reconnect_interval':
-    'Seconds between those checks (default 5): failover starts after about attempts x interval.',
+  'clusters[].repmgr': "repmgr's own options (failover_manager: repmgr).",
+  'clusters[].failover':
+    'When a replica takes over from an unreachable primary, and when a cut-off primary fences itself.',
+  'clusters[].failover.timeout':
+    'Seconds an unreachable primary is given before a replica is promoted (default 7, the least: a primary cut off from every other node stops taking writes within 6).',
+  'clusters[].failover.min_standbys':
+    'Standbys a primary needs connected: with fewer, and no other node of the cluster reachable, it stops its server (fenced). 0 never fences. Default 1 when the cluster has replicas.',
   'clusters[].repmgr.monitoring_history':
     'Write repmgr.monitoring_history (grows until `repmgr cluster cleanup`; default false).',
   'clusters[].nodes': 'The machines of the cluster: exactly one primary, any number of replicas.',

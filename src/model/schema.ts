@@ -48,11 +48,20 @@ export const NodeSchema = z.strictObject({
   failover_priority: z.number().int().min(0).max(1000).optional(),
 });
 
-/** repmgrd's failure detection, for clusters with failover_manager: repmgr (defaults in the component) */
+/** repmgr's own options, for clusters with failover_manager: repmgr (defaults in the component) */
 const RepmgrSettings = z.strictObject({
-  reconnect_attempts: z.number().int().min(1).max(100).optional(),
-  reconnect_interval: z.number().int().min(1).max(600).optional(),
   monitoring_history: z.boolean().optional(),
+});
+
+/**
+ * When a replica takes over and when a cut-off primary fences itself (defaults and the
+ * derivation in the failover manager: failover/repmgr/timing.ts; 7 keeps fencing first).
+ */
+const FailoverSettings = z.strictObject({
+  /** seconds an unreachable primary is given before a replica is promoted */
+  timeout: z.number().int().min(7).max(600).optional(),
+  /** a primary with fewer standbys connected than this, and no other node reachable, stops; 0: never */
+  min_standbys: z.number().int().min(0).max(100).optional(),
 });
 
 export const ClusterSchema = z.strictObject({
@@ -67,6 +76,7 @@ export const ClusterSchema = z.strictObject({
   backups: z.boolean().optional(),
   postgres_settings: PostgresSettings.optional(),
   repmgr: RepmgrSettings.optional(),
+  failover: FailoverSettings.optional(),
   nodes: z.array(NodeSchema).min(1),
 });
 

@@ -32,6 +32,8 @@ export interface PostgresNeeds {
   packages(p: PgPaths): string[];
   /** appended to shared_preload_libraries */
   preloadLibraries: string[];
+  /** postgresql.conf settings its timing relies on (config.yml may still override them) */
+  settings: Record<string, string | number | boolean>;
   roles: PostgresRoleNeed[];
   databases: { name: string; owner: string }[];
   /** infrastructure rules of pg_hba.conf, given the cluster's postgres nodes */
@@ -102,6 +104,7 @@ export const noFailoverManager: FailoverManager = {
   postgres: {
     packages: () => [],
     preloadLibraries: [],
+    settings: {},
     roles: [],
     databases: [],
     hbaRules: () => [],

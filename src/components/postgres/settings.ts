@@ -161,6 +161,7 @@ export function nodeSettings(
     log_autovacuum_min_duration: '10s',
     log_replication_commands: true,
     track_io_timing: true,
+    ...failoverManagerOf(cluster).postgres.settings,
   };
   const overridden = new Set(Object.keys(merged));
   return { settings: { ...base, ...merged }, overridden };

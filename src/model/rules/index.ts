@@ -6,7 +6,7 @@ import { backupRetention, backupSchedule, backupServers } from './backup.ts';
 import { knownInstanceTypes } from './machines.ts';
 import { uniqueNames, validGroupName, validHostNames } from './names.ts';
 import { awsSection, clientCidrs, hostAddresses, lxcSubnet } from './network.ts';
-import { postgresVersionAvailable, supportedFailoverManager } from './postgres.ts';
+import { fencingStandbys, postgresVersionAvailable, supportedFailoverManager } from './postgres.ts';
 import { onePrimaryPerCluster, upstreamsResolve } from './topology.ts';
 import type { Rule, RuleIssue } from './types.ts';
 
@@ -21,6 +21,7 @@ export const RULES: readonly Rule[] = [
   upstreamsResolve,
   postgresVersionAvailable,
   supportedFailoverManager,
+  fencingStandbys,
   knownInstanceTypes,
   hostAddresses,
   lxcSubnet,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { config } from '../testdata/fixtures.ts';
 import { found } from '../testdata/check.ts';
-import { postgresVersionAvailable, supportedFailoverManager } from './postgres.ts';
+import { fencingStandbys, postgresVersionAvailable, supportedFailoverManager } from './postgres.ts';
 
 void test('postgresVersionAvailable: Debian 12 ships 15 only', () => {
   assert.deepEqual(found(postgresVersionAvailable, config()), []);
@@ -40,4 +40,29 @@ void test('supportedFailoverManager: none only for a single-node cluster', () =>
   assert.deepEqual(found(supportedFailoverManager, replicas), [
     'error clusters.0.failover_manager: cluster "main" has replicas: failover_manager none is for a single-node cluster',
   ]);
+});
+
+void test('fencingStandbys: min_standbys at most the standbys streaming from the primary', () => {
+  assert.deepEqual(found(fencingStandbys, config()), []);
+  // the fixture's main: one replica streams from the primary, the other from that replica
+  const replicas = 1;
+  const ok = config((c) => {
+    c.clusters[0]!.failover = { timeout: 12, min_standbys: replicas };
+  });
+  assert.deepEqual(found(fencingStandbys, ok), []);
+  const tooMany = config((c) => {
+    c.clusters[0]!.failover = { min_standbys: replicas + 1 };
+  });
+  assert.deepEqual(found(fencingStandbys, tooMany), [
+    `error clusters.0.failover.min_standbys: cluster "${tooMany.clusters[0]!.name}" has 1 standby streaming from its primary: with fewer than ${replicas + 1} connected the primary would fence itself`,
+  ]);
+  const none = config((c) => {
+    c.clusters.push({
+      name: 'solo',
+      failover_manager: 'none',
+      failover: { timeout: 10 },
+      nodes: [{ name: 'solo-1', role: 'primary' }],
+    });
+  });
+  assert.match(found(fencingStandbys, none)[0] ?? '', /has no failover manager/);
 });

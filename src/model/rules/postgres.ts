@@ -39,3 +39,34 @@ export function supportedFailoverManager(config: ClusterGroupConfig): RuleIssue[
     return [];
   });
 }
+
+/**
+ * failover.min_standbys counts the standbys streaming from the primary itself (cascaded ones
+ * stream from a replica): more than there are would fence a healthy primary.
+ */
+export function fencingStandbys(config: ClusterGroupConfig): RuleIssue[] {
+  return config.clusters.flatMap((c, ci) => {
+    const min = c.failover?.min_standbys;
+    if (c.failover !== undefined && c.failover_manager === 'none')
+      return [
+        error(
+          ['clusters', ci, 'failover'],
+          `cluster "${c.name}" has no failover manager: nothing fails over or fences`,
+          'remove failover, or use failover_manager: repmgr',
+        ),
+      ];
+    if (min === undefined || min === 0) return [];
+    const primary = c.nodes.find((n) => n.role === 'primary')?.name;
+    const direct = c.nodes.filter(
+      (n) => n.role === 'replica' && (n.upstream === undefined || n.upstream === primary),
+    ).length;
+    if (min <= direct) return [];
+    return [
+      error(
+        ['clusters', ci, 'failover', 'min_standbys'],
+        `cluster "${c.name}" has ${direct} standby${direct === 1 ? '' : 's'} streaming from its primary: with fewer than ${min} connected the primary would fence itself`,
+        `use at most ${direct} (0 never fences)`,
+      ),
+    ];
+  });
+}

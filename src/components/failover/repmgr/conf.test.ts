@@ -38,8 +38,16 @@ void test('repmgr.conf: identity, TCP conninfo without password, automatic failo
   assert.equal(conf.get('use_replication_slots'), 'yes');
   assert.equal(conf.get('failover'), "'automatic'");
   assert.equal(conf.get('priority'), '99');
-  assert.equal(conf.get('reconnect_attempts'), '6');
-  assert.equal(conf.get('reconnect_interval'), '5');
+  // timing.ts: promotion 7-8 s after the primary drops off the network
+  assert.equal(conf.get('monitor_interval_secs'), '1');
+  assert.equal(conf.get('reconnect_attempts'), '2');
+  assert.equal(conf.get('reconnect_interval'), '1');
+  assert.equal(conf.get('connection_check_type'), "'ping'");
+  // the fence of a cut-off primary
+  assert.equal(conf.get('child_nodes_check_interval'), '1');
+  assert.equal(conf.get('child_nodes_connected_min_count'), '1');
+  assert.equal(conf.get('child_nodes_disconnect_timeout'), '0');
+  assert.equal(conf.get('child_nodes_disconnect_command'), "'/usr/local/lib/tpa/postgres-fence-now.sh %p'");
   assert.equal(conf.get('monitoring_history'), 'no');
   assert.match(
     conf.get('promote_command')!,
@@ -64,15 +72,16 @@ void test('repmgr.conf: options override the defaults; quotes in values are refu
       address: '10.0.3.13',
       paths: p,
       options: {
-        reconnectAttempts: 3,
-        reconnectInterval: 2,
+        failoverTimeout: 20,
+        minStandbys: 0,
         monitoringHistory: true,
         priorities: { 'main-3': 0 },
       },
     }),
   );
-  assert.equal(conf.get('reconnect_attempts'), '3');
-  assert.equal(conf.get('reconnect_interval'), '2');
+  assert.equal(conf.get('reconnect_attempts'), '2');
+  assert.equal(conf.get('reconnect_interval'), '14');
+  assert.equal(conf.get('child_nodes_disconnect_command'), undefined, 'min_standbys 0: no fence');
   assert.equal(conf.get('monitoring_history'), 'yes');
   assert.equal(conf.get('priority'), '0');
   assert.throws(

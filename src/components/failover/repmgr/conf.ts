@@ -7,6 +7,7 @@ import type { ClusterConfig } from '../../../model/schema.ts';
 import { PG_PORT, ROLES, type PgPaths } from '../../postgres/paths.ts';
 import { repmgrNodeId, repmgrPriority } from '../../topology.ts';
 import { TPA_LIB_DIR } from '../../paths.ts';
+import { CHILD_CHECK_S, DEFAULT_FAILOVER_TIMEOUT_S, DEFAULT_MIN_STANDBYS, failoverTiming } from './timing.ts';
 
 export { TPA_LIB_DIR };
 export const REPMGR_CONF = '/etc/repmgr.conf';
@@ -19,14 +20,16 @@ export const REPMGRD_UNIT_FILE = `/etc/systemd/system/${REPMGRD_UNIT}.service`;
 export const REPMGRD_PID_FILE = `/run/${REPMGRD_UNIT}/repmgrd.pid`;
 export const SUDOERS_FILE = '/etc/sudoers.d/tpa-repmgr';
 export const SYSTEMCTL = '/usr/bin/systemctl';
+/** child_nodes_disconnect_command: fences a primary cut off from the cluster (fence.ts) */
+export const FENCE_NOW_SCRIPT = `${TPA_LIB_DIR}/postgres-fence-now.sh`;
 
 export const REPMGR_PACKAGES = (p: PgPaths) => [`postgresql-${p.version}-repmgr`, 'repmgr'];
 
 export interface RepmgrOptions {
-  /** failed checks of the upstream before repmgrd acts */
-  reconnectAttempts: number;
-  /** seconds between those checks: failover starts after about attempts x interval */
-  reconnectInterval: number;
+  /** clusters[].failover.timeout: see timing.ts */
+  failoverTimeout: number;
+  /** standbys the primary needs connected before it considers fencing itself (0: never) */
+  minStandbys: number;
   /** write repmgr.monitoring_history (grows until `repmgr cluster cleanup`) */
   monitoringHistory: boolean;
   /** repmgr location: nodes in another location than the primary never promote */
@@ -36,8 +39,8 @@ export interface RepmgrOptions {
 }
 
 export const DEFAULT_REPMGR_OPTIONS: RepmgrOptions = {
-  reconnectAttempts: 6,
-  reconnectInterval: 5,
+  failoverTimeout: DEFAULT_FAILOVER_TIMEOUT_S,
+  minStandbys: DEFAULT_MIN_STANDBYS,
   monitoringHistory: false,
   location: 'default',
   priorities: {},
@@ -74,6 +77,17 @@ export function renderRepmgrConf(input: RepmgrConfInput): string {
   const o: RepmgrOptions = { ...DEFAULT_REPMGR_OPTIONS, ...input.options };
   const repmgr = repmgrBin(p);
   const sudo = `sudo -n ${SYSTEMCTL}`;
+  const t = failoverTiming(o.failoverTimeout);
+  // on the primary: fewer standbys attached than this, at once (timing.ts), runs the fence
+  const fence: [string, string | number][] =
+    o.minStandbys > 0
+      ? [
+          ['child_nodes_check_interval', CHILD_CHECK_S],
+          ['child_nodes_connected_min_count', o.minStandbys],
+          ['child_nodes_disconnect_timeout', 0],
+          ['child_nodes_disconnect_command', q(`${FENCE_NOW_SCRIPT} %p`)],
+        ]
+      : [];
   const lines: [string, string | number][] = [
     ['node_id', repmgrNodeId(cluster, nodeName)],
     ['node_name', q(nodeName)],
@@ -88,9 +102,13 @@ export function renderRepmgrConf(input: RepmgrConfInput): string {
     ['', ''],
     ['failover', q('automatic')],
     ['priority', repmgrPriority(cluster, nodeName, o.priorities)],
+    // ping, not query: a frozen primary's kernel still acknowledges TCP, so a query on an open
+    // connection would wait forever where a new connection times out
     ['connection_check_type', q('ping')],
-    ['reconnect_attempts', o.reconnectAttempts],
-    ['reconnect_interval', o.reconnectInterval],
+    ['monitor_interval_secs', t.monitorIntervalSecs],
+    ['reconnect_attempts', t.reconnectAttempts],
+    ['reconnect_interval', t.reconnectInterval],
+    ...fence,
     ['primary_visibility_consensus', 'true'],
     ['promote_command', q(`${repmgr} standby promote -f ${REPMGR_CONF} --log-to-file`)],
     ['follow_command', q(`${repmgr} standby follow -f ${REPMGR_CONF} --log-to-file --upstream-node-id=%n`)],

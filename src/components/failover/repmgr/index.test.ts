@@ -162,15 +162,17 @@ void test('applies to repmgr clusters only', () => {
 void test('config.yml tunes failure detection and promotion priorities', () => {
   const ctx = sampleContext();
   const config = structuredClone(ctx.config);
-  config.clusters[0]!.repmgr = { reconnect_attempts: 3, reconnect_interval: 2, monitoring_history: true };
+  config.clusters[0]!.repmgr = { monitoring_history: true };
+  config.clusters[0]!.failover = { timeout: 12, min_standbys: 2 };
   config.clusters[0]!.nodes[2]!.failover_priority = 0;
   const conf = repmgrComponent
     .desired(host('main-3'), { ...ctx, config })
     .flatMap((p) => p.resources)
     .find((r) => r.kind === 'file' && r.path === '/etc/repmgr.conf');
   assert.ok(conf?.kind === 'file');
-  assert.match(conf.content, /^reconnect_attempts=3$/m);
-  assert.match(conf.content, /^reconnect_interval=2$/m);
+  assert.match(conf.content, /^reconnect_attempts=2$/m);
+  assert.match(conf.content, /^reconnect_interval=6$/m);
+  assert.match(conf.content, /^child_nodes_connected_min_count=2$/m);
   assert.match(conf.content, /^monitoring_history=yes$/m);
   assert.match(conf.content, /^priority=0$/m);
 });

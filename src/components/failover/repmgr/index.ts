@@ -56,6 +56,8 @@ import {
   repmgrNodeId,
 } from '../../topology.ts';
 import { systemdReload } from '../../systemd.ts';
+import { DEFAULT_MIN_STANDBYS } from './timing.ts';
+import { fenceNowResource } from './fence-now.ts';
 import { fenceDropInPath, fenceResources, renderFenceDropIn } from './fence.ts';
 
 export const DATADIR_PROBE = 'repmgr.datadir';
@@ -65,12 +67,15 @@ export const UNIT_PROBE = 'repmgr.pg-unit';
 /** What config.yml sets (clusters[].repmgr, nodes[].failover_priority); defaults for the rest. */
 export function repmgrOptions(cluster: ClusterConfig): Partial<RepmgrOptions> {
   const r = cluster.repmgr ?? {};
+  const f = cluster.failover ?? {};
   const priorities: Record<string, number> = {};
   for (const n of cluster.nodes)
     if (n.failover_priority !== undefined) priorities[n.name] = n.failover_priority;
+  // a single node has no standby to lose: nothing to fence
+  const minStandbys = cluster.nodes.length > 1 ? (f.min_standbys ?? DEFAULT_MIN_STANDBYS) : 0;
   return {
-    ...(r.reconnect_attempts !== undefined ? { reconnectAttempts: r.reconnect_attempts } : {}),
-    ...(r.reconnect_interval !== undefined ? { reconnectInterval: r.reconnect_interval } : {}),
+    ...(f.timeout !== undefined ? { failoverTimeout: f.timeout } : {}),
+    minStandbys,
     ...(r.monitoring_history !== undefined ? { monitoringHistory: r.monitoring_history } : {}),
     priorities,
   };
@@ -244,6 +249,7 @@ export const repmgrComponent: Component = {
         resources: [
           repmgrdUnit(p),
           ...fenceResources(host, ctx.inventory.hosts, p),
+          fenceNowResource(p),
           systemdReload(
             { file: REPMGRD_UNIT_FILE, content: renderRepmgrdUnit(p) },
             { file: fenceDropInPath(p), content: renderFenceDropIn(p) },

@@ -9,6 +9,7 @@ import { REJOIN_SCRIPT } from './rejoin-script.ts';
 import { repmgrComponent } from './index.ts';
 import { readRepmgrSections, TABLE_SECTION } from './observation.ts';
 import { REPMGR_CHECKS } from './test-checks.ts';
+import { TCP_SETTINGS } from './timing.ts';
 
 const asPostgres = (command: string) => `(cd / && runuser -u ${PG_OS_USER} -- ${command})`;
 
@@ -22,6 +23,9 @@ export function repmgrFailoverManager(): FailoverManager {
     postgres: {
       packages: (p) => [`postgresql-${p.version}-repmgr`],
       preloadLibraries: ['repmgr'],
+      // a standby that vanishes from the network leaves the primary's pg_stat_replication
+      // within seconds, so a cut-off primary can fence itself before a promotion (timing.ts)
+      settings: { ...TCP_SETTINGS },
       roles: [{ name: REPMGR_ROLE, attributes: ['SUPERUSER', 'LOGIN'], secret: SECRETS.repmgr }],
       databases: [{ name: REPMGR_DATABASE, owner: REPMGR_ROLE }],
       hbaRules: repmgrHbaRules,
