@@ -22,6 +22,8 @@ import { register as demo } from '../commands/demo/cli.ts';
 import { register as backup } from '../commands/backup/cli.ts';
 import { register as backups } from '../commands/backups/cli.ts';
 import { register as restore } from '../commands/restore/cli.ts';
+import { register as rejoin } from '../commands/rejoin/cli.ts';
+import { register as rebuild } from '../commands/rebuild/cli.ts';
 
 export const commands: RegisterCommand[] = [
   configure,
@@ -43,4 +45,6 @@ export const commands: RegisterCommand[] = [
   backup,
   backups,
   restore,
+  rejoin,
+  rebuild,
 ];

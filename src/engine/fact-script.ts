@@ -78,6 +78,7 @@ export function requestCovered(a: FactRequest, b: FactRequest): boolean {
   );
 }
 
+/** a unix-socket session (this one) shows 0 for the tcp_* settings: their configured value is reset_val */
 function postgresQuery(settings: string[]): string {
   const names = settings.length ? `ARRAY[${settings.map(quoteLiteral).join(', ')}]::text[]` : `'{}'::text[]`;
   return `SELECT json_build_object(
@@ -87,7 +88,7 @@ function postgresQuery(settings: string[]): string {
   'systemIdentifier', (SELECT system_identifier::text FROM pg_control_system()),
   'walFile', CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END,
   'settings', (SELECT coalesce(json_object_agg(name, json_build_object(
-      'setting', setting, 'context', context, 'pendingRestart', pending_restart,
+      'setting', CASE WHEN name LIKE 'tcp\\_%' THEN reset_val ELSE setting END, 'context', context, 'pendingRestart', pending_restart,
       'unit', unit, 'vartype', vartype, 'sourcefile', sourcefile)), '{}'::json)
     FROM pg_settings WHERE name = ANY(${names})),
   'roles', (SELECT coalesce(json_object_agg(a.rolname, json_build_object(

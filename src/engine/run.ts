@@ -2,6 +2,7 @@
  * The engine: facts -> desired state -> plan, and for deploy, phase by phase: re-gather the
  * facts that earlier phases changed, plan the phase, apply it, run its handlers.
  */
+import { adoptableFailovers, type Adoption } from '../plan/adopt.ts';
 import { OperationError } from '../core/errors.ts';
 import type { EventSink } from '../core/events.ts';
 import type { Component, DeployContext, HealthCheck } from '../components/component.ts';
@@ -123,6 +124,19 @@ export function refusalError(plan: Plan): OperationError {
   });
 }
 
+/**
+ * The plan was refused because the failover manager moved the primary (plan/adopt.ts): the
+ * deploy command records the new primary in config.yml and runs again; nothing was applied.
+ */
+export class FailoverToAdopt extends OperationError {
+  constructor(
+    readonly adoptions: Adoption[],
+    readonly refusal: OperationError,
+  ) {
+    super(refusal.message, { step: 'plan' });
+  }
+}
+
 export async function deploy(input: EngineInput): Promise<DeployOutcome> {
   const started = Date.now();
   // a deploy that changes nothing ends with the checks of what it found: run them right away,
@@ -133,7 +147,11 @@ export async function deploy(input: EngineInput): Promise<DeployOutcome> {
   let state: PlanState = first;
   for (const w of initialPlan.warnings ?? [])
     input.events({ kind: 'warning', message: w.message, ...hostOf(w) });
-  if (initialPlan.refusals.length) throw refusalError(initialPlan);
+  if (initialPlan.refusals.length) {
+    const adoptions = adoptableFailovers(state.desired, state.facts);
+    if (adoptions.length) throw new FailoverToAdopt(adoptions, refusalError(initialPlan));
+    throw refusalError(initialPlan);
+  }
 
   const roles = Object.fromEntries(state.desired.map((d) => [d.host, d.role]));
   const runningReplicaClusters = new Set(

@@ -9,7 +9,8 @@ import { changeJson, type ChangeJson } from '../../plan/render.ts';
 import { MIN_SECRET_LENGTH } from '../../secrets/redact.ts';
 import { loadAllSecrets } from '../../secrets/vault.ts';
 import type { ExecResult, Transport } from '../../transport/transport.ts';
-import { deploy as runDeploy, type EngineInput } from '../../engine/run.ts';
+import { deploy as runDeploy, FailoverToAdopt, type EngineInput } from '../../engine/run.ts';
+import { recordFailovers } from './adopt.ts';
 import { commitDirFiles } from '../../clusterdir/commit-files.ts';
 import { connectCluster } from '../../clusterdir/connect.ts';
 
@@ -101,6 +102,17 @@ export function summarise(changes: number, hosts: number, durationMs: number): s
 }
 
 export async function deploy(req: DeployRequest): Promise<DeployReport> {
+  try {
+    return await deployOnce(req);
+  } catch (e) {
+    if (!(e instanceof FailoverToAdopt)) throw e;
+    // the failover manager moved the primary: record it, then deploy what config.yml says now
+    await recordFailovers(req.dir, e.adoptions, req.events);
+    return deployOnce(req);
+  }
+}
+
+async function deployOnce(req: DeployRequest): Promise<DeployReport> {
   const started = Date.now();
   const engine = await openEngine(req.dir, req.events, req.concurrency);
   req.events({

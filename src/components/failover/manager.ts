@@ -8,6 +8,7 @@ import type { Component } from '../component.ts';
 import type { HbaRule } from '../postgres/hba-rule.ts';
 import { PG_SOCKET_DIR, type PgPaths } from '../postgres/paths.ts';
 import type { InventoryHost } from '../../platforms/platform.ts';
+import type { ClusterConfig } from '../../model/schema.ts';
 import type { Check, NodeObservation, Section } from '../../checks/kit.ts';
 
 /** A role the postgres component creates on the primary, with the vault secret of its password. */
@@ -94,6 +95,23 @@ export interface FailoverManager {
    * message). Switchover is not declared yet: tpa has no switchover command to back it.
    */
   rejoinCommand?: string;
+  /**
+   * Shell (root, on a standby or a former primary that is not the primary of now) that stops
+   * its server, moves its data directory aside (or removes it) and clones it afresh from the
+   * primary of now, then starts it as a standby of that primary.
+   */
+  rebuildCommand?(input: RebuildInput): string;
+}
+
+export interface RebuildInput {
+  paths: PgPaths;
+  /** position of the node in its cluster, as the manager numbers nodes */
+  nodeName: string;
+  cluster: ClusterConfig;
+  primaryName: string;
+  primaryAddress: string;
+  /** keep the old data directory at this path instead of removing it */
+  keepAsideAt?: string;
 }
 
 /** `failover_manager: none` (single-node clusters): no manager, nothing asked of postgres. */

@@ -10,6 +10,8 @@ import { repmgrComponent } from './index.ts';
 import { readRepmgrSections, TABLE_SECTION } from './observation.ts';
 import { REPMGR_CHECKS } from './test-checks.ts';
 import { TCP_SETTINGS } from './timing.ts';
+import { rebuildCommand } from './scripts.ts';
+import { repmgrNodeId } from '../../topology.ts';
 
 const asPostgres = (command: string) => `(cd / && runuser -u ${PG_OS_USER} -- ${command})`;
 
@@ -47,5 +49,13 @@ export function repmgrFailoverManager(): FailoverManager {
       'fi',
     ].join('\n'),
     rejoinCommand: REJOIN_SCRIPT,
+    rebuildCommand: (r) =>
+      rebuildCommand({
+        paths: r.paths,
+        nodeId: repmgrNodeId(r.cluster, r.nodeName),
+        primaryAddress: r.primaryAddress,
+        primaryNodeId: repmgrNodeId(r.cluster, r.primaryName),
+        ...(r.keepAsideAt !== undefined ? { keepAsideAt: r.keepAsideAt } : {}),
+      }),
   };
 }

@@ -249,3 +249,31 @@ export function clusterShowCheck(p: PgPaths, expectedNodes: number): string {
     `[ "$n" -eq ${expectedNodes} ] || { echo "repmgr knows $n nodes, config.yml has ${expectedNodes}" >&2; exit 1; }`,
   ].join('\n');
 }
+
+export interface RebuildScriptInput {
+  paths: PgPaths;
+  nodeId: number;
+  primaryAddress: string;
+  primaryNodeId: number;
+  keepAsideAt?: string;
+}
+
+/**
+ * A fresh standby of the primary of now, whatever the data directory holds: stop the server,
+ * move the directory aside (a former primary may hold writes nobody else has) or remove it
+ * (a standby's copy), then clone, start and register exactly as deploy does.
+ */
+export function rebuildCommand(r: RebuildScriptInput): string {
+  const p = r.paths;
+  return [
+    'set -eu',
+    'cd /',
+    sh`systemctl stop ${p.service} || true`,
+    r.keepAsideAt !== undefined
+      ? sh`if [ -e ${p.dataDir} ]; then mv ${p.dataDir} ${r.keepAsideAt}; echo "the old data directory is kept at ${r.keepAsideAt}"; fi`
+      : sh`rm -rf ${p.dataDir}`,
+    `(${cloneCommand({ paths: p, upstreamAddress: r.primaryAddress, upstreamNodeId: r.primaryNodeId })})`,
+    `systemctl enable --quiet ${p.service}`,
+    `(${standbyRegisterCommand(p, r.nodeId, r.primaryNodeId)})`,
+  ].join('\n');
+}
