@@ -110,7 +110,10 @@ void test('the event script logs every event and runs the follower after promote
     run('2', 'repmgrd_failover_promote', '1', '2026-01-01 10:05:00+00', 'node "main-2" (ID: 2)\npromoted');
     // the follower runs in the background: wait for it
     for (let i = 0; i < 50 && !existsSync(calls); i++) spawnSync('sleep', ['0.1']);
-    assert.equal(readFileSync(calls, 'utf8'), '--reason repmgr event repmgrd_failover_promote on node 2\n');
+    assert.equal(
+      readFileSync(calls, 'utf8'),
+      '--reason repmgr event repmgrd_failover_promote on node 2 --promoted-here\n',
+    );
     spawnSync('sleep', ['0.2']);
     const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
     assert.deepEqual(lines, [

@@ -45,11 +45,14 @@ printf '%s\\tnode=%s\\tevent=%s\\tsuccess=%s\\t%s\\n' \\
   "$(oneline "$timestamp")" "$(oneline "$node_id")" "$(oneline "$event")" \\
   "$(oneline "$success")" "$(oneline "$details")" >>"$LOG" 2>/dev/null
 
+here=''
+case "$event" in standby_promote | repmgrd_failover_promote) here=--promoted-here ;; esac
 case "$event" in
   ${PRIMARY_CHANGE_EVENTS.join('|')})
     # in the background: repmgrd waits for this script, and a failover must not wait on the pooler
     if [ -x "$FOLLOW" ]; then
-      (timeout 60 "$FOLLOW" --reason "repmgr event $event on node $node_id" >>"$LOG" 2>&1 ||
+      # shellcheck disable=SC2086 # here is one word or none
+      (timeout 60 "$FOLLOW" --reason "repmgr event $event on node $node_id" $here >>"$LOG" 2>&1 ||
         printf '%s\\tpgbouncer follower failed after %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$event" >>"$LOG" 2>/dev/null) </dev/null &
     fi
     ;;

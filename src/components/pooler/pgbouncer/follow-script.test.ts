@@ -207,6 +207,10 @@ void test('a reload that fails is retried on the next check', () => {
   }
 });
 
+/** a full scan asks every node at once: its asks in address order, after a quick check's one */
+const scanOrder = (asks: string[]) =>
+  asks.length % 3 === 1 ? [asks[0]!, ...asks.slice(1).sort()] : [...asks].sort();
+
 void test('a quick periodic check asks only the routed node; any doubt makes it ask them all', () => {
   const t = setup();
   try {
@@ -215,40 +219,40 @@ void test('a quick periodic check asks only the routed node; any doubt makes it 
     t.node(C, standby);
     t.run('--periodic', 'full');
     assert.equal(t.route(), renderDatabasesIni(A));
-    assert.deepEqual(t.asks(), [A, B, C]);
+    assert.deepEqual(scanOrder(t.asks()), [A, B, C]);
 
     t.run('--periodic', 'quick');
-    assert.deepEqual(t.asks(), [A], 'one login, on the routed node');
+    assert.deepEqual(scanOrder(t.asks()), [A], 'one login, on the routed node');
 
     // a second primary on a newer timeline that the routed node does not know of: the quick
     // check cannot see it (the bound of the quick check); the next full scan moves the route
     t.node(B, primary(2));
     t.run('--periodic', 'quick');
-    assert.deepEqual(t.asks(), [A]);
+    assert.deepEqual(scanOrder(t.asks()), [A]);
     assert.equal(t.route(), renderDatabasesIni(A));
     t.run('--periodic', 'full');
     assert.equal(t.route(), renderDatabasesIni(B));
-    assert.deepEqual(t.asks(), [A, B, C]);
+    assert.deepEqual(scanOrder(t.asks()), [A, B, C]);
 
     // the routed node goes down: the quick check falls back to a full scan at once
     t.node(A, null);
     t.node(B, null);
     t.node(C, primary(3));
     t.run('--periodic', 'quick');
-    assert.deepEqual(t.asks(), [B, A, B, C]);
+    assert.deepEqual(scanOrder(t.asks()), [B, A, B, C]);
     assert.equal(t.route(), renderDatabasesIni(C));
 
     // the routed node is in recovery now: a full scan too
     t.node(C, standby);
     t.node(A, primary(4));
     t.run('--periodic', 'quick');
-    assert.deepEqual(t.asks(), [C, A, B, C]);
+    assert.deepEqual(scanOrder(t.asks()), [C, A, B, C]);
     assert.equal(t.route(), renderDatabasesIni(A));
 
     // the routed node answers on an older timeline than the newest one seen: a full scan
     t.node(A, primary(3));
     t.run('--periodic', 'quick');
-    assert.deepEqual(t.asks(), [A, A, B, C]);
+    assert.deepEqual(scanOrder(t.asks()), [A, A, B, C]);
 
     // a route file edited by hand is put back by the quick check
     t.node(A, primary(4));

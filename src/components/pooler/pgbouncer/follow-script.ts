@@ -32,7 +32,8 @@ function renderFunction(): string {
 export function renderFollowScript(): string {
   return `#!/bin/sh
 # Managed by tpa: keeps the local pgbouncer pointed at the cluster's current primary.
-#   ${FOLLOW_SCRIPT} [--reason TEXT]    check once; rewrite the route and reload pgbouncer when the primary moved
+#   ${FOLLOW_SCRIPT} [--reason TEXT [--promoted-here]]  check once; rewrite the route and reload
+#       pgbouncer when the primary moved (promoted-here: this node was just promoted: ask it first)
 #   ${FOLLOW_SCRIPT} --loop SECONDS     check forever (the tpa-pgbouncer-follow unit)
 #   ${FOLLOW_SCRIPT} --periodic quick|full  one turn of the loop
 #   ${FOLLOW_SCRIPT} --render ADDRESS   print the route file for ADDRESS
@@ -78,11 +79,17 @@ primary_timeline() {
   echo $((0x$(printf '%.8s' "$2")))
 }
 
-# prints the address of the primary; exit 1: none reachable, 2: two on the same timeline
+# prints the address of the primary; exit 1: none reachable, 2: two on the same timeline.
+# Every node is asked at once: a node that is down costs its connect timeout once, not per node.
 find_primary() {
+  answers=$(mktemp -d) || return 1
+  for addr in $NODES; do
+    (ask "$addr" >"$answers/$addr" || rm -f "$answers/$addr") &
+  done
+  wait
   best='' best_tl=-1 tie=0
   for addr in $NODES; do
-    row=$(ask "$addr") || continue
+    row=$(cat "$answers/$addr" 2>/dev/null) || continue
     tl=$(primary_timeline "$row") || continue
     if [ "$tl" -gt "$best_tl" ]; then
       best=$addr best_tl=$tl tie=0
@@ -90,12 +97,27 @@ find_primary() {
       tie=1
     fi
   done
+  rm -rf "$answers"
   [ -n "$best" ] || return 1
   [ "$tie" -eq 0 ] || return 2
-  printf '%s\\n' "$best_tl" >"$STATE_DIR/timeline" 2>/dev/null || true
-  printf '%s\\n' "$best"
+  printf '%s\n' "$best_tl" >"$STATE_DIR/timeline" 2>/dev/null || true
+  printf '%s\n' "$best"
 }
-
+# after a promotion on this node: this node, when it writes on a newer timeline than any seen
+# (a promotion is the only way to a new timeline), without waiting for the nodes that are down
+promoted_here() {
+  known=$(cat "$STATE_DIR/timeline" 2>/dev/null) || return 1
+  for addr in $(hostname -I 2>/dev/null); do
+    case " $NODES " in *" $addr "*) ;; *) continue ;; esac
+    row=$(ask "$addr") || return 1
+    tl=$(primary_timeline "$row") || return 1
+    [ "$tl" -gt "$known" ] || return 1
+    printf '%s\n' "$tl" >"$STATE_DIR/timeline" 2>/dev/null || true
+    printf '%s\n' "$addr"
+    return 0
+  done
+  return 1
+}
 # the quick check: the routed node still writes on the newest timeline a full scan saw, the
 # route file is what it should be and no reload is pending
 route_still_good() {
@@ -121,11 +143,17 @@ current_route() { sed -n 's/^\\* = host=\\([^ ]*\\) .*/\\1/p' "$DATABASES_FILE" 
 check_once() {
   reason=$1
   if [ "\${2:-}" = quick ] && route_still_good; then return 0; fi
-  primary=$(find_primary)
-  case $? in
-    1) note "no primary reachable; route left at $(current_route)"; return 0 ;;
-    2) note "two primaries on the same timeline (split brain?); route left at $(current_route)"; return 0 ;;
-  esac
+  if [ "\${2:-}" = promoted-here ] && primary=$(promoted_here); then
+    :
+  else
+    primary=$(find_primary)
+    case $? in
+      # in doubt the loop looks again every second (its state file), not every few seconds
+      1) : >"$STATE_DIR/doubt"; note "no primary reachable; route left at $(current_route)"; return 0 ;;
+      2) : >"$STATE_DIR/doubt"; note "two primaries on the same timeline (split brain?); route left at $(current_route)"; return 0 ;;
+    esac
+  fi
+  rm -f "$STATE_DIR/doubt"
   want=$(render "$primary")
   have=$(cat "$DATABASES_FILE" 2>/dev/null || true)
   if [ "$want" != "$have" ]; then
@@ -174,14 +202,16 @@ case "\${1:-}" in
       load_conf
       mkdir -p "$STATE_DIR"
       if [ $((n % FULL_SCAN_EVERY)) -eq 0 ]; then mode=full; else mode=quick; fi
+      if [ -e "$STATE_DIR/doubt" ]; then mode=full; fi
       locked_check "periodic check" "$mode"
       n=$((n + 1))
-      sleep "$interval"
+      if [ -e "$STATE_DIR/doubt" ]; then sleep 1; else sleep "$interval"; fi
     done
     ;;
   --reason)
+    # --reason TEXT [--promoted-here]: the event script's call (promoted-here: a promotion on this node)
     mkdir -p "$STATE_DIR"
-    locked_check "\${2:-}"
+    if [ "\${3:-}" = --promoted-here ]; then locked_check "\${2:-}" promoted-here; else locked_check "\${2:-}"; fi
     ;;
   --periodic)
     # one turn of the loop, quick or full (for tests and for a look by hand)
@@ -193,7 +223,7 @@ case "\${1:-}" in
     locked_check "manual run"
     ;;
   *)
-    echo "usage: $0 [--reason TEXT | --loop SECONDS | --periodic quick|full | --render ADDRESS]" >&2
+    echo "usage: $0 [--reason TEXT [--promoted-here] | --loop SECONDS | --periodic quick|full | --render ADDRESS]" >&2
     exit 2
     ;;
 esac
