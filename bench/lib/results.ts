@@ -9,8 +9,8 @@ export interface BenchRow {
   step: string;
   /** the measured value; seconds unless `unit` says otherwise */
   seconds: number;
-  /** 's' (default), 'x' for a ratio, '%' for a percentage */
-  unit?: 's' | 'x' | '%';
+  /** 's' (default), 'x' for a ratio, '%' for a percentage, 'n' for a count */
+  unit?: 's' | 'x' | '%' | 'n';
   target?: string;
   note?: string;
 }
@@ -35,6 +35,7 @@ function formatValue(r: BenchRow): string {
   const unit = r.unit ?? 's';
   if (unit === 'x') return `${r.seconds.toFixed(2)}x`;
   if (unit === '%') return `${r.seconds.toFixed(1)} %`;
+  if (unit === 'n') return String(r.seconds);
   return `${r.seconds.toFixed(1)} s`;
 }
 

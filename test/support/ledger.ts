@@ -173,6 +173,12 @@ export class Ledger {
     await Promise.all(this.loops);
   }
 
+  /** removes the password file (verify does it too) */
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (this.tmp) await rm(this.tmp, { recursive: true, force: true });
+  }
+
   /** reads the ids back from `primary` (the primary of now) and sums up */
   async verify(primary: Endpoint): Promise<LedgerReport> {
     const r = await psql(conninfo(primary, 'tpa-ledger'), `SELECT id FROM ${TABLE}`, this.passfile, 30_000);

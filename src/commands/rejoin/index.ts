@@ -81,6 +81,7 @@ export async function runNodeOperation(
           paths,
           cluster,
           nodeName: req.node,
+          nodeAddress: target.node.address,
           primaryName: target.primary.node,
           primaryAddress: target.primary.address,
           ...(keepAsideAt !== undefined ? { keepAsideAt } : {}),

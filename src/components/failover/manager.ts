@@ -107,6 +107,7 @@ export interface RebuildInput {
   paths: PgPaths;
   /** position of the node in its cluster, as the manager numbers nodes */
   nodeName: string;
+  nodeAddress: string;
   cluster: ClusterConfig;
   primaryName: string;
   primaryAddress: string;

@@ -30,7 +30,7 @@ void test('repmgr.conf: identity, TCP conninfo without password, automatic failo
   assert.equal(conf.get('node_name'), "'main-2'");
   assert.equal(
     conf.get('conninfo'),
-    "'host=10.0.3.12 port=5432 user=repmgr dbname=repmgr connect_timeout=2 sslmode=require'",
+    "'host=10.0.3.12 port=5432 user=repmgr dbname=repmgr connect_timeout=2 sslmode=require keepalives=1 keepalives_idle=1 keepalives_interval=1 keepalives_count=2 tcp_user_timeout=2000'",
   );
   assert.doesNotMatch(conf.get('conninfo')!, /password/);
   assert.equal(conf.get('data_directory'), "'/var/lib/postgresql/15/main'");

@@ -55,8 +55,16 @@ export function repmgrBin(p: PgPaths): string {
  * pg_hba rules are hostssl). No password: libpq reads ~postgres/.pgpass.
  */
 export function nodeConninfo(address: string): string {
-  return `host=${address} port=${PG_PORT} user=${REPMGR_ROLE} dbname=${REPMGR_DATABASE} connect_timeout=2 sslmode=require`;
+  return `host=${address} port=${PG_PORT} user=${REPMGR_ROLE} dbname=${REPMGR_DATABASE} connect_timeout=2 sslmode=require ${CLIENT_TCP}`;
 }
+
+/**
+ * On every repmgr connection: a query on a connection to a node that dropped off the network
+ * fails within seconds instead of waiting for TCP's retransmissions (~15 minutes), which would
+ * hold repmgrd's monitoring loop, and with it the failover, until then.
+ */
+const CLIENT_TCP =
+  'keepalives=1 keepalives_idle=1 keepalives_interval=1 keepalives_count=2 tcp_user_timeout=2000';
 
 function q(value: string): string {
   if (value.includes("'") || value.includes('\n'))

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { HostFacts, PhasedResources, Resource } from '../../../plan/types.ts';
 import { sha256 } from '../../../plan/diff.ts';
 import { cloneNeeded, DATADIR_PROBE, NODE_RECORD_PROBE, repmgrComponent, UNIT_PROBE } from './index.ts';
-import { REPMGRD_UNIT_FILE } from './conf.ts';
+import { nodeConninfo, REPMGRD_UNIT_FILE } from './conf.ts';
 import { fenceDropInPath, renderFenceDropIn } from './fence.ts';
 import { pgPaths } from '../../postgres/paths.ts';
 import {
@@ -131,7 +131,13 @@ void test('registration and the repmgrd unit reload are needed only when the fac
   const primary = repmgrComponent.desired(host('main-1'), ctx);
   const register = action(primary, 'repmgr-primary-register');
   assert.equal(register.needed(emptyFacts('main-1')), true);
-  assert.equal(register.needed(emptyFacts('main-1', { [NODE_RECORD_PROBE]: 'primary||t' })), false);
+  const conninfo = nodeConninfo(host('main-1').address);
+  assert.equal(
+    register.needed(emptyFacts('main-1', { [NODE_RECORD_PROBE]: `primary||t|${conninfo}` })),
+    false,
+  );
+  // a record an older tpa wrote (another conninfo) is registered again, with --force
+  assert.equal(register.needed(emptyFacts('main-1', { [NODE_RECORD_PROBE]: 'primary||t|host=x' })), true);
   // configured primary that runs as a standby now: not registered as a primary by deploy
   assert.equal(register.needed(serverFacts('main-1', 'standby')), false);
 

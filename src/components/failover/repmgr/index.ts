@@ -23,6 +23,7 @@ import type { InventoryHost } from '../../../platforms/platform.ts';
 import { PG_OS_GROUP, pgPathsFor, type PgPaths } from '../../postgres/paths.ts';
 import {
   EVENT_SCRIPT,
+  nodeConninfo,
   REPMGR_CONF,
   REPMGR_PACKAGES,
   REPMGRD_UNIT,
@@ -157,9 +158,10 @@ function primaryRegistration(host: InventoryHost, ctx: DeployContext, p: PgPaths
       kind: 'action',
       id: 'repmgr-primary-register',
       description: `register ${host.name} as the repmgr primary (node ${nodeId})`,
-      command: primaryRegisterCommand(p, nodeId),
+      command: primaryRegisterCommand(p, nodeId, nodeConninfo(host.address)),
       needed: (f) => {
-        if (parseNodeRecord(f.probes[NODE_RECORD_PROBE])) return false;
+        const rec = parseNodeRecord(f.probes[NODE_RECORD_PROBE]);
+        if (rec && rec.conninfo === nodeConninfo(host.address)) return false;
         const s = parsePrimaryState(f);
         return !(s.running && s.inRecovery);
       },
@@ -200,8 +202,12 @@ function replicaResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): 
       kind: 'action',
       id: 'repmgr-standby-register',
       description: `register ${host.name} as a repmgr standby of ${upstreamName} (node ${nodeId})`,
-      command: standbyRegisterCommand(p, nodeId, upstreamNodeId),
-      needed: (f) => !isCurrentPrimary && !parseNodeRecord(f.probes[NODE_RECORD_PROBE]),
+      command: standbyRegisterCommand(p, nodeId, upstreamNodeId, nodeConninfo(host.address)),
+      needed: (f) => {
+        if (isCurrentPrimary) return false;
+        const rec = parseNodeRecord(f.probes[NODE_RECORD_PROBE]);
+        return !rec || rec.conninfo !== nodeConninfo(host.address);
+      },
     },
   ];
 }

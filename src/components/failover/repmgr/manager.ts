@@ -3,7 +3,7 @@ import { REPMGR_DATABASE, REPMGR_ROLE } from './names.ts';
 import type { FailoverManager } from '../manager.ts';
 import { PG_OS_USER, SECRETS } from '../../postgres/paths.ts';
 import { psqlAsPostgres } from '../../postgres/psql.ts';
-import { REPMGR_CONF, REPMGR_PACKAGES, REPMGRD_UNIT, repmgrBin } from './conf.ts';
+import { nodeConninfo, REPMGR_CONF, REPMGR_PACKAGES, REPMGRD_UNIT, repmgrBin } from './conf.ts';
 import { repmgrHbaRules } from './hba.ts';
 import { REJOIN_SCRIPT } from './rejoin-script.ts';
 import { repmgrComponent } from './index.ts';
@@ -53,6 +53,7 @@ export function repmgrFailoverManager(): FailoverManager {
       rebuildCommand({
         paths: r.paths,
         nodeId: repmgrNodeId(r.cluster, r.nodeName),
+        conninfo: nodeConninfo(r.nodeAddress),
         primaryAddress: r.primaryAddress,
         primaryNodeId: repmgrNodeId(r.cluster, r.primaryName),
         ...(r.keepAsideAt !== undefined ? { keepAsideAt: r.keepAsideAt } : {}),

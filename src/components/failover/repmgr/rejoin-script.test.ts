@@ -76,7 +76,7 @@ void test('a crashed former primary: crash recovery in single-user mode with the
     );
     assert.deepEqual(r.calls, [
       'postgres --single -D /var/lib/postgresql/15/main -c config_file=/etc/postgresql/15/main/postgresql.conf template1 <empty',
-      'repmgr -f /etc/repmgr.conf node rejoin -d host=10.0.3.12 port=5432 user=repmgr dbname=repmgr connect_timeout=2 sslmode=require --force-rewind <empty',
+      'repmgr -f /etc/repmgr.conf node rejoin -d host=10.0.3.12 port=5432 user=repmgr dbname=repmgr connect_timeout=2 sslmode=require keepalives=1 keepalives_idle=1 keepalives_interval=1 keepalives_count=2 tcp_user_timeout=2000 --force-rewind <empty',
     ]);
   } finally {
     t.cleanup();

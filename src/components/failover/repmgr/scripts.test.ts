@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { pgPaths } from '../../postgres/paths.ts';
+import { nodeConninfo } from './conf.ts';
 import {
   cloneCommand,
   clusterShowCheck,
@@ -26,8 +27,8 @@ void test('every command and script is valid sh (sh -n, shellcheck when installe
   const scripts: Record<string, string> = {
     event: renderEventScript(),
     clone: cloneCommand({ paths: p, upstreamAddress: '10.0.3.11', upstreamNodeId: 1 }),
-    primaryRegister: primaryRegisterCommand(p, 1),
-    standbyRegister: standbyRegisterCommand(p, 2, 1),
+    primaryRegister: primaryRegisterCommand(p, 1, nodeConninfo('10.0.3.11')),
+    standbyRegister: standbyRegisterCommand(p, 2, 1, nodeConninfo('10.0.3.12')),
     nodeProbe: nodeRecordProbeCommand(2),
     dataDirProbe: dataDirProbeCommand(p),
     clusterShow: clusterShowCheck(p, 3),

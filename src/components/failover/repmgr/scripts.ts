@@ -157,44 +157,59 @@ export function unitStateProbeCommand(p: PgPaths): string {
 }
 
 /**
- * `repmgr primary register` unless this node's record exists; it must be the primary now.
- * Creates the repmgr extension in the repmgr database on the way.
+ * `repmgr primary register` unless this node's record exists with this conninfo (--force
+ * rewrites a record whose conninfo an older tpa wrote); it must be the primary now. Creates the
+ * repmgr extension in the repmgr database on the way.
  */
-export function primaryRegisterCommand(p: PgPaths, nodeId: number): string {
+export function primaryRegisterCommand(p: PgPaths, nodeId: number, conninfo: string): string {
+  const rec = psql(
+    `SELECT type || '|' || conninfo FROM repmgr.nodes WHERE node_id = ${nodeId}`,
+    REPMGR_DATABASE,
+  );
   return [
     'set -eu',
     'cd /',
     waitReady(p),
     `if [ "$(${psql('SELECT pg_is_in_recovery()')})" != f ]; then echo "not a primary: cannot register it as one" >&2; exit 1; fi`,
-    `rec=$(${psql(`SELECT type FROM repmgr.nodes WHERE node_id = ${nodeId}`, REPMGR_DATABASE)} 2>/dev/null || true)`,
-    'if [ -n "$rec" ]; then echo "already registered ($rec)"; exit 0; fi',
-    asPostgres(sh`${repmgrBin(p)} -f ${REPMGR_CONF} primary register`),
+    `rec=$(${rec} 2>/dev/null || true)`,
+    sh`if [ "$rec" = ${`primary|${conninfo}`} ]; then echo "already registered"; exit 0; fi`,
+    'force=; [ -z "$rec" ] || force=--force',
+    `${asPostgres(sh`${repmgrBin(p)} -f ${REPMGR_CONF} primary register`)} $force`,
   ].join('\n');
 }
 
 /**
- * `repmgr standby register` (--force replaces a stale record of an earlier incarnation),
- * then waits up to 30 s for the record to replicate back to this node.
+ * `repmgr standby register` (--force replaces a stale record of an earlier incarnation, or one
+ * with an older conninfo), then waits up to 30 s for the record to replicate back to this node.
  */
-export function standbyRegisterCommand(p: PgPaths, nodeId: number, upstreamNodeId: number): string {
-  const mine = psql(`SELECT type FROM repmgr.nodes WHERE node_id = ${nodeId} AND active`, REPMGR_DATABASE);
+export function standbyRegisterCommand(
+  p: PgPaths,
+  nodeId: number,
+  upstreamNodeId: number,
+  conninfo: string,
+): string {
+  const mine = psql(
+    `SELECT type || '|' || conninfo FROM repmgr.nodes WHERE node_id = ${nodeId} AND active`,
+    REPMGR_DATABASE,
+  );
+  const want = `standby|${conninfo}`;
   return [
     'set -eu',
     'cd /',
     waitReady(p),
     `if [ "$(${psql('SELECT pg_is_in_recovery()')})" != t ]; then echo "not a standby: cannot register it as one" >&2; exit 1; fi`,
-    `if [ "$(${mine} 2>/dev/null || true)" = standby ]; then echo "already registered"; exit 0; fi`,
+    sh`if [ "$(${raw(mine)} 2>/dev/null || true)" = ${want} ]; then echo "already registered"; exit 0; fi`,
     asPostgres(
       sh`${repmgrBin(p)} -f ${REPMGR_CONF} standby register --upstream-node-id=${upstreamNodeId} --force`,
     ),
-    `i=0; until [ "$(${mine} 2>/dev/null || true)" = standby ] || [ $i -ge 30 ]; do i=$((i+1)); sleep 1; done`,
+    sh`i=0; until [ "$(${raw(mine)} 2>/dev/null || true)" = ${want} ] || [ $i -ge 30 ]; do i=$((i+1)); sleep 1; done`,
   ].join('\n');
 }
 
 /** the record of this node in repmgr.nodes: `type|upstream_node_id|active`, empty if none */
 export function nodeRecordProbeCommand(nodeId: number): string {
   return `${psql(
-    `SELECT type, coalesce(upstream_node_id::text, ''), active FROM repmgr.nodes WHERE node_id = ${nodeId}`,
+    `SELECT type, coalesce(upstream_node_id::text, ''), active, conninfo FROM repmgr.nodes WHERE node_id = ${nodeId}`,
     REPMGR_DATABASE,
   )} 2>/dev/null || true`;
 }
@@ -226,15 +241,17 @@ export interface NodeRecord {
   type: string;
   upstreamNodeId?: number;
   active: boolean;
+  conninfo?: string;
 }
 
 export function parseNodeRecord(raw: string | undefined): NodeRecord | undefined {
-  const m = /^(primary|standby|witness|bdr)\|(\d*)\|([tf])$/m.exec(raw ?? '');
+  const m = /^(primary|standby|witness|bdr)\|(\d*)\|([tf])(?:\|(.*))?$/m.exec(raw ?? '');
   if (!m) return undefined;
   return {
     type: m[1]!,
     ...(m[2] ? { upstreamNodeId: Number(m[2]) } : {}),
     active: m[3] === 't',
+    ...(m[4] !== undefined ? { conninfo: m[4] } : {}),
   };
 }
 
@@ -256,6 +273,8 @@ export function clusterShowCheck(p: PgPaths, expectedNodes: number): string {
 export interface RebuildScriptInput {
   paths: PgPaths;
   nodeId: number;
+  /** this node's conninfo, as its repmgr record has it */
+  conninfo: string;
   primaryAddress: string;
   primaryNodeId: number;
   keepAsideAt?: string;
@@ -277,6 +296,6 @@ export function rebuildCommand(r: RebuildScriptInput): string {
       : sh`rm -rf ${p.dataDir}`,
     `(${cloneCommand({ paths: p, upstreamAddress: r.primaryAddress, upstreamNodeId: r.primaryNodeId })})`,
     `systemctl enable --quiet ${p.service}`,
-    `(${standbyRegisterCommand(p, r.nodeId, r.primaryNodeId)})`,
+    `(${standbyRegisterCommand(p, r.nodeId, r.primaryNodeId, r.conninfo)})`,
   ].join('\n');
 }

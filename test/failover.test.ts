@@ -1,0 +1,191 @@
+/**
+ * The worst day, on lxc, with writes running through every pgbouncer the whole time (the
+ * ledger: a new connection per write, every acknowledged id checked on the primary of now).
+ * One 3-node cluster with durability sync, shared by every fault in turn: a partition between
+ * the primary and one replica, a replica powered off, then the primary isolated, powered off,
+ * its postgres killed and its machine frozen. After each failover the former primary comes
+ * back with `tpa rejoin`. For every fault: no acknowledged write lost, never two nodes taking
+ * writes at once, writes going again through the poolers. At the end `tpa deploy` adopts the
+ * primary of now in config.yml (one commit), changes nothing the second time, and `tpa test`
+ * passes. Everything is removed in after() whatever happened. Needs root on a Debian host.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clusterStatus, drill, newPrimaryWrote, type DrillResult } from './support/drill.ts';
+import { readInventory, removePrefixed, run, TPA, tpaEnv, waitFor } from './support/cli.ts';
+
+const GROUP = `it-fo-${process.pid}`;
+let work: string;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+let prefix: string | undefined;
+
+const tpa = (...args: string[]) => run(TPA, args, { env, timeoutMs: 900_000 });
+const status = () => clusterStatus(dir, env);
+const primaryNow = async () => (await status()).primaries.main ?? null;
+const addressOf = async (node: string) =>
+  (await readInventory(dir)).hosts.find((h) => h.name === node)!.address;
+
+/** what every fault must keep: nothing acknowledged is lost, one writer at a time, writes resume */
+function safe(r: DrillResult) {
+  const summary = JSON.stringify({ ...r, lost: r.lost.slice(0, 10) });
+  assert.deepEqual(r.lost, [], `acknowledged writes lost: ${summary}`);
+  assert.equal(r.twoWritersAtOnce, false, `two nodes took writes at once: ${summary}`);
+  assert.ok(r.mostWritableAtOnce <= 1, `two nodes answered as primaries at once: ${summary}`);
+  assert.ok(r.acknowledged > 0, summary);
+  console.log(`${r.fault}: ${summary}`);
+}
+
+/** a failover drill: done when another node than the old primary acknowledged writes for 2 s */
+async function failover(fault: string[]): Promise<DrillResult> {
+  const old = await addressOf((await primaryNow())!);
+  const r = await drill(dir, 'main', {
+    env,
+    fault,
+    maxMs: 120_000,
+    afterMs: 2000,
+    done: (l, at) => newPrimaryWrote(l, at, old),
+  });
+  safe(r);
+  assert.notEqual(r.after, r.before, `a replica was promoted: ${JSON.stringify(r)}`);
+  assert.ok(r.newPrimaryAfterMs !== undefined, 'the new primary took writes through the poolers');
+  return r;
+}
+
+async function rejoined(node: string) {
+  const r = await tpa('rejoin', dir, node);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const row = (await status()).nodes.find((n) => n.node === node)!;
+  assert.equal(row.role, 'replica');
+  assert.equal(row.receiver, 'streaming');
+}
+
+before(async () => {
+  assert.equal(process.getuid?.(), 0, 'the lxc integration tests run as root');
+  work = await mkdtemp(join(tmpdir(), 'tpa-it-fo-'));
+  dir = join(work, GROUP);
+  env = { ...process.env, ...tpaEnv(work) };
+  const c = await tpa('configure', dir, '--replicas', '2', '--backup', 'none', '--durability', 'sync');
+  assert.equal(c.code, 0, c.stderr);
+  const p = await tpa('provision', dir);
+  prefix = (await readInventory(dir).catch(() => undefined))?.network?.prefix;
+  assert.equal(p.code, 0, p.stderr);
+  const d = await tpa('deploy', dir);
+  assert.equal(d.code, 0, `${d.stdout}\n${d.stderr}`);
+});
+
+after(async () => {
+  if (dir) await tpa('deprovision', dir, '--yes');
+  if (prefix) await removePrefixed(prefix);
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+void test('the primary cut off from one replica: no failover, writes go on, nothing lost', async () => {
+  const primary = (await primaryNow())!;
+  const r = await drill(dir, 'main', { env, fault: ['main-1', 'partition', 'main-2'], maxMs: 15_000 });
+  safe(r);
+  assert.equal(r.after, primary, 'the other replica still sees the primary: nobody is promoted');
+  assert.ok(r.longestGapMs < 10_000, `writes went on: ${JSON.stringify(r)}`);
+  assert.equal((await tpa('fault', dir, 'heal')).code, 0);
+  await waitFor('main-2 to stream again', 60_000, async () => {
+    const row = (await status()).nodes.find((n) => n.node === 'main-2');
+    return row?.receiver === 'streaming';
+  });
+});
+
+void test('a replica powered off: writes go on through the other one (sync), it streams again once started', async () => {
+  const primary = (await primaryNow())!;
+  const r = await drill(dir, 'main', { env, fault: ['main-3', 'poweroff'], maxMs: 15_000 });
+  safe(r);
+  assert.equal(r.after, primary);
+  assert.ok(r.longestGapMs < 10_000, `writes went on: ${JSON.stringify(r)}`);
+  assert.equal((await tpa('fault', dir, 'main-3', 'start')).code, 0);
+  await waitFor('main-3 to stream again', 120_000, async () => {
+    const row = (await status()).nodes.find((n) => n.node === 'main-3');
+    return row?.receiver === 'streaming';
+  });
+});
+
+void test('the primary isolated: it fences itself before a replica is promoted; rejoin brings it back', async () => {
+  const old = (await primaryNow())!;
+  await failover([old, 'isolate']);
+  // still cut off: its own server was stopped by the fence, and says why
+  const row = (await status()).nodes.find((n) => n.node === old)!;
+  assert.equal(row.state, 'stopped');
+  assert.equal(row.fenced, true, JSON.stringify(row));
+  assert.match(row.detail ?? '', /fenced: too few standbys are connected and no other node/);
+  assert.equal((await tpa('fault', dir, 'heal')).code, 0);
+  await rejoined(old);
+});
+
+void test('the primary powered off: a replica takes over; started again, the old primary stays down until rejoined', async () => {
+  const old = (await primaryNow())!;
+  await failover([old, 'poweroff']);
+  assert.equal((await tpa('fault', dir, old, 'start')).code, 0);
+  await waitFor(`${old}'s start guard to keep it down`, 60_000, async () => {
+    const row = (await status()).nodes.find((n) => n.node === old);
+    return row?.fenced === true;
+  });
+  await rejoined(old);
+});
+
+void test("the primary's postgres killed: a replica takes over; rejoin", async () => {
+  const old = (await primaryNow())!;
+  await failover([old, 'kill', 'postgres']);
+  await rejoined(old);
+});
+
+void test('the primary frozen: a replica takes over; thawed, the old primary stops itself at once; rejoin', async () => {
+  const old = (await primaryNow())!;
+  const r = await failover([old, 'freeze']);
+  assert.equal((await tpa('fault', dir, old, 'thaw')).code, 0);
+  await waitFor(`${old} to fence itself after the thaw`, 30_000, async () => {
+    const row = (await status()).nodes.find((n) => n.node === old);
+    return row?.state === 'stopped';
+  });
+  const row = (await status()).nodes.find((n) => n.node === old)!;
+  assert.match(row.detail ?? '', /is a primary too/, JSON.stringify(row));
+  assert.equal(r.lost.length, 0);
+  await rejoined(old);
+});
+
+void test('bad requests: rejoin or rebuild the primary, rejoin a healthy standby, an unknown node: exit 2', async () => {
+  const s = await status();
+  const primary = s.primaries.main!;
+  const standby = s.nodes.find((n) => n.node !== primary)!.node;
+  for (const [args, re] of [
+    [['rejoin', dir, primary], /is the primary of cluster main now/],
+    [['rebuild', dir, primary], /is the primary of cluster main now/],
+    [['rejoin', dir, standby], /is a healthy standby/],
+    [['rejoin', dir, 'nope-1'], /no node nope-1/],
+  ] as const) {
+    const r = await tpa(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+  }
+});
+
+void test('rebuild: a standby is cloned afresh from the primary of now and streams', async () => {
+  const s = await status();
+  const standby = s.nodes.find((n) => n.node !== s.primaries.main)!.node;
+  const r = await tpa('rebuild', dir, standby);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const row = (await status()).nodes.find((n) => n.node === standby)!;
+  assert.equal(row.receiver, 'streaming');
+});
+
+void test('deploy adopts the primary of now (one commit), then changes nothing; tpa test passes', async () => {
+  const primary = (await primaryNow())!;
+  const d = await tpa('deploy', dir);
+  assert.equal(d.code, 0, `${d.stdout}\n${d.stderr}`);
+  const log = await run('git', ['-C', dir, 'log', '--format=%s', '-3']);
+  if (primary !== 'main-1') assert.match(log.stdout, new RegExp(`^failover: main-1 -> ${primary}$`, 'm'));
+  const again = await tpa('deploy', dir);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout + again.stderr, /no changes/);
+  const t = await tpa('test', dir);
+  assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
+});

@@ -1,0 +1,113 @@
+/**
+ * One fault under a write load, as the failover tests and the failover benchmark run it: the
+ * ledger (ledger.ts) writes through every pooler, the fault is injected with `tpa fault`, and
+ * the drill ends when `done` holds (e.g. a new primary took writes) or after `maxMs`; then the
+ * ledger is read back from the primary of now (`tpa status`).
+ */
+import type { Inventory } from '../../src/platforms/platform.ts';
+import { SECRETS } from '../../src/components/postgres/paths.ts';
+import { getSecret } from '../../src/secrets/vault.ts';
+import type { StatusReport } from '../../src/commands/status/index.ts';
+import { Ledger, type Endpoint, type LedgerReport } from './ledger.ts';
+import { lastJson, readInventory, run, TPA } from './cli.ts';
+
+export interface DrillResult extends LedgerReport {
+  fault: string;
+  /** ms since the ledger started */
+  faultAt: number;
+  /** first write acknowledged by another node than the primary before the fault (ms after the fault) */
+  newPrimaryAfterMs?: number;
+  /** per pooler: the first write after the fault acknowledged by another node than the old primary (ms after the fault) */
+  poolerRecoveryMs: Record<string, number>;
+  /** the primary before and after */
+  before: string;
+  after: string | null;
+}
+
+export interface DrillOptions {
+  env: NodeJS.ProcessEnv;
+  /** `tpa fault` arguments after DIR */
+  fault: string[];
+  /** writes before the fault */
+  warmupMs?: number;
+  /** stop early when this holds (checked every 250 ms) */
+  done?: (l: Ledger, faultAt: number) => boolean;
+  /** writes after `done` held, to see the new state settle */
+  afterMs?: number;
+  maxMs: number;
+}
+
+export async function clusterStatus(dir: string, env: NodeJS.ProcessEnv): Promise<StatusReport> {
+  const r = await run(TPA, ['status', dir, '--json'], { env });
+  return lastJson<StatusReport>(r);
+}
+
+export function endpoints(inv: Inventory, port: number): Endpoint[] {
+  return inv.hosts
+    .filter((h) => h.kind === 'postgres')
+    .map((h) => ({ name: h.name, address: h.address, port }));
+}
+
+/** a write acknowledged by another server than `old`, after `at` */
+export const newPrimaryWrote = (l: Ledger, at: number, oldAddress: string, via?: string) =>
+  l.writes.some(
+    (w) =>
+      w.ackedAt !== undefined &&
+      w.ackedAt > at &&
+      w.server !== oldAddress &&
+      (via === undefined || w.via === via),
+  );
+
+export async function drill(dir: string, cluster: string, o: DrillOptions): Promise<DrillResult> {
+  const env = o.env;
+  const inv = await readInventory(dir);
+  const nodes = endpoints(inv, 5432);
+  const poolers = endpoints(inv, 6432);
+  const before = (await clusterStatus(dir, env)).primaries[cluster];
+  if (!before) throw new Error(`cluster ${cluster} has no primary before the drill`);
+  const oldAddress = nodes.find((n) => n.name === before)!.address;
+  const saved = process.env.TPA_KEY_FILE;
+  process.env.TPA_KEY_FILE = env.TPA_KEY_FILE;
+  const password = await getSecret(dir, SECRETS.postgres).finally(() => {
+    if (saved === undefined) delete process.env.TPA_KEY_FILE;
+    else process.env.TPA_KEY_FILE = saved;
+  });
+  const ledger = new Ledger(poolers, nodes, password);
+  await ledger.start(nodes.find((n) => n.name === before)!);
+  try {
+    await new Promise((r) => setTimeout(r, o.warmupMs ?? 3000));
+    const faultAt = ledger.elapsed();
+    const f = await run(TPA, ['fault', dir, ...o.fault], { env });
+    if (f.code !== 0) throw new Error(`tpa fault ${o.fault.join(' ')}: ${f.stderr}`);
+    const deadline = faultAt + o.maxMs;
+    while (ledger.elapsed() < deadline && !(o.done?.(ledger, faultAt) ?? false)) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await new Promise((r) => setTimeout(r, o.afterMs ?? 2000));
+    await ledger.stop();
+    const after = (await clusterStatus(dir, env)).primaries[cluster] ?? null;
+    const reader = nodes.find((n) => n.name === (after ?? before))!;
+    const report = await ledger.verify(reader);
+    const firstNew = ledger.writes
+      .filter((w) => w.ackedAt !== undefined && w.ackedAt > faultAt && w.server !== oldAddress)
+      .sort((a, b) => a.ackedAt! - b.ackedAt!)[0];
+    const poolerRecoveryMs: Record<string, number> = {};
+    for (const w of ledger.writes) {
+      if (w.ackedAt === undefined || w.ackedAt <= faultAt || w.server === oldAddress) continue;
+      const ms = w.ackedAt - faultAt;
+      if (poolerRecoveryMs[w.via] === undefined || ms < poolerRecoveryMs[w.via]!)
+        poolerRecoveryMs[w.via] = ms;
+    }
+    return {
+      ...report,
+      poolerRecoveryMs,
+      fault: o.fault.join(' '),
+      faultAt,
+      ...(firstNew ? { newPrimaryAfterMs: firstNew.ackedAt! - faultAt } : {}),
+      before,
+      after,
+    };
+  } finally {
+    await ledger.dispose();
+  }
+}
