@@ -7,6 +7,7 @@ import { knownInstanceTypes } from './machines.ts';
 import { uniqueNames, validGroupName, validHostNames } from './names.ts';
 import { awsSection, clientCidrs, hostAddresses, lxcSubnet } from './network.ts';
 import { postgresVersionAvailable, supportedFailoverManager } from './postgres.ts';
+import { postgresSettings } from './pg-settings.ts';
 import { onePrimaryPerCluster, upstreamsResolve } from './topology.ts';
 import type { Rule, RuleIssue } from './types.ts';
 
@@ -21,6 +22,7 @@ export const RULES: readonly Rule[] = [
   upstreamsResolve,
   postgresVersionAvailable,
   supportedFailoverManager,
+  postgresSettings,
   knownInstanceTypes,
   hostAddresses,
   lxcSubnet,
