@@ -9,7 +9,8 @@ export const FIELD_DOCS: Record<string, string> = {
     'Where the machines come from: lxc (local containers), bare (existing hosts over SSH) or aws (EC2).',
   postgres: 'PostgreSQL for every cluster of the group.',
   'postgres.version': "Major version; must be one the platform's distribution ships (Debian 12: 15).",
-  'postgres.settings': "postgresql.conf settings for every node; they win over tpa's tuning.",
+  'postgres.settings':
+    "postgresql.conf settings for every node; they win over tpa's tuning. Names, units and values are checked against PostgreSQL 15's settings.",
   defaults: 'Machine size for every node and service that does not set its own.',
   'defaults.instance_type': 'lxc/bare: small | medium | large; aws: an EC2 type such as t3.medium.',
   'defaults.volume_gb': 'Size of the data volume (/var/lib/postgresql or /var/lib/barman), in GB.',

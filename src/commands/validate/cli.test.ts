@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, copyFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadCorpus } from '../../model/testdata/corpus.ts';
@@ -26,6 +26,7 @@ const SAMPLE = [
   'unknown-node-field',
   'upstream-cycle',
   'several-rules-at-once',
+  'postgres-settings',
 ];
 
 for (const c of loadCorpus().filter((x) => SAMPLE.some((s) => x.name.endsWith(s)))) {
@@ -78,4 +79,40 @@ void test('tpa validate: a missing directory or config.yml exits 2 with a hint',
   const j = run(['validate', root, '--json']);
   assert.equal(j.code, 2);
   assert.equal((JSON.parse(j.stdout) as { error: string }).error, 'UsageError');
+});
+
+void test('tpa validate, plan and deploy: a postgres setting the server would refuse, at its line and column', async () => {
+  const dir = join(root, 'pg-setting');
+  await mkdir(dir);
+  const text = [
+    'name: acme',
+    'clusters:',
+    '  - name: main',
+    '    postgres_settings:',
+    '      work_mem: 64MB',
+    '      shared_buffers: lots',
+    '    nodes:',
+    '      - { name: main-1, role: primary }',
+    '      - { name: main-2, role: replica }',
+    '',
+  ].join('\n');
+  await writeFile(join(dir, 'config.yml'), text);
+  const expected =
+    'config.yml:6:7 clusters.0.postgres_settings.shared_buffers: "lots" is not a valid memory size ' +
+    '(use a number of 8kB pages or a size in B, kB, MB, GB or TB, case-sensitive: 16 to 1073741823 pages, 128kB to ~8TB)';
+  const r = run(['validate', dir]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.deepEqual(
+    r.stdout.split('\n').filter((l) => l !== '' && !l.includes('warning:')),
+    [expected],
+  );
+  assert.match(r.stderr, /1 error, /);
+  // plan and deploy read config.yml through the same rules: refused before anything is done
+  for (const verb of ['plan', 'deploy']) {
+    const v = run([verb, dir]);
+    assert.equal(v.code, 2, `${verb}: ${v.stderr}`);
+    assert.ok(`${v.stdout}${v.stderr}`.includes(expected), `${verb}: ${v.stdout}${v.stderr}`);
+  }
+  assert.equal(await readFile(join(dir, 'config.yml'), 'utf8'), text);
+  assert.deepEqual(await readdir(dir), ['config.yml']);
 });

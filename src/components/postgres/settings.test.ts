@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../core/errors.ts';
+import { findSetting } from '../../model/pg-settings/catalogue.ts';
+import { checkSettingValue } from '../../model/pg-settings/value.ts';
 import { confValue, nodeSettings, quorumStandbyNames, renderTpaConf, settingValue } from './settings.ts';
 import { groupConfig, groupInventory, node } from '../../../test/support/postgres-fixtures.ts';
 
@@ -145,4 +147,22 @@ void test("names: pg_settings' spelling (TimeZone), overrides match whatever cas
   assert.ok(!('timezone' in s) && !('Work_Mem' in s));
   const text = renderTpaConf(nodeSettings(inv().hosts[0]!, c, inv()));
   assert.equal(text.match(/^TimeZone = /gm)?.length, 1);
+});
+
+void test('every value tpa writes is one PostgreSQL 15 accepts, on machines from tiny to huge', () => {
+  const refused: string[] = [];
+  for (const memoryMb of [256, 1024, 16384, 1048576])
+    for (const cpus of [1, 4, 128])
+      for (const volumeGb of [1, 20, 65536]) {
+        const i = inv();
+        const hosts = i.hosts.map((h) => ({ ...h, memoryMb, cpus, volumeGb }));
+        const sync = groupConfig({ clusters: [{ name: 'main', durability: 'sync', nodes }] });
+        for (const [name, value] of Object.entries(nodeSettings(hosts[0]!, sync, { ...i, hosts }).settings)) {
+          const spec = findSetting(name);
+          const checked = spec && spec.context !== 'internal' ? checkSettingValue(spec, value) : undefined;
+          if (!checked?.ok)
+            refused.push(`${memoryMb}MB ${cpus} CPUs ${volumeGb}GB: ${name} = ${String(value)}`);
+        }
+      }
+  assert.deepEqual(refused, []);
 });

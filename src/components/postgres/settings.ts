@@ -5,22 +5,12 @@
  */
 import { ConfigError, type ConfigIssue } from '../../core/errors.ts';
 import type { ClusterConfig, ClusterGroupConfig } from '../../model/schema.ts';
+import { settingProblem } from '../../model/rules/pg-settings.ts';
+import { settingText } from '../../model/pg-settings/value.ts';
 import type { Inventory, InventoryHost } from '../../platforms/platform.ts';
 import { clusterNodes, PG_PORT, pgPathsFor } from './paths.ts';
 import { failoverManagerOf } from '../failover/registry.ts';
 import { DEFAULT_MAX_CONNECTIONS, tunedSettings, type PgValue } from './tuning.ts';
-
-/** Settings other components depend on: config.yml cannot override them. */
-export const PROTECTED_SETTINGS = [
-  'data_directory',
-  'hba_file',
-  'ident_file',
-  'config_file',
-  'external_pid_file',
-  'port',
-] as const;
-
-const NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/i;
 
 /** pg_settings spells a few names in mixed case; facts are looked up by that spelling */
 const MIXED_CASE: Record<string, string> = {
@@ -71,29 +61,13 @@ function overrideLayers(host: InventoryHost, config: ClusterGroupConfig) {
   ];
 }
 
+/** config.yml is checked when it is loaded (the postgresSettings rule); a config built in code is checked here. */
 function checkOverrides(layers: ReturnType<typeof overrideLayers>): void {
   const issues: ConfigIssue[] = [];
   for (const { path, values } of layers) {
     for (const [name, value] of Object.entries(values)) {
-      const where = [...path, name].join('.');
-      if (!NAME.test(name)) {
-        issues.push({
-          file: 'config.yml',
-          path: where,
-          message: `${JSON.stringify(name)} is not a setting name`,
-        });
-      } else if ((PROTECTED_SETTINGS as readonly string[]).includes(name.toLowerCase())) {
-        issues.push({
-          file: 'config.yml',
-          path: where,
-          message: `${name} is managed by tpa and cannot be overridden`,
-          hint: 'other components rely on its value',
-        });
-      } else if (typeof value === 'string' && /[\n\r\0]/.test(value)) {
-        issues.push({ file: 'config.yml', path: where, message: 'a setting value must be one line' });
-      } else if (typeof value === 'number' && !Number.isFinite(value)) {
-        issues.push({ file: 'config.yml', path: where, message: 'not a finite number' });
-      }
+      const problem = settingProblem(name, value);
+      if (problem) issues.push({ file: 'config.yml', path: [...path, name].join('.'), ...problem });
     }
   }
   if (issues.length > 0) throw new ConfigError(issues);
@@ -176,8 +150,8 @@ export function confValue(v: PgValue): string {
 
 /** The value as a pg-setting resource carries it (unquoted). */
 export function settingValue(v: PgValue): string {
-  if (typeof v === 'boolean') return v ? 'on' : 'off';
-  return String(v);
+  // the same text the settings rule checked
+  return settingText(v);
 }
 
 export function renderTpaConf(ns: NodeSettings): string {

@@ -7,6 +7,7 @@ import { knownInstanceTypes } from './machines.ts';
 import { uniqueNames, validGroupName, validHostNames } from './names.ts';
 import { awsSection, clientCidrs, hostAddresses, lxcSubnet } from './network.ts';
 import { fencingStandbys, postgresVersionAvailable, supportedFailoverManager } from './postgres.ts';
+import { postgresSettings } from './pg-settings.ts';
 import { onePrimaryPerCluster, upstreamsResolve } from './topology.ts';
 import type { Rule, RuleIssue } from './types.ts';
 
@@ -22,6 +23,7 @@ export const RULES: readonly Rule[] = [
   postgresVersionAvailable,
   supportedFailoverManager,
   fencingStandbys,
+  postgresSettings,
   knownInstanceTypes,
   hostAddresses,
   lxcSubnet,
