@@ -19,7 +19,7 @@ void test('the configured primary fenced, down or a standby now, one promoted no
   for (const old of [down, gone, pg(true)]) {
     assert.deepEqual(
       adoptableFailovers(desired, { 'main-1': old, 'main-2': pg(false), 'main-3': pg(true) }),
-      [{ cluster: 'main', from: 'main-1', to: 'main-2' }],
+      [{ cluster: 'main', from: 'main-1', to: 'main-2', fromIsStandby: old !== down && old !== gone }],
     );
   }
 });

@@ -13,6 +13,8 @@ export interface Adoption {
   from: string;
   /** the node that runs as the primary now */
   to: string;
+  /** the former primary already runs as a standby (rejoined) */
+  fromIsStandby: boolean;
 }
 
 export function adoptableFailovers(desired: DesiredHost[], facts: Record<string, HostFacts>): Adoption[] {
@@ -29,7 +31,7 @@ export function adoptableFailovers(desired: DesiredHost[], facts: Record<string,
     const sysid = facts[to.host]!.postgres!.systemIdentifier;
     // every running member belongs to the promoted node's system
     if (!sysid || running.some((x) => facts[x.host]!.postgres!.systemIdentifier !== sysid)) continue;
-    out.push({ cluster: d.cluster, from: d.host, to: to.host });
+    out.push({ cluster: d.cluster, from: d.host, to: to.host, fromIsStandby: mine?.inRecovery === true });
   }
   return out;
 }

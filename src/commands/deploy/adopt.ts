@@ -39,7 +39,9 @@ export async function recordFailovers(
   for (const a of adoptions)
     events({
       kind: 'info',
-      message: `${a.to} is the primary of cluster ${a.cluster} now (the failover manager promoted it): config.yml and inventory.json say so${commit ? ` (commit ${commit.slice(0, 7)})` : ''}; ${a.from} comes back as a standby with tpa rejoin DIR ${a.from}`,
+      message:
+        `${a.to} is the primary of cluster ${a.cluster} now (the failover manager promoted it): config.yml and inventory.json say so${commit ? ` (commit ${commit.slice(0, 7)})` : ''}` +
+        (a.fromIsStandby ? '' : `; ${a.from} comes back as a standby with tpa rejoin DIR ${a.from}`),
     });
   return commit;
 }
