@@ -13,7 +13,8 @@ import { lastJson, readInventory, run, TPA } from './cli.ts';
 
 export interface DrillResult extends LedgerReport {
   fault: string;
-  /** ms since the ledger started */
+  /** ms since the ledger started: `tpa fault` started, and returned with the fault in place */
+  faultSentAt: number;
   faultAt: number;
   /** first write acknowledged by another node than the primary before the fault (ms after the fault) */
   newPrimaryAfterMs?: number;
@@ -76,9 +77,11 @@ export async function drill(dir: string, cluster: string, o: DrillOptions): Prom
   await ledger.start(nodes.find((n) => n.name === before)!);
   try {
     await new Promise((r) => setTimeout(r, o.warmupMs ?? 3000));
-    const faultAt = ledger.elapsed();
+    const faultSentAt = ledger.elapsed();
     const f = await run(TPA, ['fault', dir, ...o.fault], { env });
     if (f.code !== 0) throw new Error(`tpa fault ${o.fault.join(' ')}: ${f.stderr}`);
+    // the fault is in place when the command returns (its CLI start-up is not the cluster's time)
+    const faultAt = ledger.elapsed();
     const deadline = faultAt + o.maxMs;
     while (ledger.elapsed() < deadline && !(o.done?.(ledger, faultAt) ?? false)) {
       await new Promise((r) => setTimeout(r, 250));
@@ -102,6 +105,7 @@ export async function drill(dir: string, cluster: string, o: DrillOptions): Prom
       ...report,
       poolerRecoveryMs,
       fault: o.fault.join(' '),
+      faultSentAt,
       faultAt,
       ...(firstNew ? { newPrimaryAfterMs: firstNew.ackedAt! - faultAt } : {}),
       before,
