@@ -6,6 +6,8 @@
  *     (async, sync): unavailability = from the power-off until writes are acknowledged again
  *     through every surviving pgbouncer (median and max; target median <= 15 s, aim 10 s),
  *     the longest gap between two acknowledged writes, acknowledged writes lost, two writers
+ *   - switchover, BENCH_SWITCHOVERS times (default 3) per durability: the longest time without
+ *     an acknowledged write (target <= 2 s), writes that failed (target 0), writes lost
  *   - isolate of the primary, once per durability: writable nodes seen at once, lost writes
  * Between runs the old primary is started again (its start guard keeps it down) and rejoined
  * with `tpa rejoin`. One 3-node cluster per durability, removed afterwards. Runs as root.
@@ -15,10 +17,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { must, tpa } from './lib/cli.ts';
 import { appendResults, type BenchRow } from './lib/results.ts';
-import { clusterStatus, drill, newPrimaryWrote, type DrillResult } from '../test/support/drill.ts';
+import {
+  clusterStatus,
+  drill,
+  newPrimaryWrote,
+  switchoverDrill,
+  type DrillResult,
+  type SwitchoverDrill,
+} from '../test/support/drill.ts';
 import { readInventory, removePrefixed, tpaEnv, waitFor } from '../test/support/cli.ts';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_FAILOVER_RUNS ?? 5));
+const SWITCHOVERS = Math.max(1, Number(process.env.BENCH_SWITCHOVERS ?? 3));
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -99,6 +109,22 @@ async function main() {
         target: durability === 'sync' ? '0' : 'reported',
         note: `two writers at once in ${runs.filter((r) => r.twoWritersAtOnce).length} runs; most nodes answering as primary at once: ${Math.max(...runs.map((r) => r.mostWritableAtOnce))}`,
       });
+      const sw: SwitchoverDrill[] = [];
+      for (let i = 0; i < SWITCHOVERS; i++) sw.push(await switchoverDrill(c.dir, 'main', c.env, []));
+      const gaps = sw.map((r) => r.longestGapMs);
+      rows.push({
+        step: `switchover (${durability}): longest time without an acknowledged write, median of ${SWITCHOVERS}`,
+        seconds: median(gaps) / 1000,
+        target: '<= 2 s',
+        note: `runs: ${gaps.map(secs).join(', ')} s; tpa's own pause-to-resume: ${sw.map((r) => secs(r.stallMs ?? NaN)).join(', ')} s; whole command: ${sw.map((r) => secs(r.durationMs)).join(', ')} s; exit codes ${sw.map((r) => r.code).join(', ')}`,
+      });
+      rows.push({
+        step: `switchover (${durability}): writes that failed, and acknowledged writes lost, in ${SWITCHOVERS} switchovers`,
+        seconds: sw.reduce((n, r) => n + r.failedDuring, 0),
+        unit: 'n',
+        target: '0 failed, 0 lost',
+        note: `lost ${sw.reduce((n, r) => n + r.lost.length, 0)} of ${sw.reduce((n, r) => n + r.acknowledged, 0)} acknowledged${sw.some((r) => r.errors.length) ? `; errors: ${[...new Set(sw.flatMap((r) => r.errors))].join(' | ')}` : ''}`,
+      });
       const iso = await once(c.dir, c.env, 'isolate');
       rows.push({
         step: `isolate the primary (${durability}): nodes taking writes at once (most, by the prober), acknowledged writes lost`,
@@ -115,10 +141,10 @@ async function main() {
     }
   }
   notes.push(
-    'Ledger: one writer per pgbouncer (3), each write a new TLS connection (psql, connect_timeout 2 s) inserting the next id; a prober asks every node directly 4 times a second whether it is in recovery.',
+    'Ledger: one writer per pgbouncer (3), each write a new TLS connection (psql, connect_timeout 2 s; 10 s in the switchover runs, as an application would wait) inserting the next id; a prober asks every node directly 4 times a second whether it is in recovery.',
     "Unavailability counts from the moment `tpa fault` returned; the powered-off node's own pgbouncer is not counted (it is off too).",
   );
-  await appendResults('failover: power-off and isolation of the primary under writes', rows, notes);
+  await appendResults('failover and switchover under writes', rows, notes);
 }
 
 await main();

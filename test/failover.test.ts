@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterStatus, drill, newPrimaryWrote, type DrillResult } from './support/drill.ts';
+import { clusterStatus, drill, newPrimaryWrote, switchoverDrill, type DrillResult } from './support/drill.ts';
 import { readInventory, removePrefixed, run, TPA, tpaEnv, waitFor } from './support/cli.ts';
 
 const GROUP = `it-fo-${process.pid}`;
@@ -186,6 +186,60 @@ void test('deploy adopts the primary of now (one commit), then changes nothing; 
   const again = await tpa('deploy', dir);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout + again.stderr, /no changes/);
+  const t = await tpa('test', dir);
+  assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
+});
+
+void test('switchover: refused with nothing changed for the primary itself, an unknown node, a stopped standby (exit 2)', async () => {
+  const s = await status();
+  const primary = s.primaries.main!;
+  const standby = s.nodes.find((n) => n.node !== primary)!.node;
+  for (const [args, re] of [
+    [['--to', primary], /is the primary of cluster main already/],
+    [['--to', 'nope-1'], /no node nope-1/],
+    [['--cluster', 'nope'], /no cluster nope/],
+  ] as const) {
+    const r = await tpa('switchover', dir, ...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+  }
+  const stop = await tpa('ssh', dir, standby, '--', 'systemctl stop postgresql@15-main');
+  assert.equal(stop.code, 0, stop.stderr);
+  const r = await tpa('switchover', dir, '--to', standby);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    new RegExp(`every node of cluster main must be up for a switchover: ${standby} is stopped`),
+  );
+  assert.equal(await primaryNow(), primary, 'nothing changed');
+  const start = await tpa('ssh', dir, standby, '--', 'systemctl start postgresql@15-main');
+  assert.equal(start.code, 0, start.stderr);
+  await waitFor(`${standby} to stream again`, 60_000, async () => {
+    const row = (await status()).nodes.find((n) => n.node === standby);
+    return row?.receiver === 'streaming';
+  });
+});
+
+void test('switchover and back: every write acknowledged, none failed, config.yml records each move', async () => {
+  const first = (await primaryNow())!;
+  const target = (await status()).nodes.find((n) => n.node !== first && n.receiver === 'streaming')!.node;
+  for (const [from, to] of [
+    [first, target],
+    [target, first],
+  ]) {
+    const r = await switchoverDrill(dir, 'main', env, ['--to', to!]);
+    console.log(`switchover ${from} -> ${to}: ${JSON.stringify({ ...r, lost: r.lost.length })}`);
+    assert.equal(r.code, 0, JSON.stringify(r));
+    assert.equal(r.from, from);
+    assert.equal(r.to, to);
+    assert.deepEqual(r.lost, [], 'no acknowledged write lost');
+    assert.equal(r.failedDuring, 0, `clients saw errors: ${r.errors.join(' | ')}`);
+    assert.equal(r.twoWritersAtOnce, false);
+    const log = await run('git', ['-C', dir, 'log', '--format=%s', '-1']);
+    assert.equal(log.stdout.trim(), `switchover: ${from} -> ${to}`);
+    const rows = (await status()).nodes;
+    for (const n of rows.filter((x) => x.node !== to)) assert.equal(n.upstream, to, JSON.stringify(n));
+  }
   const t = await tpa('test', dir);
   assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
 });

@@ -24,6 +24,7 @@ import { register as backups } from '../commands/backups/cli.ts';
 import { register as restore } from '../commands/restore/cli.ts';
 import { register as rejoin } from '../commands/rejoin/cli.ts';
 import { register as rebuild } from '../commands/rebuild/cli.ts';
+import { register as switchover } from '../commands/switchover/cli.ts';
 
 export const commands: RegisterCommand[] = [
   configure,
@@ -47,4 +48,5 @@ export const commands: RegisterCommand[] = [
   restore,
   rejoin,
   rebuild,
+  switchover,
 ];

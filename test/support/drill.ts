@@ -115,3 +115,67 @@ export async function drill(dir: string, cluster: string, o: DrillOptions): Prom
     await ledger.dispose();
   }
 }
+
+export interface SwitchoverDrill extends LedgerReport {
+  from: string;
+  to: string | null;
+  /** `tpa switchover`'s own report (exit code, stall) */
+  code: number;
+  stallMs?: number;
+  /** writes that failed while the switchover ran (sent after it started, answered before it ended) */
+  failedDuring: number;
+  /** the first errors seen, for the log */
+  errors: string[];
+  durationMs: number;
+}
+
+/** `tpa switchover DIR ...args` under the ledger; clients connect with a 10 s timeout, as applications do */
+export async function switchoverDrill(
+  dir: string,
+  cluster: string,
+  env: NodeJS.ProcessEnv,
+  args: string[],
+): Promise<SwitchoverDrill> {
+  const inv = await readInventory(dir);
+  const nodes = endpoints(inv, 5432);
+  const before = (await clusterStatus(dir, env)).primaries[cluster]!;
+  const saved = process.env.TPA_KEY_FILE;
+  process.env.TPA_KEY_FILE = env.TPA_KEY_FILE;
+  const password = await getSecret(dir, SECRETS.postgres).finally(() => {
+    if (saved === undefined) delete process.env.TPA_KEY_FILE;
+    else process.env.TPA_KEY_FILE = saved;
+  });
+  const ledger = new Ledger(endpoints(inv, 6432), nodes, password, 10);
+  await ledger.start(nodes.find((n) => n.name === before)!);
+  try {
+    await new Promise((r) => setTimeout(r, 3000));
+    const startedAt = ledger.elapsed();
+    const r = await run(TPA, ['switchover', dir, '--json', ...args], { env, timeoutMs: 900_000 });
+    const endedAt = ledger.elapsed();
+    await new Promise((res) => setTimeout(res, 3000));
+    await ledger.stop();
+    const after = (await clusterStatus(dir, env)).primaries[cluster] ?? null;
+    const report = await ledger.verify(nodes.find((n) => n.name === (after ?? before))!);
+    const failed = ledger.writes.filter(
+      (w) => w.error !== undefined && w.sentAt >= startedAt && w.sentAt <= endedAt,
+    );
+    let stallMs: number | undefined;
+    try {
+      stallMs = lastJson<{ stallMs?: number }>(r).stallMs;
+    } catch {
+      stallMs = undefined;
+    }
+    return {
+      ...report,
+      from: before,
+      to: after,
+      code: r.code,
+      ...(stallMs !== undefined ? { stallMs } : {}),
+      failedDuring: failed.length,
+      errors: [...new Set(failed.map((w) => w.error ?? ''))].slice(0, 5),
+      durationMs: endedAt - startedAt,
+    };
+  } finally {
+    await ledger.dispose();
+  }
+}

@@ -63,7 +63,7 @@ function psql(conninfo: string, sql: string, passfile: string, timeoutMs: number
       HOST_PSQL,
       ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-d', conninfo, '-c', sql],
       {
-        env: { PATH: '/usr/bin:/bin', PGPASSFILE: passfile, PGCONNECT_TIMEOUT: '2', LC_ALL: 'C' },
+        env: { PATH: '/usr/bin:/bin', PGPASSFILE: passfile, LC_ALL: 'C' },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -78,8 +78,8 @@ function psql(conninfo: string, sql: string, passfile: string, timeoutMs: number
   });
 }
 
-const conninfo = (e: { address: string; port: number }, app: string) =>
-  `host=${e.address} port=${e.port} dbname=postgres user=postgres sslmode=require connect_timeout=2 application_name=${app}`;
+const conninfo = (e: { address: string; port: number }, app: string, connectTimeoutS = 2) =>
+  `host=${e.address} port=${e.port} dbname=postgres user=postgres sslmode=require connect_timeout=${connectTimeoutS} application_name=${app}`;
 
 export class Ledger {
   readonly writes: Write[] = [];
@@ -95,6 +95,8 @@ export class Ledger {
     private readonly poolers: Endpoint[],
     private readonly nodes: Endpoint[],
     private readonly password: string,
+    /** how long a writer's connection attempt may take (an application's connect timeout) */
+    private readonly connectTimeoutS = 2,
   ) {}
 
   private now() {
@@ -128,10 +130,10 @@ export class Ledger {
     while (this.running) {
       const w: Write = { id: this.nextId++, via: p.name, sentAt: this.now() };
       const r = await psql(
-        conninfo(p, 'tpa-ledger'),
+        conninfo(p, 'tpa-ledger', this.connectTimeoutS),
         `INSERT INTO ${TABLE} (id, via) VALUES (${w.id}, '${p.name}') RETURNING host(inet_server_addr())`,
         this.passfile,
-        5_000,
+        (this.connectTimeoutS + 3) * 1000,
       );
       if (r.ok) {
         w.ackedAt = this.now();

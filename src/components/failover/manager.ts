@@ -101,6 +101,21 @@ export interface FailoverManager {
    * primary of now, then starts it as a standby of that primary.
    */
   rebuildCommand?(input: RebuildInput): string;
+  /** what `tpa switchover` runs on the nodes; without it, the manager has no switchover */
+  switchover?: SwitchoverSteps;
+}
+
+/**
+ * A switchover's manager-specific steps, shell run as root. tpa pauses the manager and the
+ * poolers, stops the old primary (a clean shutdown sends every WAL record to the standbys) and
+ * waits for the target to replay all of it before `promote`; afterwards the old primary comes
+ * back through rejoinCommand and the other standbys run `follow`.
+ */
+export interface SwitchoverSteps {
+  /** on the target: promote it and record it as the primary */
+  promote(p: PgPaths): string;
+  /** on every other standby: follow the new primary */
+  follow(p: PgPaths, cluster: ClusterConfig, newPrimaryName: string): string;
 }
 
 export interface RebuildInput {

@@ -33,6 +33,11 @@ export interface Pooler {
   routeHost(obs: NodeObservation): string | undefined;
   /** the `tpa test` checks that judge this pooler, in report order */
   checks: Check[];
+  /**
+   * Shell (root) for a switchover: hold every client's next query until resume (fails when it
+   * could not within a few seconds), send clients to the primary of now at once, resume.
+   */
+  switchover?: { pause(p: PgPaths): string; route(): string; resume(p: PgPaths): string };
 }
 
 export const noPooler: Pooler = {

@@ -49,6 +49,13 @@ export function repmgrFailoverManager(): FailoverManager {
       'fi',
     ].join('\n'),
     rejoinCommand: REJOIN_SCRIPT,
+    switchover: {
+      promote: (p) => asPostgres(`${repmgrBin(p)} -f ${REPMGR_CONF} standby promote --log-level=WARNING`),
+      follow: (p, cluster, primary) =>
+        asPostgres(
+          `${repmgrBin(p)} -f ${REPMGR_CONF} standby follow --upstream-node-id=${repmgrNodeId(cluster, primary)} --log-level=WARNING`,
+        ),
+    },
     rebuildCommand: (r) =>
       rebuildCommand({
         paths: r.paths,

@@ -1,0 +1,209 @@
+/**
+ * `tpa switchover DIR [--to NODE]`: the primary moves to a standby without losing a write and
+ * without clients seeing an error. Checked first (plan.ts), nothing changed on a refusal. Then:
+ * the failover manager and every pooler pause (clients' next queries wait), the old primary
+ * stops cleanly (its last WAL record, the shutdown checkpoint, reaches the standbys), the
+ * target replays up to it and is promoted, every pooler points at it and resumes: the stall
+ * clients see ends here. Afterwards the old primary rejoins as a standby, the other standbys
+ * follow, the manager resumes, and config.yml says who the primary is (one commit).
+ * A step that fails before the promotion puts everything back: the old primary starts again
+ * and stays the primary, the poolers resume on it.
+ */
+import type { EventSink } from '../../core/events.ts';
+import { OperationError, UsageError } from '../../core/errors.ts';
+import { sh } from '../../core/shell.ts';
+import { failoverManagerOf } from '../../components/failover/registry.ts';
+import { poolerOf } from '../../components/pooler/registry.ts';
+import { pgPathsFor } from '../../components/postgres/paths.ts';
+import { psqlAsPostgres } from '../../components/postgres/psql.ts';
+import { connectCluster, type ClusterAccess } from '../../clusterdir/connect.ts';
+import { recordPrimaries } from '../../clusterdir/record-primary.ts';
+import { clusterStatus } from '../status/index.ts';
+import { waitStreaming } from '../rejoin/index.ts';
+import { LONG_TRANSACTION_S, planSwitchover, type OpenTransaction, type SwitchoverRequest } from './plan.ts';
+
+export interface SwitchoverReport {
+  cluster: string;
+  from: string;
+  to: string;
+  /** from the poolers' pause to their resume on the new primary */
+  stallMs: number;
+  durationMs: number;
+  /** the commit that records the new primary in config.yml */
+  commit: string | null;
+}
+
+const OPEN_TRANSACTIONS_SQL =
+  "SELECT pid, extract(epoch FROM now() - xact_start)::int, usename, left(regexp_replace(query, '\\s+', ' ', 'g'), 60) " +
+  "FROM pg_stat_activity WHERE backend_type = 'client backend' AND xact_start IS NOT NULL " +
+  `AND pid <> pg_backend_pid() AND now() - xact_start > interval '${LONG_TRANSACTION_S} seconds'`;
+
+function parseTransactions(out: string): OpenTransaction[] {
+  return out
+    .split('\n')
+    .filter((l) => l.includes('|'))
+    .map((l) => {
+      const [pid, seconds, user, ...q] = l.split('|');
+      return { pid: Number(pid), seconds: Number(seconds), user: user ?? '', query: q.join('|') };
+    });
+}
+
+export async function switchover(
+  req: SwitchoverRequest & { dir: string; events: EventSink },
+): Promise<SwitchoverReport> {
+  const started = Date.now();
+  const report = await clusterStatus(req.dir);
+  const access = await connectCluster(req.dir, { events: req.events });
+  try {
+    return await run(access, req, report, started);
+  } finally {
+    await access.close();
+  }
+}
+
+async function run(
+  access: ClusterAccess,
+  req: SwitchoverRequest & { dir: string; events: EventSink },
+  report: Awaited<ReturnType<typeof clusterStatus>>,
+  started: number,
+): Promise<SwitchoverReport> {
+  const p = pgPathsFor(access.config);
+  const exec = (host: string, command: string, step: string, timeoutMs = 120_000) =>
+    access.pool.forHost(host).exec(command, { step, timeoutMs });
+  const info = (message: string) => req.events({ kind: 'info', message });
+
+  // the primary's open transactions decide whether it may go now (before anything changes)
+  const prelim = planSwitchover(report, { ...req, force: true });
+  const tx = await exec(
+    prelim.primary.node,
+    psqlAsPostgres({ sql: OPEN_TRANSACTIONS_SQL }),
+    'switchover: open transactions',
+  );
+  const plan = planSwitchover(report, req, parseTransactions(tx.stdout));
+  const cluster = access.config.clusters.find((c) => c.name === plan.cluster)!;
+  const manager = failoverManagerOf(cluster);
+  const pooler = poolerOf(cluster);
+  if (!manager.switchover || !manager.rejoinCommand)
+    throw new UsageError(
+      `cluster ${cluster.name} runs failover_manager ${manager.name}: it has no switchover`,
+    );
+  const nodes = [plan.primary, plan.target, ...plan.siblings];
+  const from = plan.primary.node;
+  const to = plan.target.node;
+  const all = (command: (node: string) => string, step: string) =>
+    Promise.all(nodes.map((n) => exec(n.node, command(n.node), step)));
+  info(`switchover ${from} -> ${to}: pausing ${manager.name} and ${pooler.name}`);
+
+  await all(() => manager.pause || 'true', 'switchover: pause the failover manager');
+  let stallStart = Date.now();
+  let promoted = false;
+  let poolersPaused = false;
+  const resumePoolers = async () => {
+    if (pooler.switchover && poolersPaused) {
+      await all(() => pooler.switchover!.resume(p), 'switchover: resume the pooler');
+      poolersPaused = false;
+    }
+  };
+  try {
+    if (pooler.switchover) {
+      poolersPaused = true;
+      stallStart = Date.now();
+      await all(() => pooler.switchover!.pause(p), 'switchover: pause the pooler').catch((e: unknown) => {
+        throw new OperationError(
+          `${pooler.name} could not pause: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+          {
+            step: 'switchover: pause the pooler',
+            hint: 'clients that keep a session open hold it (session pooling); nothing was switched',
+          },
+        );
+      });
+    }
+    // a clean shutdown sends every WAL record, its shutdown checkpoint last, to the standbys
+    await exec(from, sh`systemctl stop ${p.service}`, 'switchover: stop the old primary');
+    const cp = await exec(
+      from,
+      sh`LC_ALL=C ${`${p.binDir}/pg_controldata`} -D ${p.dataDir} | sed -n 's/^Latest checkpoint location: *//p; s/^Database cluster state: *//p'`,
+      "switchover: read the old primary's last WAL position",
+    );
+    const [state, lsn] = cp.stdout.trim().split('\n');
+    if (state !== 'shut down' || !lsn)
+      throw new OperationError(`${from} did not shut down cleanly (${state ?? '?'})`, {
+        host: from,
+        step: 'switchover: stop the old primary',
+      });
+    const caughtUp = psqlAsPostgres({ sql: `SELECT pg_last_wal_replay_lsn() >= '${lsn}'::pg_lsn` });
+    await exec(
+      to,
+      `i=0; until [ "$(${caughtUp})" = t ]; do i=$((i+1)); [ $i -le 300 ] || { echo "${to} did not replay up to ${lsn} within 30 s" >&2; exit 1; }; sleep 0.1; done`,
+      `switchover: ${to} replays up to ${lsn}`,
+      60_000,
+    );
+    await exec(to, manager.switchover.promote(p), `switchover: promote ${to}`);
+    promoted = true;
+    if (pooler.switchover) {
+      await all(() => pooler.switchover!.route(), 'switchover: point the pooler at the new primary');
+      await resumePoolers();
+    }
+  } catch (e) {
+    if (!promoted) {
+      // put everything back: the old primary stays the primary
+      const back = await Promise.allSettled([
+        exec(from, sh`systemctl start ${p.service}`, 'switchover: start the old primary again'),
+      ]);
+      await resumePoolers().catch(() => undefined);
+      await all(() => manager.resume || 'true', 'switchover: resume the failover manager').catch(
+        () => undefined,
+      );
+      const restarted = back[0]?.status === 'fulfilled';
+      throw new OperationError(
+        `switchover ${from} -> ${to} failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}; ` +
+          (restarted
+            ? `${from} is the primary again and the poolers resumed on it`
+            : `${from} did not start again: see tpa status`),
+        { step: 'switchover', hint: 'nothing was switched; tpa status shows each node' },
+      );
+    }
+    await resumePoolers().catch(() => undefined);
+    throw e;
+  }
+  const stallMs = Date.now() - stallStart;
+  info(
+    `switchover ${from} -> ${to}: ${to} is the primary, clients resumed after ${(stallMs / 1000).toFixed(1)} s`,
+  );
+
+  // the old primary comes back as a standby, the others follow; then the manager resumes
+  const settled = await Promise.allSettled([
+    exec(
+      from,
+      sh`${manager.rejoinCommand} ${plan.target.address}`,
+      `switchover: ${from} rejoins as a standby`,
+      600_000,
+    ),
+    ...plan.siblings.map((s) =>
+      exec(
+        s.node,
+        manager.switchover!.follow(p, cluster, to),
+        `switchover: ${s.node} follows ${to}`,
+        600_000,
+      ),
+    ),
+  ]);
+  await all(() => manager.resume || 'true', 'switchover: resume the failover manager');
+  const commit = await recordPrimaries(
+    access.dir,
+    [{ cluster: cluster.name, from, to }],
+    `switchover: ${from} -> ${to}`,
+  );
+  const failed = settled.flatMap((s, i) =>
+    s.status === 'rejected'
+      ? [`${i === 0 ? from : plan.siblings[i - 1]!.node}: ${String(s.reason).split('\n')[0]}`]
+      : [],
+  );
+  if (failed.length)
+    throw new OperationError(`${to} is the primary now (config.yml says so), but: ${failed.join('; ')}`, {
+      step: 'switchover: standbys follow',
+      hint: 'tpa rejoin DIR NODE brings each of them back',
+    });
+  for (const n of [from, ...plan.siblings.map((s) => s.node)]) await waitStreaming(req.dir, n, 120_000);
+  return { cluster: cluster.name, from, to, stallMs, durationMs: Date.now() - started, commit };
+}
