@@ -68,8 +68,13 @@ async function run(
   started: number,
 ): Promise<SwitchoverReport> {
   const p = pgPathsFor(access.config);
-  const exec = (host: string, command: string, step: string, timeoutMs = 120_000) =>
-    access.pool.forHost(host).exec(command, { step, timeoutMs });
+  // each step's time is a timing event (TPA_PROFILE=1 shows them): the stall is their sum
+  const exec = async (host: string, command: string, step: string, timeoutMs = 120_000) => {
+    const t0 = Date.now();
+    const r = await access.pool.forHost(host).exec(command, { step, timeoutMs });
+    req.events({ kind: 'timing', what: step, host, durationMs: Date.now() - t0 });
+    return r;
+  };
   const info = (message: string) => req.events({ kind: 'info', message });
 
   // the primary's open transactions decide whether it may go now (before anything changes)
@@ -83,7 +88,9 @@ async function run(
   const cluster = access.config.clusters.find((c) => c.name === plan.cluster)!;
   const manager = failoverManagerOf(cluster);
   const pooler = poolerOf(cluster);
-  if (!manager.switchover || !manager.rejoinCommand)
+  const steps = manager.switchover;
+  const rejoin = manager.rejoinCommand;
+  if (!steps || !rejoin)
     throw new UsageError(
       `cluster ${cluster.name} runs failover_manager ${manager.name}: it has no switchover`,
     );
@@ -96,11 +103,10 @@ async function run(
 
   await all(() => manager.pause || 'true', 'switchover: pause the failover manager');
   let stallStart = Date.now();
-  let promoted = false;
   let poolersPaused = false;
   const resumePoolers = async () => {
     if (pooler.switchover && poolersPaused) {
-      await all(() => pooler.switchover!.resume(p), 'switchover: resume the pooler');
+      await all(() => pooler.switchover!.resume(), 'switchover: resume the pooler');
       poolersPaused = false;
     }
   };
@@ -108,7 +114,7 @@ async function run(
     if (pooler.switchover) {
       poolersPaused = true;
       stallStart = Date.now();
-      await all(() => pooler.switchover!.pause(p), 'switchover: pause the pooler').catch((e: unknown) => {
+      await all(() => pooler.switchover!.pause(), 'switchover: pause the pooler').catch((e: unknown) => {
         throw new OperationError(
           `${pooler.name} could not pause: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
           {
@@ -138,33 +144,44 @@ async function run(
       `switchover: ${to} replays up to ${lsn}`,
       60_000,
     );
-    await exec(to, manager.switchover.promote(p), `switchover: promote ${to}`);
-    promoted = true;
-    if (pooler.switchover) {
-      await all(() => pooler.switchover!.route(), 'switchover: point the pooler at the new primary');
-      await resumePoolers();
-    }
+    await exec(to, steps.promote(p), `switchover: promote ${to}`);
   } catch (e) {
-    if (!promoted) {
-      // put everything back: the old primary stays the primary
-      const back = await Promise.allSettled([
-        exec(from, sh`systemctl start ${p.service}`, 'switchover: start the old primary again'),
-      ]);
-      await resumePoolers().catch(() => undefined);
-      await all(() => manager.resume || 'true', 'switchover: resume the failover manager').catch(
-        () => undefined,
-      );
-      const restarted = back[0]?.status === 'fulfilled';
-      throw new OperationError(
-        `switchover ${from} -> ${to} failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}; ` +
-          (restarted
-            ? `${from} is the primary again and the poolers resumed on it`
-            : `${from} did not start again: see tpa status`),
-        { step: 'switchover', hint: 'nothing was switched; tpa status shows each node' },
-      );
-    }
+    // put everything back: the old primary stays the primary (its start guard refuses if
+    // the target did become a primary after all)
+    const back = await Promise.allSettled([
+      exec(from, sh`systemctl start ${p.service}`, 'switchover: start the old primary again'),
+    ]);
     await resumePoolers().catch(() => undefined);
-    throw e;
+    await all(() => manager.resume || 'true', 'switchover: resume the failover manager').catch(
+      () => undefined,
+    );
+    const restarted = back[0]?.status === 'fulfilled';
+    throw new OperationError(
+      `switchover ${from} -> ${to} failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}; ` +
+        (restarted
+          ? `${from} is the primary again and the poolers resumed on it`
+          : `${from} did not start again: see tpa status`),
+      { step: 'switchover', hint: 'nothing was switched; tpa status shows each node' },
+    );
+  }
+
+  // from here on the target is the primary: every step is tried, whatever failed before it
+  const problems: string[] = [];
+  const attempt = async (what: string, f: () => Promise<unknown>) => {
+    try {
+      await f();
+    } catch (e) {
+      problems.push(`${what}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
+  };
+  if (pooler.switchover) {
+    await attempt('pointing the poolers at the new primary', () =>
+      all(
+        () => pooler.switchover!.route(plan.target.address),
+        'switchover: point the pooler at the new primary',
+      ),
+    );
+    await attempt('resuming the poolers', resumePoolers);
   }
   const stallMs = Date.now() - stallStart;
   info(
@@ -172,37 +189,31 @@ async function run(
   );
 
   // the old primary comes back as a standby, the others follow; then the manager resumes
-  const settled = await Promise.allSettled([
-    exec(
-      from,
-      sh`${manager.rejoinCommand} ${plan.target.address}`,
-      `switchover: ${from} rejoins as a standby`,
-      600_000,
+  await attempt(`recording ${to} as the primary`, () =>
+    exec(to, steps.record(p), `switchover: record ${to} as the primary`),
+  );
+  await Promise.all([
+    attempt(`${from} rejoining`, () =>
+      exec(from, sh`${rejoin} ${plan.target.address}`, `switchover: ${from} rejoins as a standby`, 600_000),
     ),
     ...plan.siblings.map((s) =>
-      exec(
-        s.node,
-        manager.switchover!.follow(p, cluster, to),
-        `switchover: ${s.node} follows ${to}`,
-        600_000,
+      attempt(`${s.node} following ${to}`, () =>
+        exec(s.node, steps.follow(p, cluster, to), `switchover: ${s.node} follows ${to}`, 600_000),
       ),
     ),
   ]);
-  await all(() => manager.resume || 'true', 'switchover: resume the failover manager');
+  await attempt('resuming the failover manager', () =>
+    all(() => manager.resume || 'true', 'switchover: resume the failover manager'),
+  );
   const commit = await recordPrimaries(
     access.dir,
     [{ cluster: cluster.name, from, to }],
     `switchover: ${from} -> ${to}`,
   );
-  const failed = settled.flatMap((s, i) =>
-    s.status === 'rejected'
-      ? [`${i === 0 ? from : plan.siblings[i - 1]!.node}: ${String(s.reason).split('\n')[0]}`]
-      : [],
-  );
-  if (failed.length)
-    throw new OperationError(`${to} is the primary now (config.yml says so), but: ${failed.join('; ')}`, {
-      step: 'switchover: standbys follow',
-      hint: 'tpa rejoin DIR NODE brings each of them back',
+  if (problems.length)
+    throw new OperationError(`${to} is the primary now (config.yml says so), but: ${problems.join('; ')}`, {
+      step: 'switchover: after the promotion',
+      hint: 'tpa deploy resumes what is paused; tpa rejoin DIR NODE brings a standby back; tpa status shows each node',
     });
   for (const n of [from, ...plan.siblings.map((s) => s.node)]) await waitStreaming(req.dir, n, 120_000);
   return { cluster: cluster.name, from, to, stallMs, durationMs: Date.now() - started, commit };

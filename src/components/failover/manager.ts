@@ -112,8 +112,10 @@ export interface FailoverManager {
  * back through rejoinCommand and the other standbys run `follow`.
  */
 export interface SwitchoverSteps {
-  /** on the target: promote it and record it as the primary */
+  /** on the target: promote it, returning once it takes writes (clients resume right after) */
   promote(p: PgPaths): string;
+  /** on the target, after the clients resumed: record it as the primary in the manager's metadata */
+  record(p: PgPaths): string;
   /** on every other standby: follow the new primary */
   follow(p: PgPaths, cluster: ClusterConfig, newPrimaryName: string): string;
 }

@@ -37,7 +37,7 @@ export interface Pooler {
    * Shell (root) for a switchover: hold every client's next query until resume (fails when it
    * could not within a few seconds), send clients to the primary of now at once, resume.
    */
-  switchover?: { pause(p: PgPaths): string; route(): string; resume(p: PgPaths): string };
+  switchover?: { pause(): string; route(primaryAddress: string): string; resume(): string };
 }
 
 export const noPooler: Pooler = {

@@ -50,7 +50,13 @@ export function repmgrFailoverManager(): FailoverManager {
     ].join('\n'),
     rejoinCommand: REJOIN_SCRIPT,
     switchover: {
-      promote: (p) => asPostgres(`${repmgrBin(p)} -f ${REPMGR_CONF} standby promote --log-level=WARNING`),
+      // pg_promote returns as soon as the server takes writes; `repmgr standby promote` would
+      // poll for that once a second. repmgr's records follow with `primary register --force`
+      // (the old primary, stopped, is marked inactive), as repmgr documents for a promoted node.
+      promote: () =>
+        `test "$(${psqlAsPostgres({ sql: 'SELECT pg_promote(true, 60)' })})" = t || { echo "pg_promote did not finish" >&2; exit 1; }`,
+      record: (p) =>
+        asPostgres(`${repmgrBin(p)} -f ${REPMGR_CONF} primary register --force --log-level=WARNING`),
       follow: (p, cluster, primary) =>
         asPostgres(
           `${repmgrBin(p)} -f ${REPMGR_CONF} standby follow --upstream-node-id=${repmgrNodeId(cluster, primary)} --log-level=WARNING`,

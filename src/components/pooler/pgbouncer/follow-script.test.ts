@@ -265,3 +265,23 @@ void test('a quick periodic check asks only the routed node; any doubt makes it 
     t.cleanup();
   }
 });
+
+void test('--to ADDRESS (tpa switchover): the route moves at once without asking anyone; only a node of the cluster', () => {
+  const t = setup();
+  try {
+    t.node(A, primary(1));
+    t.node(B, standby);
+    t.node(C, standby);
+    t.run('--periodic', 'full');
+    assert.equal(t.route(), renderDatabasesIni(A));
+    t.asks();
+    t.run('--to', B);
+    assert.equal(t.route(), renderDatabasesIni(B));
+    assert.deepEqual(t.asks(), [], 'nobody asked');
+    assert.match(t.log(), /route: 10\.0\.3\.11 -> 10\.0\.3\.12 \(tpa switchover\)/);
+    assert.throws(() => t.run('--to', '10.9.9.9'), /is not a node of this cluster/);
+    assert.equal(t.route(), renderDatabasesIni(B));
+  } finally {
+    t.cleanup();
+  }
+});

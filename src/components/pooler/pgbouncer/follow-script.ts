@@ -34,6 +34,7 @@ export function renderFollowScript(): string {
 # Managed by tpa: keeps the local pgbouncer pointed at the cluster's current primary.
 #   ${FOLLOW_SCRIPT} [--reason TEXT [--promoted-here]]  check once; rewrite the route and reload
 #       pgbouncer when the primary moved (promoted-here: this node was just promoted: ask it first)
+#   ${FOLLOW_SCRIPT} --to ADDRESS       route to that node now, without asking (tpa switchover)
 #   ${FOLLOW_SCRIPT} --loop SECONDS     check forever (the tpa-pgbouncer-follow unit)
 #   ${FOLLOW_SCRIPT} --periodic quick|full  one turn of the loop
 #   ${FOLLOW_SCRIPT} --render ADDRESS   print the route file for ADDRESS
@@ -145,6 +146,9 @@ check_once() {
   if [ "\${2:-}" = quick ] && route_still_good; then return 0; fi
   if [ "\${2:-}" = promoted-here ] && primary=$(promoted_here); then
     :
+  elif mode=\${2:-} && [ "\${mode#to:}" != "$mode" ]; then
+    # told by tpa switchover, which has just promoted it: no need to ask the nodes
+    primary=\${mode#to:}
   else
     primary=$(find_primary)
     case $? in
@@ -213,6 +217,12 @@ case "\${1:-}" in
     mkdir -p "$STATE_DIR"
     if [ "\${3:-}" = --promoted-here ]; then locked_check "\${2:-}" promoted-here; else locked_check "\${2:-}"; fi
     ;;
+  --to)
+    # --to ADDRESS: route to this node of the cluster now (tpa switchover, after the promotion)
+    case " $NODES " in *" \${2:-} "*) ;; *) echo "$0: \${2:-} is not a node of this cluster" >&2; exit 2 ;; esac
+    mkdir -p "$STATE_DIR"
+    locked_check "tpa switchover" "to:$2"
+    ;;
   --periodic)
     # one turn of the loop, quick or full (for tests and for a look by hand)
     mkdir -p "$STATE_DIR"
@@ -223,7 +233,7 @@ case "\${1:-}" in
     locked_check "manual run"
     ;;
   *)
-    echo "usage: $0 [--reason TEXT [--promoted-here] | --loop SECONDS | --periodic quick|full | --render ADDRESS]" >&2
+    echo "usage: $0 [--reason TEXT [--promoted-here] | --to ADDRESS | --loop SECONDS | --periodic quick|full | --render ADDRESS]" >&2
     exit 2
     ;;
 esac

@@ -2,9 +2,15 @@
 import type { Pooler } from '../pooler.ts';
 import { ROLES, SECRETS } from '../../postgres/paths.ts';
 import { pgbouncerAuthHbaRules, pgbouncerClientHbaRules } from './hba.ts';
-import { DATABASES_INI, FOLLOW_SCRIPT, FOLLOW_UNIT, PGBOUNCER_PORT, PGBOUNCER_UNIT } from './files.ts';
+import {
+  DATABASES_INI,
+  FOLLOW_SCRIPT,
+  FOLLOW_UNIT,
+  PGBOUNCER_PIDFILE,
+  PGBOUNCER_PORT,
+  PGBOUNCER_UNIT,
+} from './files.ts';
 import { sh } from '../../../core/shell.ts';
-import { PG_OS_USER, PG_SOCKET_DIR, type PgPaths } from '../../postgres/paths.ts';
 import { pgbouncerComponent } from './index.ts';
 import { readPgbouncerSections, ROUTE_SECTION } from './observation.ts';
 import { PGBOUNCER_CHECKS } from './test-checks.ts';
@@ -12,10 +18,20 @@ import { PGBOUNCER_CHECKS } from './test-checks.ts';
 /** PAUSE waits for every server connection to go back to the pool: clients in a session hold theirs */
 export const PAUSE_TIMEOUT_S = 10;
 
-/** a command on pgbouncer's admin console: the postgres OS user over the unix socket (peer) */
-function consoleCommand(p: PgPaths, command: string, timeoutS: number): string {
-  return sh`cd / && runuser -u ${PG_OS_USER} -- timeout ${String(timeoutS)} ${`${p.binDir}/psql`} -X -q -h ${PG_SOCKET_DIR} -p ${String(PGBOUNCER_PORT)} -U ${PG_OS_USER} -d pgbouncer -c ${command}`;
+/**
+ * PAUSE and RESUME by signal (SIGUSR1, SIGUSR2), not on the admin console: a console login
+ * waits on auth_query, which has no server for the console's database in pgbouncer 1.18. The
+ * pause is complete when pgbouncer holds no server connection any more.
+ */
+function pauseCommand(): string {
+  const held = sh`ss -Htn state established ${'( dport = :5432 )'} -p 2>/dev/null | grep -c "pid=$pid," || true`;
+  return [
+    sh`pid=$(cat ${PGBOUNCER_PIDFILE}) && kill -USR1 "$pid" || exit 1`,
+    `i=0; while [ "$(${held})" -gt 0 ]; do i=$((i+1)); if [ $i -gt ${PAUSE_TIMEOUT_S * 10} ]; then echo "pgbouncer still holds server connections after ${PAUSE_TIMEOUT_S} s: clients in a session keep theirs (session pooling)" >&2; exit 1; fi; sleep 0.1; done`,
+  ].join('\n');
 }
+
+const resumeCommand = () => sh`kill -USR2 "$(cat ${PGBOUNCER_PIDFILE})"`;
 
 /** A function, not a constant: the registry is imported by modules this folder imports (postgres/hba.ts). */
 export function pgbouncerPooler(): Pooler {
@@ -45,10 +61,9 @@ export function pgbouncerPooler(): Pooler {
     routeHost: (obs) => obs.pgbouncer?.routeHost || undefined,
     checks: PGBOUNCER_CHECKS,
     switchover: {
-      pause: (p) => consoleCommand(p, 'PAUSE', PAUSE_TIMEOUT_S),
-      route: () => sh`${FOLLOW_SCRIPT} --reason ${'tpa switchover'}`,
-      // RESUME of a pgbouncer that is not paused is an error that changes nothing
-      resume: (p) => `${consoleCommand(p, 'RESUME', 10)} || true`,
+      pause: () => pauseCommand(),
+      route: (address) => sh`${FOLLOW_SCRIPT} --to ${address}`,
+      resume: () => resumeCommand(),
     },
   };
 }
