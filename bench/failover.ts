@@ -116,7 +116,7 @@ async function main() {
         step: `switchover (${durability}): longest time without an acknowledged write, median of ${SWITCHOVERS}`,
         seconds: median(gaps) / 1000,
         target: '<= 2 s',
-        note: `runs: ${gaps.map(secs).join(', ')} s; tpa's own pause-to-resume: ${sw.map((r) => secs(r.stallMs ?? NaN)).join(', ')} s; whole command: ${sw.map((r) => secs(r.durationMs)).join(', ')} s; exit codes ${sw.map((r) => r.code).join(', ')}`,
+        note: `runs: ${gaps.map(secs).join(', ')} s; tpa's own pause-to-resume: ${sw.map((r) => secs(r.stallMs ?? NaN)).join(', ')} s; whole command: ${sw.map((r) => secs(r.durationMs)).join(', ')} s; exit codes ${sw.map((r) => r.code).join(', ')}${sw.some((r) => r.stderr) ? `; failures: ${sw.flatMap((r) => (r.stderr ? [r.stderr] : [])).join(' / ')}` : ''}`,
       });
       rows.push({
         step: `switchover (${durability}): writes that failed, and acknowledged writes lost, in ${SWITCHOVERS} switchovers`,

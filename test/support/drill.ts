@@ -119,8 +119,9 @@ export async function drill(dir: string, cluster: string, o: DrillOptions): Prom
 export interface SwitchoverDrill extends LedgerReport {
   from: string;
   to: string | null;
-  /** `tpa switchover`'s own report (exit code, stall) */
+  /** `tpa switchover`'s own report (exit code, stall; its last error lines when it failed) */
   code: number;
+  stderr?: string;
   stallMs?: number;
   /** writes that failed while the switchover ran (sent after it started, answered before it ended) */
   failedDuring: number;
@@ -170,6 +171,7 @@ export async function switchoverDrill(
       from: before,
       to: after,
       code: r.code,
+      ...(r.code !== 0 ? { stderr: r.stderr.trim().split('\n').slice(-3).join(' | ') } : {}),
       ...(stallMs !== undefined ? { stallMs } : {}),
       failedDuring: failed.length,
       errors: [...new Set(failed.map((w) => w.error ?? ''))].slice(0, 5),

@@ -10,7 +10,10 @@ import type { EventSink } from '../../core/events.ts';
 import { OperationError, UsageError } from '../../core/errors.ts';
 import { sh } from '../../core/shell.ts';
 import { failoverManagerOf } from '../../components/failover/registry.ts';
-import { pgPathsFor } from '../../components/postgres/paths.ts';
+import type { FailoverManager } from '../../components/failover/manager.ts';
+import type { ClusterConfig } from '../../model/schema.ts';
+import type { Transport } from '../../transport/transport.ts';
+import { pgPathsFor, type PgPaths } from '../../components/postgres/paths.ts';
 import { connectCluster } from '../../clusterdir/connect.ts';
 import { clusterStatus } from '../status/index.ts';
 import { nodeTarget, type NodeOperation } from './target.ts';
@@ -58,6 +61,54 @@ export async function waitStreaming(dir: string, node: string, waitMs: number): 
   }
 }
 
+export interface BringBack {
+  host: Transport;
+  manager: FailoverManager;
+  paths: PgPaths;
+  cluster: ClusterConfig;
+  node: { name: string; address: string };
+  primary: { name: string; address: string };
+}
+
+/**
+ * The node follows the primary of now: `rejoin` rewinds it (the manager's rejoin) and, when
+ * that cannot work, clones it afresh keeping the old data directory aside; `rebuild` clones.
+ * Shared by tpa rejoin, tpa rebuild and tpa switchover (the old primary).
+ */
+export async function bringBack(
+  b: BringBack,
+  op: NodeOperation,
+): Promise<Pick<NodeOperationReport, 'method' | 'keptDataDir' | 'rewindFailed'>> {
+  const rebuild = async (keepAsideAt?: string) => {
+    await b.host.exec(
+      b.manager.rebuildCommand!({
+        paths: b.paths,
+        cluster: b.cluster,
+        nodeName: b.node.name,
+        nodeAddress: b.node.address,
+        primaryName: b.primary.name,
+        primaryAddress: b.primary.address,
+        ...(keepAsideAt !== undefined ? { keepAsideAt } : {}),
+      }),
+      { step: `${op}: clone ${b.node.name} from ${b.primary.name}`, timeoutMs: 60 * 60 * 1000 },
+    );
+  };
+  if (op === 'rebuild') {
+    await rebuild();
+    return { method: 'clone' };
+  }
+  const r = await b.host.exec(sh`${b.manager.rejoinCommand!} ${b.primary.address}`, {
+    step: `rejoin: rewind ${b.node.name} to follow ${b.primary.name}`,
+    timeoutMs: 30 * 60 * 1000,
+    check: false,
+  });
+  if (r.exitCode === 0) return { method: 'rewind' };
+  const why = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' ');
+  const aside = `${b.paths.dataDir}.tpa-rejoin-${stamp()}`;
+  await rebuild(aside);
+  return { method: 'clone', keptDataDir: aside, rewindFailed: why };
+}
+
 export async function runNodeOperation(
   req: NodeOperationRequest,
   op: NodeOperation,
@@ -74,48 +125,27 @@ export async function runNodeOperation(
       );
     const paths = pgPathsFor(access.config);
     const host = access.pool.forHost(req.node);
-    const base = { node: req.node, cluster: cluster.name, primary: target.primary.node };
-    const rebuild = async (keepAsideAt?: string) => {
-      await host.exec(
-        manager.rebuildCommand!({
-          paths,
-          cluster,
-          nodeName: req.node,
-          nodeAddress: target.node.address,
-          primaryName: target.primary.node,
-          primaryAddress: target.primary.address,
-          ...(keepAsideAt !== undefined ? { keepAsideAt } : {}),
-        }),
-        { step: `${op}: clone ${req.node} from ${target.primary.node}`, timeoutMs: 60 * 60 * 1000 },
-      );
-    };
-    if (op === 'rebuild') {
-      await rebuild();
-      await waitStreaming(req.dir, req.node, req.waitMs ?? 120_000);
-      return { ...base, method: 'clone', durationMs: Date.now() - started };
-    }
     // a second writable server (a primary that is not the primary of now) stops first
-    if (target.node.state === 'running') {
+    if (op === 'rejoin' && target.node.state === 'running') {
       await host.exec(sh`systemctl stop ${paths.service}`, { step: 'rejoin: stop the server' });
     }
-    const r = await host.exec(sh`${manager.rejoinCommand} ${target.primary.address}`, {
-      step: `rejoin: rewind ${req.node} to follow ${target.primary.node}`,
-      timeoutMs: 30 * 60 * 1000,
-      check: false,
-    });
-    if (r.exitCode === 0) {
-      await waitStreaming(req.dir, req.node, req.waitMs ?? 120_000);
-      return { ...base, method: 'rewind', durationMs: Date.now() - started };
-    }
-    const why = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' ');
-    const aside = `${paths.dataDir}.tpa-rejoin-${stamp()}`;
-    await rebuild(aside);
+    const out = await bringBack(
+      {
+        host,
+        manager,
+        paths,
+        cluster,
+        node: { name: req.node, address: target.node.address },
+        primary: { name: target.primary.node, address: target.primary.address },
+      },
+      op,
+    );
     await waitStreaming(req.dir, req.node, req.waitMs ?? 120_000);
     return {
-      ...base,
-      method: 'clone',
-      keptDataDir: aside,
-      rewindFailed: why,
+      node: req.node,
+      cluster: cluster.name,
+      primary: target.primary.node,
+      ...out,
       durationMs: Date.now() - started,
     };
   } finally {

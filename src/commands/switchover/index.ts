@@ -10,7 +10,7 @@
  * and stays the primary, the poolers resume on it.
  */
 import type { EventSink } from '../../core/events.ts';
-import { OperationError, UsageError } from '../../core/errors.ts';
+import { OperationError, RemoteCommandError, UsageError } from '../../core/errors.ts';
 import { sh } from '../../core/shell.ts';
 import { failoverManagerOf } from '../../components/failover/registry.ts';
 import { poolerOf } from '../../components/pooler/registry.ts';
@@ -19,7 +19,7 @@ import { psqlAsPostgres } from '../../components/postgres/psql.ts';
 import { connectCluster, type ClusterAccess } from '../../clusterdir/connect.ts';
 import { recordPrimaries } from '../../clusterdir/record-primary.ts';
 import { clusterStatus } from '../status/index.ts';
-import { waitStreaming } from '../rejoin/index.ts';
+import { bringBack, waitStreaming } from '../rejoin/index.ts';
 import { LONG_TRANSACTION_S, planSwitchover, type OpenTransaction, type SwitchoverRequest } from './plan.ts';
 
 export interface SwitchoverReport {
@@ -89,8 +89,7 @@ async function run(
   const manager = failoverManagerOf(cluster);
   const pooler = poolerOf(cluster);
   const steps = manager.switchover;
-  const rejoin = manager.rejoinCommand;
-  if (!steps || !rejoin)
+  if (!steps || !manager.rejoinCommand || !manager.rebuildCommand)
     throw new UsageError(
       `cluster ${cluster.name} runs failover_manager ${manager.name}: it has no switchover`,
     );
@@ -171,7 +170,14 @@ async function run(
     try {
       await f();
     } catch (e) {
-      problems.push(`${what}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      // a failed command: what it said last, not the command line
+      const why =
+        e instanceof RemoteCommandError
+          ? `exit ${e.details.exitCode}: ${e.details.stderr.trim().split('\n').slice(-2).join(' ')}`
+          : e instanceof Error
+            ? e.message.split('\n')[0]
+            : String(e);
+      problems.push(`${what}: ${why}`);
     }
   };
   if (pooler.switchover) {
@@ -193,9 +199,33 @@ async function run(
     exec(to, steps.record(p), `switchover: record ${to} as the primary`),
   );
   await Promise.all([
-    attempt(`${from} rejoining`, () =>
-      exec(from, sh`${rejoin} ${plan.target.address}`, `switchover: ${from} rejoins as a standby`, 600_000),
-    ),
+    attempt(`${from} rejoining`, async () => {
+      const t0 = Date.now();
+      const out = await bringBack(
+        {
+          host: access.pool.forHost(from),
+          manager,
+          paths: p,
+          cluster,
+          node: { name: from, address: plan.primary.address },
+          primary: { name: to, address: plan.target.address },
+        },
+        'rejoin',
+      );
+      req.events({
+        kind: 'timing',
+        what: `switchover: ${from} rejoins as a standby`,
+        host: from,
+        durationMs: Date.now() - t0,
+      });
+      // a clean shutdown needs no rewind; when the rejoin failed anyway, a fresh clone did
+      if (out.keptDataDir)
+        req.events({
+          kind: 'warning',
+          host: from,
+          message: `${from} could not rejoin (${out.rewindFailed ?? '?'}): cloned afresh, its old data directory is kept at ${out.keptDataDir}`,
+        });
+    }),
     ...plan.siblings.map((s) =>
       attempt(`${s.node} following ${to}`, () =>
         exec(s.node, steps.follow(p, cluster, to), `switchover: ${s.node} follows ${to}`, 600_000),
