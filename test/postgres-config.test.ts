@@ -35,6 +35,7 @@ import { databaseSql, roleSql } from '../src/plan/sql.ts';
 import type { Resource } from '../src/plan/types.ts';
 import type { Inventory, InventoryHost } from '../src/platforms/platform.ts';
 import { generateClusterSecrets, loadAllSecrets } from '../src/secrets/vault.ts';
+import { SETTING_VALUE_SQL } from '../src/engine/fact-script.ts';
 import {
   postgresAvailable,
   run,
@@ -184,7 +185,7 @@ void test('the server runs with checksums and TLS, and every managed setting rea
   assert.ok(wanted.length > 30);
   const rows = JSON.parse(
     await sql(
-      `SELECT json_object_agg(name, json_build_object('setting', setting, 'unit', unit, 'vartype', vartype, 'pending', pending_restart)) FROM pg_settings`,
+      `SELECT json_object_agg(name, json_build_object('setting', ${SETTING_VALUE_SQL}, 'unit', unit, 'vartype', vartype, 'pending', pending_restart)) FROM pg_settings`,
     ),
   ) as Record<string, { setting: string; unit: string | null; vartype: string; pending: boolean }>;
   const mismatched = wanted

@@ -78,7 +78,12 @@ export function requestCovered(a: FactRequest, b: FactRequest): boolean {
   );
 }
 
-/** a unix-socket session (this one) shows 0 for the tcp_* settings: their configured value is reset_val */
+/**
+ * A setting's configured value as pg_settings gives it. A unix-socket session (the facts') shows
+ * 0 for the tcp_* settings, which apply to TCP connections only: their value is reset_val.
+ */
+export const SETTING_VALUE_SQL = "CASE WHEN name LIKE 'tcp\\_%' THEN reset_val ELSE setting END";
+
 function postgresQuery(settings: string[]): string {
   const names = settings.length ? `ARRAY[${settings.map(quoteLiteral).join(', ')}]::text[]` : `'{}'::text[]`;
   return `SELECT json_build_object(
@@ -88,7 +93,7 @@ function postgresQuery(settings: string[]): string {
   'systemIdentifier', (SELECT system_identifier::text FROM pg_control_system()),
   'walFile', CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END,
   'settings', (SELECT coalesce(json_object_agg(name, json_build_object(
-      'setting', CASE WHEN name LIKE 'tcp\\_%' THEN reset_val ELSE setting END, 'context', context, 'pendingRestart', pending_restart,
+      'setting', ${SETTING_VALUE_SQL}, 'context', context, 'pendingRestart', pending_restart,
       'unit', unit, 'vartype', vartype, 'sourcefile', sourcefile)), '{}'::json)
     FROM pg_settings WHERE name = ANY(${names})),
   'roles', (SELECT coalesce(json_object_agg(a.rolname, json_build_object(

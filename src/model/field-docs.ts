@@ -48,7 +48,7 @@ export const FIELD_DOCS: Record<string, string> = {
   'clusters[].failover':
     'When a replica takes over from an unreachable primary, and when a cut-off primary fences itself.',
   'clusters[].failover.timeout':
-    'Seconds an unreachable primary is given before a replica is promoted (default 7, the least: a primary cut off from every other node stops taking writes within 6).',
+    'Seconds an unreachable primary is given before a replica is promoted (default 9, the least: a primary cut off from every other node stops taking writes within 6, and a killed postgres is not mistaken for one its siblings still see).',
   'clusters[].failover.min_standbys':
     'Standbys a primary needs connected: with fewer, and no other node of the cluster reachable, it stops its server (fenced). 0 never fences. Default 1 when the cluster has replicas.',
   'clusters[].repmgr.monitoring_history':

@@ -55,11 +55,11 @@ const RepmgrSettings = z.strictObject({
 
 /**
  * When a replica takes over and when a cut-off primary fences itself (defaults and the
- * derivation in the failover manager: failover/repmgr/timing.ts; 7 keeps fencing first).
+ * derivation in the failover manager: failover/repmgr/timing.ts; 9 keeps fencing first and outlasts repmgr's consensus window).
  */
 const FailoverSettings = z.strictObject({
   /** seconds an unreachable primary is given before a replica is promoted */
-  timeout: z.number().int().min(7).max(600).optional(),
+  timeout: z.number().int().min(9).max(600).optional(),
   /** a primary with fewer standbys connected than this, and no other node reachable, stops; 0: never */
   min_standbys: z.number().int().min(0).max(100).optional(),
 });

@@ -23,9 +23,20 @@ export interface SshKeyPair {
   publicKey: string;
 }
 
+/**
+ * ssh2 1.17's ed25519 keygen strips a public key's leading zero byte (about one key in 256),
+ * and then cannot read its own key back ("Malformed OpenSSH private key": a whole deploy failed
+ * on it in CI). Such a pair is thrown away and another made.
+ */
 export function generateSshKeyPair(comment: string): SshKeyPair {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-  return { privateKey: pair.private, publicKey: pair.public.trim() };
+  for (let attempt = 0; attempt < 32; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    const readable =
+      !(ssh2.utils.parseKey(pair.private) instanceof Error) &&
+      !(ssh2.utils.parseKey(pair.public) instanceof Error);
+    if (readable) return { privateKey: pair.private, publicKey: pair.public.trim() };
+  }
+  throw new Error('could not generate an ed25519 key pair that ssh2 reads back');
 }
 
 /** The `type base64 comment` line of a private key; undefined when it is not a key ssh2 can read. */

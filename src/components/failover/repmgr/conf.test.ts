@@ -38,10 +38,10 @@ void test('repmgr.conf: identity, TCP conninfo without password, automatic failo
   assert.equal(conf.get('use_replication_slots'), 'yes');
   assert.equal(conf.get('failover'), "'automatic'");
   assert.equal(conf.get('priority'), '99');
-  // timing.ts: promotion 7-8 s after the primary drops off the network
+  // timing.ts: promotion 9-10 s after the primary drops off the network
   assert.equal(conf.get('monitor_interval_secs'), '1');
   assert.equal(conf.get('reconnect_attempts'), '2');
-  assert.equal(conf.get('reconnect_interval'), '1');
+  assert.equal(conf.get('reconnect_interval'), '3');
   assert.equal(conf.get('connection_check_type'), "'ping'");
   // the fence of a cut-off primary
   assert.equal(conf.get('child_nodes_check_interval'), '1');
