@@ -14,7 +14,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterStatus, drill, newPrimaryWrote, switchoverDrill, type DrillResult } from './support/drill.ts';
+import {
+  clusterStatus,
+  drill,
+  managerLogs,
+  newPrimaryWrote,
+  switchoverDrill,
+  type DrillResult,
+} from './support/drill.ts';
 import { readInventory, removePrefixed, run, TPA, tpaEnv, waitFor } from './support/cli.ts';
 
 const GROUP = `it-fo-${process.pid}`;
@@ -39,20 +46,32 @@ function safe(r: DrillResult) {
   console.log(`${r.fault}: ${summary}`);
 }
 
-/** a failover drill: done when another node than the old primary acknowledged writes for 2 s */
-async function failover(fault: string[]): Promise<DrillResult> {
+/**
+ * A failover drill: done when another node than the old primary acknowledged writes for 2 s.
+ * When it fails, the message carries what each node's failover manager logged, and `undo`
+ * (tpa fault arguments) lifts the fault so that the tests after it start from a whole cluster.
+ */
+async function failover(fault: string[], undo?: string[]): Promise<DrillResult> {
   const old = await addressOf((await primaryNow())!);
-  const r = await drill(dir, 'main', {
-    env,
-    fault,
-    maxMs: 120_000,
-    afterMs: 2000,
-    done: (l, at) => newPrimaryWrote(l, at, old),
-  });
-  safe(r);
-  assert.notEqual(r.after, r.before, `a replica was promoted: ${JSON.stringify(r)}`);
-  assert.ok(r.newPrimaryAfterMs !== undefined, 'the new primary took writes through the poolers');
-  return r;
+  try {
+    const r = await drill(dir, 'main', {
+      env,
+      fault,
+      maxMs: 120_000,
+      afterMs: 2000,
+      done: (l, at) => newPrimaryWrote(l, at, old),
+    });
+    safe(r);
+    assert.notEqual(r.after, r.before, `a replica was promoted: ${JSON.stringify(r)}`);
+    assert.ok(r.newPrimaryAfterMs !== undefined, 'the new primary took writes through the poolers');
+    return r;
+  } catch (e) {
+    const logs = await managerLogs(dir).catch((x: unknown) => String(x));
+    if (undo) await tpa('fault', dir, ...undo);
+    throw new Error(`${(e as Error).message}\n-- what the failover managers logged --\n${logs}`, {
+      cause: e,
+    });
+  }
 }
 
 async function rejoined(node: string) {
@@ -111,7 +130,7 @@ void test('a replica powered off: writes go on through the other one (sync), it 
 
 void test('the primary isolated: it fences itself before a replica is promoted; rejoin brings it back', async () => {
   const old = (await primaryNow())!;
-  await failover([old, 'isolate']);
+  await failover([old, 'isolate'], ['heal']);
   // still cut off: its own server was stopped by the fence, and says why
   const row = (await status()).nodes.find((n) => n.node === old)!;
   assert.equal(row.state, 'stopped');
@@ -123,7 +142,7 @@ void test('the primary isolated: it fences itself before a replica is promoted; 
 
 void test('the primary powered off: a replica takes over; started again, the old primary stays down until rejoined', async () => {
   const old = (await primaryNow())!;
-  await failover([old, 'poweroff']);
+  await failover([old, 'poweroff'], [old, 'start']);
   assert.equal((await tpa('fault', dir, old, 'start')).code, 0);
   await waitFor(`${old}'s start guard to keep it down`, 60_000, async () => {
     const row = (await status()).nodes.find((n) => n.node === old);
@@ -140,7 +159,7 @@ void test("the primary's postgres killed: a replica takes over; rejoin", async (
 
 void test('the primary frozen: a replica takes over; thawed, the old primary stops itself at once; rejoin', async () => {
   const old = (await primaryNow())!;
-  const r = await failover([old, 'freeze']);
+  const r = await failover([old, 'freeze'], [old, 'thaw']);
   assert.equal((await tpa('fault', dir, old, 'thaw')).code, 0);
   await waitFor(`${old} to fence itself after the thaw`, 30_000, async () => {
     const row = (await status()).nodes.find((n) => n.node === old);

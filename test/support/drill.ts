@@ -43,6 +43,42 @@ export async function clusterStatus(dir: string, env: NodeJS.ProcessEnv): Promis
   return lastJson<StatusReport>(r);
 }
 
+/**
+ * What the failover managers saw, for a failed drill's message: each node's last repmgrd lines
+ * (a frozen or powered-off container says so instead of hanging the test).
+ */
+export async function managerLogs(dir: string, lines = 40): Promise<string> {
+  const inv = await readInventory(dir);
+  const parts: string[] = [];
+  for (const h of inv.hosts.filter((x) => x.kind === 'postgres' && x.platformId)) {
+    if (!h.platformId) continue;
+    const state = (await run('lxc-info', ['-n', h.platformId, '-sH'], { timeoutMs: 10_000 })).stdout.trim();
+    if (state !== 'RUNNING') {
+      parts.push(`== ${h.name}: ${state || 'unknown'}`);
+      continue;
+    }
+    const r = await run(
+      'lxc-attach',
+      [
+        '-n',
+        h.platformId,
+        '--',
+        'journalctl',
+        '-u',
+        'repmgrd',
+        '-n',
+        String(lines),
+        '--no-pager',
+        '-o',
+        'cat',
+      ],
+      { timeoutMs: 15_000 },
+    );
+    parts.push(`== ${h.name}\n${(r.stdout + r.stderr).trim()}`);
+  }
+  return parts.join('\n');
+}
+
 export function endpoints(inv: Inventory, port: number): Endpoint[] {
   return inv.hosts
     .filter((h) => h.kind === 'postgres')

@@ -129,17 +129,32 @@ export async function runNodeOperation(
     if (op === 'rejoin' && target.node.state === 'running') {
       await host.exec(sh`systemctl stop ${paths.service}`, { step: 'rejoin: stop the server' });
     }
-    const out = await bringBack(
-      {
-        host,
-        manager,
-        paths,
-        cluster,
-        node: { name: req.node, address: target.node.address },
-        primary: { name: target.primary.node, address: target.primary.address },
-      },
-      op,
-    );
+    // The manager's daemon on the node stops for the operation and starts afresh after it:
+    // one that watched this node fail (repmgrd in degraded monitoring of a former primary)
+    // may rewrite its record while it comes back, and keep watching no upstream at all;
+    // then, at the next failure, the others wait for it forever when it is the candidate.
+    await host.exec(manager.pause, { step: `${op}: stop the failover manager on ${req.node}` });
+    const startManager = () =>
+      host.exec(manager.resume, { step: `${op}: start the failover manager on ${req.node}` });
+    let out: Awaited<ReturnType<typeof bringBack>>;
+    try {
+      out = await bringBack(
+        {
+          host,
+          manager,
+          paths,
+          cluster,
+          node: { name: req.node, address: target.node.address },
+          primary: { name: target.primary.node, address: target.primary.address },
+        },
+        op,
+      );
+    } catch (e) {
+      // the operation's own error is the one to report
+      await startManager().catch(() => undefined);
+      throw e;
+    }
+    await startManager();
     await waitStreaming(req.dir, req.node, req.waitMs ?? 120_000);
     return {
       node: req.node,

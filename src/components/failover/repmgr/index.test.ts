@@ -141,6 +141,20 @@ void test('registration and the repmgrd unit reload are needed only when the fac
   // configured primary that runs as a standby now: not registered as a primary by deploy
   assert.equal(register.needed(serverFacts('main-1', 'standby')), false);
 
+  // a standby: registered again when its record has no upstream (repmgrd would not promote it)
+  const standbyRegister = action(repmgrComponent.desired(host('main-2'), ctx), 'repmgr-standby-register');
+  const mine = nodeConninfo(host('main-2').address);
+  assert.equal(
+    standbyRegister.needed(emptyFacts('main-2', { [NODE_RECORD_PROBE]: `standby|1|t|${mine}` })),
+    false,
+  );
+  assert.equal(
+    standbyRegister.needed(emptyFacts('main-2', { [NODE_RECORD_PROBE]: `standby||t|${mine}` })),
+    true,
+  );
+  // and the script itself compares the upstream too (the rebuild runs it without facts)
+  assert.ok(standbyRegister.command.includes(`= 'standby|1|${mine}' ]`), standbyRegister.command);
+
   const unitFile = primary
     .flatMap((p) => p.resources)
     .find((r) => r.kind === 'file' && r.path === REPMGRD_UNIT_FILE);

@@ -206,7 +206,12 @@ function replicaResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): 
       needed: (f) => {
         if (isCurrentPrimary) return false;
         const rec = parseNodeRecord(f.probes[NODE_RECORD_PROBE]);
-        return !rec || rec.conninfo !== nodeConninfo(host.address);
+        // a standby recorded without an upstream cannot be promoted by repmgrd
+        return (
+          !rec ||
+          rec.conninfo !== nodeConninfo(host.address) ||
+          (rec.type === 'standby' && rec.upstreamNodeId === undefined)
+        );
       },
     },
   ];

@@ -40,6 +40,7 @@ function setup(state: string, active: boolean) {
   );
   writeFileSync(join(dir, 'bin', 'postgres'), recorder('postgres'), { mode: 0o755 });
   writeFileSync(join(dir, 'bin', 'repmgr'), recorder('repmgr'), { mode: 0o755 });
+  writeFileSync(join(dir, 'bin', 'psql'), recorder('psql'), { mode: 0o755 });
   writeFileSync(join(dir, 'calls'), '');
   chmodSync(join(dir, 'calls'), 0o666);
   const conf = renderFenceConf(p, [{ name: 'main-2', address: '10.0.3.12' }]).replace(
@@ -76,6 +77,8 @@ void test('a crashed former primary: crash recovery in single-user mode with the
     );
     assert.deepEqual(r.calls, [
       'postgres --single -D /var/lib/postgresql/15/main -c config_file=/etc/postgresql/15/main/postgresql.conf template1 <empty',
+      // the just-promoted primary's pg_control must name its new timeline before pg_rewind reads it
+      'psql -X -q -d host=10.0.3.12 port=5432 user=repmgr dbname=repmgr connect_timeout=2 sslmode=require keepalives=1 keepalives_idle=1 keepalives_interval=1 keepalives_count=2 tcp_user_timeout=2000 -c CHECKPOINT <empty',
       'repmgr -f /etc/repmgr.conf node rejoin -d host=10.0.3.12 port=5432 user=repmgr dbname=repmgr connect_timeout=2 sslmode=require keepalives=1 keepalives_idle=1 keepalives_interval=1 keepalives_count=2 tcp_user_timeout=2000 --force-rewind <empty',
     ]);
   } finally {
@@ -83,13 +86,14 @@ void test('a crashed former primary: crash recovery in single-user mode with the
   }
 });
 
-void test('a cleanly stopped one goes straight to repmgr node rejoin', () => {
+void test('a cleanly stopped one goes straight to the checkpoint and repmgr node rejoin', () => {
   const t = setup('shut down', false);
   try {
     const r = t.run('10.0.3.12');
     assert.equal(r.code, 0, r.out);
-    assert.equal(r.calls.length, 1);
-    assert.match(r.calls[0]!, /^repmgr -f \/etc\/repmgr\.conf node rejoin -d host=10\.0\.3\.12 /);
+    assert.equal(r.calls.length, 2);
+    assert.match(r.calls[0]!, /^psql .* -c CHECKPOINT/);
+    assert.match(r.calls[1]!, /^repmgr -f \/etc\/repmgr\.conf node rejoin -d host=10\.0\.3\.12 /);
   } finally {
     t.cleanup();
   }

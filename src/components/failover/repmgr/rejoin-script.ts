@@ -6,6 +6,11 @@
  * itself in single-user mode, but looks for postgresql.conf in the data directory, where
  * Debian keeps none; so this runs that single-user recovery (no connections are accepted)
  * with Debian's configuration file first. The values come from the start guard's file.
+ *
+ * Before the rewind the primary of now is asked for a CHECKPOINT: a standby promoted seconds
+ * ago writes its new timeline into pg_control only at the end of its first checkpoint, and
+ * until then pg_rewind reads both servers as being on the same timeline, says "no rewind
+ * required", and the node cannot follow (it then waits for its upstream forever).
  */
 import { PG_OS_USER } from '../../postgres/paths.ts';
 import { TPA_LIB_DIR } from './conf.ts';
@@ -44,6 +49,8 @@ case $state in
     "$BIN_DIR/postgres" --single -D "$DATA_DIR" -c config_file="$CONFIG_FILE" template1 </dev/null >/dev/null
     ;;
 esac
+# pg_rewind reads the primary's timeline from its pg_control (see above)
+"$BIN_DIR/psql" -X -q -d "host=$addr $CONNINFO" -c CHECKPOINT </dev/null
 exec "$BIN_DIR/repmgr" -f "$REPMGR_CONF" node rejoin -d "host=$addr $CONNINFO" --force-rewind
 `;
 }

@@ -188,11 +188,13 @@ export function standbyRegisterCommand(
   upstreamNodeId: number,
   conninfo: string,
 ): string {
+  // the upstream counts too: repmgrd that saw this node fail as a primary rewrites its record
+  // as a standby of no upstream when it comes back, and then refuses to promote it later
   const mine = psql(
-    `SELECT type || '|' || conninfo FROM repmgr.nodes WHERE node_id = ${nodeId} AND active`,
+    `SELECT type || '|' || coalesce(upstream_node_id::text, '') || '|' || conninfo FROM repmgr.nodes WHERE node_id = ${nodeId} AND active`,
     REPMGR_DATABASE,
   );
-  const want = `standby|${conninfo}`;
+  const want = `standby|${upstreamNodeId}|${conninfo}`;
   return [
     'set -eu',
     'cd /',
