@@ -48,7 +48,17 @@ mapfile -t unit < <(find src scripts test/support -name '*.test.ts' | sort)
 [ ${#unit[@]} -gt 0 ] && run_node_tests "$out/unit.tap" 2 "${unit[@]}"
 
 if [ "${TPA_TEST_ONLY:-}" != unit ]; then
-  mapfile -t integ < <(find test -path test/support -prune -o -name '*.test.ts' -print | sort)
+  mapfile -t found < <(find test -path test/support -prune -o -name '*.test.ts' -print | sort)
+  # the longest files start first (measured in CI: backup-restore ~23 min, deploy-m1 ~14,
+  # failover ~10): files start in this order as slots free up, and a long file started
+  # last would run alone at the end
+  integ=()
+  for f in test/backup-restore.test.ts test/deploy-m1.test.ts test/failover.test.ts; do
+    [ -f "$f" ] && integ+=("$f")
+  done
+  for f in "${found[@]}"; do
+    case " ${integ[*]} " in *" $f "*) ;; *) integ+=("$f") ;; esac
+  done
   if [ ${#integ[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && [ "${TPA_INTEGRATION:-1}" != 0 ]; then
       run_node_tests "$out/integ.tap" "${TPA_INTEGRATION_JOBS:-2}" "${integ[@]}"

@@ -54,4 +54,10 @@ export interface Component {
   /** extra fact probes: name -> shell command whose stdout is kept in facts.probes[name] */
   probes?(host: InventoryHost, ctx: DeployContext): Record<string, string>;
   checks?(host: InventoryHost, ctx: DeployContext): HealthCheck[];
+  /**
+   * Shell (root) the engine runs after it restarted `unit` on the host: returns once the
+   * service is back (postgres: accepting connections, a standby streaming again), exits
+   * non-zero when it is not within its own bound. The next host's restart waits for it.
+   */
+  afterRestart?(host: InventoryHost, unit: string, ctx: DeployContext): string | undefined;
 }

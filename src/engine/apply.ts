@@ -21,6 +21,8 @@ import { settleLimit } from './pool.ts';
 import { errorText, failureOf, type HostFailure } from './failure.ts';
 import { execHandler } from './handlers.ts';
 
+import { fileBefore, type FileBefore } from './rollback.ts';
+
 export type { HostFailure } from './failure.ts';
 
 export interface ApplyOptions {
@@ -38,6 +40,8 @@ export interface HostResult {
   handlers: HandlerName[];
   /** handlers already run during the phase (for actions with afterHandlers) */
   handlersRun: HandlerName[];
+  /** the files it changed, as they were before (what a failed restart puts back) */
+  before: FileBefore[];
   failure?: HostFailure;
 }
 
@@ -58,6 +62,7 @@ export async function applyPhaseChanges(
           applied: [],
           handlers: [],
           handlersRun: [],
+          before: [],
           failure: { host: hosts[i]!, step: 'apply', message: errorText(s.reason, opts.redact) },
         },
   );
@@ -71,6 +76,7 @@ async function applyHost(
 ): Promise<HostResult> {
   const t = opts.transports[host];
   const applied: Change[] = [];
+  const before: FileBefore[] = [];
   let pending: HandlerName[] = [];
   if (!t) {
     return {
@@ -78,6 +84,7 @@ async function applyHost(
       applied,
       handlers: [],
       handlersRun: [],
+      before,
       failure: { host, step: 'connect', message: `no connection to ${host}` },
     };
   }
@@ -96,7 +103,7 @@ async function applyHost(
           const failure = failureOf(host, task, e, opts.redact);
           opts.events({ kind: 'task', host, task, status: 'failed', detail: failure.message.split('\n')[0] });
           const left = dedupeHandlers(pending).filter((x) => !handlersRun.includes(x));
-          return { host, applied, handlers: left, handlersRun, failure };
+          return { host, applied, handlers: left, handlersRun, before, failure };
         }
       }
       pending = [];
@@ -114,11 +121,13 @@ async function applyHost(
         status: 'failed',
         detail: failure.message.split('\n')[0],
       });
-      return { host, applied, handlers: dedupeHandlers(pending), handlersRun, failure };
+      return { host, applied, handlers: dedupeHandlers(pending), handlersRun, before, failure };
     }
     for (const b of batch) {
       opts.events({ kind: 'task', host, task: b.summary, status: 'changed' });
       applied.push(b);
+      const was = fileBefore(b, facts);
+      if (was) before.push(was);
       pending.push(...(b.notify ?? []));
       const started = startedUnit(b.resource, facts);
       // a unit started after its configuration changed already runs the new configuration
@@ -126,7 +135,7 @@ async function applyHost(
     }
     i += batch.length - 1;
   }
-  return { host, applied, handlers: dedupeHandlers(pending), handlersRun };
+  return { host, applied, handlers: dedupeHandlers(pending), handlersRun, before };
 }
 
 function takeWhile<T>(list: T[], from: number, pred: (x: T) => boolean): T[] {

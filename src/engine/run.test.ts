@@ -64,6 +64,12 @@ class FakeHost implements Transport {
       m.pendingHandlers.push(h!);
     }
     if (command.includes('rm -f /var/lib/tpa/pending-handlers')) m.pendingHandlers = [];
+    // a server coming back takes a while: a restart of the next host before it would show
+    if (command === 'wait-back') {
+      return new Promise((r) =>
+        setTimeout(() => r({ stdout: '', stderr: '', exitCode: 0, signal: null }), 20),
+      );
+    }
     return Promise.resolve({ stdout: '', stderr: '', exitCode: 0, signal: null });
   }
 
@@ -133,7 +139,13 @@ function gather(t: Transport, _req: FactRequest): Promise<HostFacts> {
 }
 
 /** what the fake components want; tests change it between deploys */
-const want = { maxConnections: '100', appConf: 'a=1\n', secondFileNotifies: true, register: false };
+const want = {
+  maxConnections: '100',
+  appConf: 'a=1\n',
+  secondFileNotifies: true,
+  register: false,
+  waitBack: false,
+};
 
 const base: Component = {
   name: 'base',
@@ -171,6 +183,7 @@ const base: Component = {
 const pg: Component = {
   name: 'pg',
   appliesTo: (h) => h.kind === 'postgres',
+  afterRestart: (_h, unit) => (want.waitBack && unit === 'postgresql' ? 'wait-back' : undefined),
   desired: (h) => {
     const resources: Resource[] = [
       {
@@ -203,7 +216,13 @@ const inv = (name: string, role: 'primary' | 'replica', upstream?: string): Inve
 
 function cluster() {
   log.length = 0;
-  Object.assign(want, { maxConnections: '100', appConf: 'a=1\n', secondFileNotifies: true, register: false });
+  Object.assign(want, {
+    maxConnections: '100',
+    appConf: 'a=1\n',
+    secondFileNotifies: true,
+    register: false,
+    waitBack: false,
+  });
   const hosts = { p: new FakeHost('p'), r1: new FakeHost('r1'), r2: new FakeHost('r2') };
   const events = collectingSink();
   const input: EngineInput = {
@@ -293,6 +312,45 @@ void test('a postmaster setting restarts the replicas first, then the primary, o
   assert.equal(countChanges((await computePlan(input)).plan), 0, 'converged after one deploy');
 });
 
+void test('restarts roll: one host at a time, each waited for (back and streaming) before the next', async () => {
+  const { input } = await converged();
+  want.waitBack = true;
+  want.maxConnections = '200';
+  await deploy(input);
+  const steps = log
+    .filter((l) => /systemctl restart -- postgresql|^wait-back$/.test(l.command))
+    .map((l) => `${l.host} ${l.command === 'wait-back' ? 'back' : 'restart'}`);
+  assert.deepEqual(steps, ['r1 restart', 'r1 back', 'r2 restart', 'r2 back', 'p restart', 'p back']);
+});
+
+void test('a server that does not start with its new configuration gets it back and runs; the others are not restarted and get theirs back', async () => {
+  const { input, hosts, events } = await converged();
+  want.maxConnections = '200';
+  hosts.r1.failOn = /systemctl restart -- postgresql/;
+  let message = '';
+  await assert.rejects(deploy(input), (e: unknown) => {
+    message = (e as Error).message;
+    return true;
+  });
+  assert.match(
+    message,
+    /r1: postgresql did not start with the new configuration; its previous configuration is back and it runs again/,
+  );
+  assert.match(message, /r2: not restarted; its previous configuration files are back/);
+  assert.match(message, /p: not restarted; its previous configuration files are back/);
+  for (const h of Object.values(hosts)) {
+    assert.equal(h.model.files['/etc/pg.conf']?.content, 'max_connections = 100\n', h.host);
+    assert.deepEqual(h.model.pendingHandlers, [], `${h.host}: nothing left to run`);
+  }
+  assert.deepEqual(commands(/systemctl restart -- postgresql/), ['r1: systemctl restart -- postgresql']);
+  assert.deepEqual(commands(/systemctl start -- postgresql/), ['r1: systemctl start -- postgresql']);
+  assert.ok(events.events.some((e) => e.kind === 'task' && e.host === 'r1' && /roll back/.test(e.task)));
+  // the previous configuration is what config.yml says again: nothing to do
+  hosts.r1.failOn = undefined;
+  want.maxConnections = '100';
+  assert.equal(countChanges((await computePlan(input)).plan), 0);
+});
+
 void test('a failing host stops; the others finish the phase; the error names host and step, redacted', async () => {
   const { input, hosts, events } = cluster();
   hosts.r2.failOn = /apt-get/;
@@ -322,16 +380,23 @@ void test('handlers a failure left pending are remembered on the host and run by
   hosts.r1.failOn = /systemctl reload -- app/;
   await assert.rejects(deploy(input), /phase common failed/);
   assert.deepEqual(hosts.r1.model.pendingHandlers, ['reload:app']);
+  // the primary's handlers wait for the replicas', so its reload did not run either
+  assert.deepEqual(hosts.p.model.pendingHandlers, ['reload:app']);
+  assert.deepEqual(hosts.r2.model.pendingHandlers, [], 'r2 reloaded');
   hosts.r1.failOn = undefined;
   log.length = 0;
   const plan = (await computePlan(input)).plan;
-  assert.deepEqual(
-    plan.hosts.flatMap((h) => h.changes.map((c) => `${h.host}: ${c.summary}`)),
-    ['r1: run what an earlier deploy left pending: reload:app'],
-  );
+  assert.deepEqual(plan.hosts.flatMap((h) => h.changes.map((c) => `${h.host}: ${c.summary}`)).sort(), [
+    'p: run what an earlier deploy left pending: reload:app',
+    'r1: run what an earlier deploy left pending: reload:app',
+  ]);
   await deploy(input);
-  assert.deepEqual(commands(/systemctl reload -- app/), ['r1: systemctl reload -- app']);
+  assert.deepEqual(commands(/systemctl reload -- app/).sort(), [
+    'p: systemctl reload -- app',
+    'r1: systemctl reload -- app',
+  ]);
   assert.deepEqual(hosts.r1.model.pendingHandlers, []);
+  assert.deepEqual(hosts.p.model.pendingHandlers, []);
 });
 
 void test('a refusal stops the deploy before any command runs', async () => {

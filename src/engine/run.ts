@@ -24,6 +24,7 @@ import { desiredState, factRequests } from './desired.ts';
 import { requestCovered, type FactRequest } from './fact-script.ts';
 import { gatherAll } from './facts.ts';
 import { runHandlers, type HandlerRun } from './handlers.ts';
+import type { FileBefore } from './rollback.ts';
 
 export interface EngineInput {
   components: readonly Component[];
@@ -164,11 +165,29 @@ export async function deploy(input: EngineInput): Promise<DeployOutcome> {
   const touched = new Set<string>();
   let dirty = new Set<string>();
   const deferred = new Map<string, HandlerName[]>();
+  const before = new Map<string, FileBefore[]>();
   const opts = {
     transports: input.transports,
     events: input.events,
     concurrency: input.concurrency,
     redact: input.redact,
+  };
+  const handlerOpts = { ...opts, roles, before, afterRestart: afterRestartOf(input) };
+  /** runs handlers; what did not run is remembered for the next deploy, unless rolled back */
+  const handle = async (pending: Map<string, HandlerName[]>): Promise<HostFailure[]> => {
+    const h = await runHandlers(pending, handlerOpts);
+    handlersRun.push(...h.ran);
+    for (const hr of h.ran) dirty.add(hr.host);
+    for (const [host, hs] of pending) {
+      if (h.rolledBack.includes(host)) continue;
+      const done = h.finished.filter((x) => x.host === host).map((x) => x.handler);
+      await rememberHandlers(
+        input,
+        host,
+        hs.filter((x) => !done.includes(x)),
+      );
+    }
+    return h.failures;
   };
 
   for (const phase of PHASES) {
@@ -190,6 +209,7 @@ export async function deploy(input: EngineInput): Promise<DeployOutcome> {
     const pending = new Map<string, HandlerName[]>();
     for (const r of results) {
       applied.push(...r.applied);
+      if (r.before.length) before.set(r.host, [...(before.get(r.host) ?? []), ...r.before]);
       handlersRun.push(...r.handlersRun.map((handler) => ({ host: r.host, handler })));
       if (r.applied.length) {
         dirty.add(r.host);
@@ -216,20 +236,7 @@ export async function deploy(input: EngineInput): Promise<DeployOutcome> {
       for (const [host, hs] of deferred) pending.set(host, [...(pending.get(host) ?? []), ...hs]);
       deferred.clear();
     }
-    if (pending.size > 0) {
-      const h = await runHandlers(pending, { ...opts, roles });
-      handlersRun.push(...h.ran);
-      for (const hr of h.ran) dirty.add(hr.host);
-      failures.push(...h.failures);
-      for (const f of h.failures) {
-        const done = h.ran.filter((x) => x.host === f.host).map((x) => x.handler);
-        await rememberHandlers(
-          input,
-          f.host,
-          (pending.get(f.host) ?? []).filter((x) => !done.includes(x)),
-        );
-      }
-    }
+    if (pending.size > 0) failures.push(...(await handle(pending)));
     input.events({ kind: 'phase-finished', phase, ok: failures.length === 0, durationMs: Date.now() - t0 });
     if (failures.length) {
       for (const [host, hs] of deferred) await rememberHandlers(input, host, hs);
@@ -238,9 +245,8 @@ export async function deploy(input: EngineInput): Promise<DeployOutcome> {
   }
   if (deferred.size) {
     // no replica phase ran (nothing to change there): restart the primaries now
-    const h = await runHandlers(deferred, { ...opts, roles });
-    handlersRun.push(...h.ran);
-    if (h.failures.length) throw failureError(PRIMARY_RESTART_DEFERRAL.to, h.failures);
+    const failures = await handle(deferred);
+    if (failures.length) throw failureError(PRIMARY_RESTART_DEFERRAL.to, failures);
   }
   const checks = checksFor(input.components, ctxWith(input, state.facts));
   if (checks.size > 0) {
@@ -269,6 +275,21 @@ export async function deploy(input: EngineInput): Promise<DeployOutcome> {
     hosts: [...touched],
     durationMs: Date.now() - started,
     initialPlan,
+  };
+}
+
+/** the first component's wait after a restart of `unit` on `host` (postgres: back and streaming) */
+function afterRestartOf(input: EngineInput): (host: string, unit: string) => string | undefined {
+  return (host, unit) => {
+    const h = input.context.inventory.hosts.find((x) => x.name === host);
+    if (!h) return undefined;
+    const ctx = ctxWith(input, {});
+    for (const c of input.components) {
+      if (!c.afterRestart || !c.appliesTo(h, ctx)) continue;
+      const wait = c.afterRestart(h, unit, ctx);
+      if (wait) return wait;
+    }
+    return undefined;
   };
 }
 

@@ -37,6 +37,7 @@ import { pgpassContent, requireSecret, roleResources } from './roles.ts';
 import { nodeSettings, renderTpaConf, settingValue } from './settings.ts';
 import { failoverManagerOf } from '../failover/registry.ts';
 import { psqlAsPostgres } from './psql.ts';
+import { restartWaitCommand } from './restart-wait.ts';
 import { SYSTEM_LOCALE } from '../common/component.ts';
 
 export const CREATECLUSTER_DIR = '/etc/postgresql-common/createcluster.d';
@@ -304,6 +305,11 @@ export const postgresComponent: Component = {
         ],
       },
     ];
+  },
+
+  afterRestart(_host, unit, ctx) {
+    const p = pgPathsFor(ctx.config);
+    return unit === p.service ? restartWaitCommand(p) : undefined;
   },
 
   checks(_host, ctx): HealthCheck[] {

@@ -67,9 +67,13 @@ const asPostgres = (cmd: string) => sh`runuser -u ${PG_OS_USER} -- ${raw(cmd)}`;
 const psql = (sql: string, db: string = 'postgres') =>
   psqlAsPostgres({ sql, db, onErrorStop: false, port: false });
 
-/** waits up to 60 s for the local server to accept connections */
+/**
+ * waits up to 60 s for the local server to accept connections; as postgres, into a database
+ * that exists: pg_isready's probe is a real login attempt, which the server logs as a FATAL
+ * when root asks for a database "root"
+ */
 const waitReady = (p: PgPaths) =>
-  `i=0; until ${p.binDir}/pg_isready -q -h /var/run/postgresql; do i=$((i+1)); ` +
+  `i=0; until ${asPostgres(`${p.binDir}/pg_isready -q -h /var/run/postgresql -d postgres`)}; do i=$((i+1)); ` +
   `[ $i -lt 60 ] || { echo "postgres did not start (see ${p.logFile})" >&2; exit 1; }; sleep 1; done`;
 
 /** how long a replica waits for its upstream to come up before giving up */
