@@ -7,6 +7,8 @@ export interface HostFailure {
   step: string;
   message: string;
   stderr?: string;
+  /** where each host stands after what was done about the failure (a rollback), one line each */
+  standing?: string[];
 }
 
 export function errorText(e: unknown, secrets: string[]): string {

@@ -103,7 +103,7 @@ export async function runHandlers(
         opts.events({ kind: 'task', host, task, status: 'failed', detail: failure.message.split('\n')[0] });
         if (t && h.startsWith('restart:') && opts.before) {
           const left = rolling.slice(rolling.indexOf(host) + 1);
-          failure.message += await rollBack(t, host, handlerUnit(h), left, opts);
+          failure.standing = await rollBack(t, host, handlerUnit(h), left, opts);
           rolledBack.push(host, ...left.filter((x) => (opts.before?.get(x) ?? []).length > 0));
         }
         failures.push(failure);
@@ -134,7 +134,7 @@ async function waitBack(t: Transport, unit: string, opts: HandlerOptions): Promi
 /**
  * The unit did not come back: its files as they were, and it started again with them; the
  * hosts after it in the rolling order get theirs back without a restart (they still run the
- * old configuration). Returns what to add to the error message.
+ * old configuration). Returns where each host stands, for the error.
  */
 async function rollBack(
   t: Transport,
@@ -142,10 +142,17 @@ async function rollBack(
   unit: string,
   left: string[],
   opts: HandlerOptions,
-): Promise<string> {
+): Promise<string[]> {
   const lines: string[] = [];
+  const mine = filesOfUnit(opts.before?.get(host) ?? [], unit);
+  if (mine.length === 0) {
+    // an earlier deploy wrote what it cannot start with: this one has nothing to put back
+    return [
+      `${host}: ${unit} does not start with the configuration an earlier deploy wrote; it stays stopped until config.yml is fixed`,
+    ];
+  }
   try {
-    const unknown = await restoreFiles(t, filesOfUnit(opts.before?.get(host) ?? [], unit));
+    const unknown = await restoreFiles(t, mine);
     await t.exec(sh`systemctl start -- ${unit}`, { sudo: true, step: `start ${unit} again` });
     await waitBack(t, unit, opts);
     opts.events({ kind: 'task', host, task: `roll back and start ${unit}`, status: 'changed' });
@@ -171,5 +178,5 @@ async function rollBack(
       );
     }
   }
-  return `\n${lines.join('\n')}`;
+  return lines;
 }

@@ -28,7 +28,7 @@ export function fileBefore(c: Change, facts: HostFacts | undefined): FileBefore 
   const was = facts?.files[r.path];
   return {
     path: r.path,
-    units: [...new Set((c.notify ?? []).map(handlerUnit))],
+    units: [...new Set([...(c.notify ?? []).map(handlerUnit), ...(r.configures ? [r.configures] : [])])],
     content: was ? was.content : null,
     mode: was?.mode ?? r.mode,
     owner: was?.owner ?? r.owner,

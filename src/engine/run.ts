@@ -319,7 +319,11 @@ async function rememberHandlers(input: EngineInput, host: string, handlers: Hand
 function failureError(phase: Phase, failures: HostFailure[]): OperationError {
   const first = failures[0]!;
   const others = failures.slice(1).map((f) => `\n- also ${f.host} [${f.step}]: ${f.message.split('\n')[0]}`);
-  return new OperationError(`phase ${phase} failed: ${first.message}${others.join('')}`, {
+  const standing = failures.flatMap((f) => f.standing ?? []);
+  const where = standing.length
+    ? `\nwhere each node stands:\n${standing.map((l) => `- ${l}`).join('\n')}`
+    : '';
+  return new OperationError(`phase ${phase} failed: ${first.message}${others.join('')}${where}`, {
     host: first.host,
     step: first.step,
     hint: 'fix the cause and run tpa deploy again: it continues from where the cluster is',

@@ -49,12 +49,16 @@ export function diff(desired: DesiredHost[], facts: Record<string, HostFacts>, o
   return { hosts, refusals: refusals(desired, facts), ...(warnings.length ? { warnings } : {}) };
 }
 
-/** where a host's first phase runs the handlers an earlier deploy left pending */
+/**
+ * Where a host's last phase runs the handlers an earlier deploy left pending: after every
+ * file of this deploy is written, so that a restart left over from a failed deploy reads the
+ * configuration config.yml says now, not the one that failed.
+ */
 export const PENDING_HANDLERS_ID = 'tpa-pending-handlers';
 
 function pendingHandlersChange(d: DesiredHost, f: HostFacts, wanted: Set<Phase> | undefined): Change | null {
   const handlers = f.pendingHandlers ?? [];
-  const phase = d.phases[0]?.phase ?? 'common';
+  const phase = d.phases.at(-1)?.phase ?? 'common';
   if (handlers.length === 0 || (wanted && !wanted.has(phase))) return null;
   const resource: Resource = {
     kind: 'action',

@@ -38,6 +38,12 @@ export type Resource =
       /** never show the content or a diff (passwords, keys) */
       secret?: boolean;
       notify?: HandlerName[];
+      /**
+       * the unit this file configures when its changes notify nothing themselves (postgres
+       * settings: the pg-setting resources pick reload or restart): a failed restart of that
+       * unit puts the file back (engine/rollback.ts)
+       */
+      configures?: string;
     }
   | { kind: 'directory'; path: string; mode: number; owner: string; group: string }
   | { kind: 'service'; name: string; state: 'running' | 'stopped'; enabled: boolean }

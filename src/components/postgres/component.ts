@@ -219,6 +219,7 @@ function nodeResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): Res
     mode: 0o644,
     owner: PG_OS_USER,
     group: PG_OS_GROUP,
+    configures: p.service,
     // a server that was not running when facts were gathered (just installed) has no
     // pg_settings to compare with: restart it once to read the file (try-restart: no-op if stopped)
     ...(facts?.postgres ? {} : { notify: [restartPostgres(p)] }),
