@@ -3,7 +3,8 @@
  * step: configure (a primary, a replica, and a replica cascading from that replica), provision,
  * deploy (data checksums on on every node), tpa test; a second deploy changes nothing; config changes converge with the right
  * handler (reload for work_mem and a new client CIDR, restart with replicas first for
- * max_connections); tpa test fails, naming the check, when a replica is stopped, when a
+ * max_connections); a setting the servers cannot start with is rolled back on the first node
+ * restarted and no other node is restarted; tpa test fails, naming the check, when a replica is stopped, when a
  * pgbouncer points at a replica, when repmgrd is down, and passes again once repaired;
  * the primary's machine is powered off and repmgrd promotes a replica that every remaining
  * pgbouncer follows; the former primary comes back fenced (its start guard keeps its postgres
@@ -225,6 +226,43 @@ void test('max_connections: restarts every server, the replicas before the prima
   assert.ok(Date.parse(after['main-1']!) > Date.parse(after['main-2']!));
   assert.ok(Date.parse(after['main-1']!) > Date.parse(after['main-3']!));
   await eventuallyPass('after the restarts');
+});
+
+void test('a setting the servers cannot start with: the first restarted gets its configuration back and runs, no other is restarted', async () => {
+  const nodes = ['main-1', 'main-2', 'main-3'];
+  const before = startTimes(await status());
+  // valid by the catalogue, but no machine here has a terabyte of memory
+  await editConfig((doc) => doc.setIn(['postgres', 'settings', 'shared_buffers'], '1TB'));
+  const r = await tpa('deploy', dir);
+  assert.equal(r.code, 1, `${r.stdout.slice(-3000)}\n${r.stderr}`);
+  const failed =
+    /- (main-\d): postgresql@15-main did not start with the new configuration; its previous configuration is back and it runs again/.exec(
+      r.stderr,
+    );
+  assert.ok(failed, r.stderr);
+  assert.notEqual(failed[1], 'main-1', `a replica restarts first: ${r.stderr}`);
+  const others = nodes.filter((n) => n !== failed[1]);
+  for (const n of others) {
+    assert.match(r.stderr, new RegExp(`- ${n}: not restarted; its previous configuration files are back`));
+  }
+  const after = startTimes(await status());
+  for (const n of others) assert.equal(after[n], before[n], `${n} was not restarted`);
+  assert.notEqual(after[failed[1]!], before[failed[1]!], `${failed[1]} restarted with the old configuration`);
+  for (const n of nodes) {
+    const conf = await onNode(n, 'grep -c 1TB /etc/postgresql/15/main/conf.d/tpa.conf || true');
+    assert.equal(conf.stdout.trim(), '0', `${n}: the bad value is not left on disk`);
+    const v = await sql(n, 'SHOW shared_buffers');
+    assert.notEqual(v.stdout.trim(), '1TB', n);
+  }
+  await eventuallyPass('after the rollback');
+  // back to what config.yml said before: the rollback left exactly that on every node
+  await editConfig((doc) => doc.deleteIn(['postgres', 'settings', 'shared_buffers']));
+  const again = await deploy();
+  assert.deepEqual(
+    again.applied.map((c) => c.summary),
+    [],
+    'nothing to change after the rollback',
+  );
 });
 
 void test('a new client CIDR reaches pg_hba and pgbouncer with reloads only', async () => {

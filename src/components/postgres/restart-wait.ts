@@ -3,7 +3,7 @@
  * cluster: the server accepts connections again and, on a standby, its WAL receiver streams.
  * Both bounded; a server that does not come back is what the engine rolls back (rollback.ts).
  */
-import { quote, raw, sh } from '../../core/shell.ts';
+import { quote, sh } from '../../core/shell.ts';
 import { PG_OS_USER, PG_SOCKET_DIR, type PgPaths } from './paths.ts';
 import { psqlAsPostgres } from './psql.ts';
 
@@ -25,7 +25,7 @@ export function restartWaitCommand(p: PgPaths): string {
     '  sleep 1',
     'done',
     sh`[ -f ${p.standbySignal} ] || exit 0`,
-    `i=0; until [ "$(${raw(streaming)} 2>/dev/null)" = 1 ]; do`,
+    `i=0; until [ "$(${streaming} 2>/dev/null)" = 1 ]; do`,
     `  i=$((i+1)); [ $i -lt ${RESTART_WAIT_S} ] || { echo ${quote(`this standby does not stream ${RESTART_WAIT_S} s after its restart (see ${p.logFile})`)} >&2; exit 1; }`,
     '  sleep 1',
     'done',
