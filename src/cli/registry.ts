@@ -24,6 +24,8 @@ import { register as backups } from '../commands/backups/cli.ts';
 import { register as restore } from '../commands/restore/cli.ts';
 import { register as rejoin } from '../commands/rejoin/cli.ts';
 import { register as rebuild } from '../commands/rebuild/cli.ts';
+import { register as addReplica } from '../commands/add-replica/cli.ts';
+import { register as removeNode } from '../commands/remove-node/cli.ts';
 import { register as switchover } from '../commands/switchover/cli.ts';
 
 export const commands: RegisterCommand[] = [
@@ -48,5 +50,7 @@ export const commands: RegisterCommand[] = [
   restore,
   rejoin,
   rebuild,
+  addReplica,
+  removeNode,
   switchover,
 ];

@@ -139,6 +139,23 @@ export function removeNode(text: string, cluster: string, node: string): string 
   return doc.toString({ lineWidth: 0 });
 }
 
+/** the node streams from `upstream`, or from the primary when it is undefined (the key goes) */
+export function setNodeUpstream(
+  text: string,
+  cluster: string,
+  node: string,
+  upstream: string | undefined,
+): string {
+  const doc = parseDocument(text);
+  const nodes = doc.getIn(['clusters', clusterIndex(text, cluster), 'nodes']);
+  if (!isSeq(nodes)) return text;
+  const map = nodes.items.find((n) => isMap(n) && n.get('name') === node) as YAMLMap | undefined;
+  if (!map || map.get('upstream') === upstream) return text;
+  if (upstream === undefined) map.delete('upstream');
+  else map.set('upstream', upstream);
+  return doc.toString({ lineWidth: 0 });
+}
+
 /** `path` set to `value` (created when missing); comments elsewhere are kept. */
 export function setField(text: string, path: (string | number)[], value: unknown): string {
   const doc = parseDocument(text);

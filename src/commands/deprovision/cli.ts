@@ -1,20 +1,10 @@
 /** tpa deprovision DIR: destroy the machines of a cluster group (after a confirmation). */
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { deprovision, deprovisionOrphans } from './index.ts';
 import { eventSink, reportError } from '../../cli/output.ts';
 import type { RegisterCommand } from '../../cli/types.ts';
-
-async function askOnTerminal(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(`${question} [y/N] `);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
-}
+import { askOnTerminal } from '../../cli/confirm.ts';
 
 export const register: RegisterCommand = (program: Command, setExit) => {
   program

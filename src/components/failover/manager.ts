@@ -103,6 +103,11 @@ export interface FailoverManager {
   rebuildCommand?(input: RebuildInput): string;
   /** what `tpa switchover` runs on the nodes; without it, the manager has no switchover */
   switchover?: SwitchoverSteps;
+  /**
+   * Shell (root) run on the upstream of a node that is gone for good (tpa remove-node, after
+   * its server stopped): forgets the node's record and drops the replication slot it used there.
+   */
+  forgetNode?(p: PgPaths, cluster: ClusterConfig, nodeName: string): string;
 }
 
 /**

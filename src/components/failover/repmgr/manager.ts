@@ -62,6 +62,17 @@ export function repmgrFailoverManager(): FailoverManager {
           `${repmgrBin(p)} -f ${REPMGR_CONF} standby follow --upstream-node-id=${repmgrNodeId(cluster, primary)} --log-level=WARNING`,
         ),
     },
+    forgetNode: (p, cluster, nodeName) => {
+      const id = repmgrNodeId(cluster, nodeName);
+      return [
+        'set -eu',
+        asPostgres(
+          `${repmgrBin(p)} -f ${REPMGR_CONF} standby unregister --node-id=${id} --log-level=WARNING`,
+        ),
+        // repmgr names each standby's slot on its upstream repmgr_slot_<node id>
+        `${psqlAsPostgres({ sql: `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'repmgr_slot_${id}' AND NOT active` })} >/dev/null`,
+      ].join('\n');
+    },
     rebuildCommand: (r) =>
       rebuildCommand({
         paths: r.paths,

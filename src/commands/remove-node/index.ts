@@ -1,0 +1,117 @@
+/**
+ * `tpa remove-node DIR NODE --yes`: a replica leaves its cluster for good. Checked first
+ * (plan.ts); then the nodes that stream from it follow its own upstream, its server and the
+ * failover manager's daemon stop, the manager forgets it and its replication slot goes from
+ * its upstream, config.yml loses it (committed: "remove-node: ..."), provision removes its
+ * machine and deploy takes it out of the others' configuration (pg_hba, the synchronous
+ * standby list: reloads). Backups are not touched: barman follows the primary.
+ */
+import type { EventSink } from '../../core/events.ts';
+import { OperationError, UsageError } from '../../core/errors.ts';
+import { sh } from '../../core/shell.ts';
+import { loadClusterConfig } from '../../clusterdir/dir.ts';
+import { editConfig } from '../../clusterdir/edit-config.ts';
+import { removeNode, setNodeUpstream } from '../../clusterdir/config-edits.ts';
+import { connectCluster } from '../../clusterdir/connect.ts';
+import { failoverManagerOf } from '../../components/failover/registry.ts';
+import { pgPathsFor } from '../../components/postgres/paths.ts';
+import { clusterStatus } from '../status/index.ts';
+import { provision } from '../provision/index.ts';
+import { deploy } from '../deploy/index.ts';
+import { planRemoveNode, type RemoveNodePlan } from './plan.ts';
+
+export interface RemoveNodeRequest {
+  dir: string;
+  node: string;
+  events: EventSink;
+  yes: boolean;
+  confirm?: (question: string) => Promise<boolean>;
+}
+
+export interface RemoveNodeReport extends RemoveNodePlan {
+  commit: string | null;
+  durationMs: number;
+}
+
+export async function removeNodeOperation(req: RemoveNodeRequest): Promise<RemoveNodeReport> {
+  const started = Date.now();
+  const { config } = await loadClusterConfig(req.dir);
+  const plan = planRemoveNode(config, await clusterStatus(req.dir), req.node);
+  const cluster = config.clusters.find((c) => c.name === plan.cluster)!;
+  const manager = failoverManagerOf(cluster);
+  if (plan.children.length && !manager.switchover)
+    throw new UsageError(
+      `cluster ${plan.cluster} runs failover_manager ${manager.name}: its replicas cannot be re-pointed`,
+    );
+  if (!req.yes) {
+    const question = `remove ${req.node} from cluster ${plan.cluster} and destroy its machine${plan.children.length ? ` (${plan.children.join(', ')} will stream from ${plan.followTarget})` : ''}?`;
+    if (!req.confirm)
+      throw new UsageError(
+        'remove-node destroys a machine and needs a confirmation',
+        'pass --yes to confirm',
+      );
+    if (!(await req.confirm(question)))
+      throw new UsageError('not confirmed: nothing was changed', 'pass --yes to skip the question');
+  }
+  const paths = pgPathsFor(config);
+  const access = await connectCluster(req.dir, { events: req.events });
+  let step = `${plan.children.join(', ')} follow ${plan.followTarget}`;
+  try {
+    for (const child of plan.children) {
+      await access.pool
+        .forHost(child)
+        .exec(manager.switchover!.follow(paths, cluster, plan.followTarget), {
+          step: `remove-node: ${child} follows ${plan.followTarget}`,
+        });
+    }
+    step = `stop ${req.node}`;
+    if (plan.reachable) {
+      const stop = [
+        ...(manager.daemonUnit ? [sh`systemctl disable --now ${manager.daemonUnit}`] : []),
+        sh`systemctl disable --now ${paths.service}`,
+      ].join(' && ');
+      await access.pool.forHost(req.node).exec(stop, { step: `remove-node: stop ${req.node}` });
+    }
+    step = `forget ${req.node} on ${plan.upstream}`;
+    if (manager.forgetNode) {
+      await access.pool
+        .forHost(plan.upstream)
+        .exec(manager.forgetNode(paths, cluster, req.node), {
+          step: `remove-node: forget ${req.node} on ${plan.upstream}`,
+        });
+    }
+  } catch (e) {
+    throw new OperationError(
+      `remove-node stopped at "${step}": ${e instanceof Error ? e.message : String(e)}`,
+      {
+        step: `remove-node: ${step}`,
+        hint: `config.yml is unchanged; tpa status shows each node; run tpa remove-node DIR ${req.node} again once the cause is fixed`,
+      },
+    );
+  } finally {
+    await access.close();
+  }
+  const edit = await editConfig(
+    req.dir,
+    (text) => {
+      let out = text;
+      for (const child of plan.children) out = setNodeUpstream(out, plan.cluster, child, plan.newUpstream);
+      return removeNode(out, plan.cluster, req.node);
+    },
+    `remove-node: ${req.node} from cluster ${plan.cluster}` +
+      (plan.children.length ? `; ${plan.children.join(', ')} stream from ${plan.followTarget}` : ''),
+  );
+  try {
+    await provision({ dir: req.dir, events: req.events });
+    await deploy({ dir: req.dir, events: req.events });
+  } catch (e) {
+    throw new OperationError(
+      `${req.node} is out of its cluster and of config.yml (commit ${edit.commit?.slice(0, 7) ?? '-'}), but removing its machine or the deploy after it failed: ${e instanceof Error ? e.message : String(e)}`,
+      {
+        step: 'remove-node: provision and deploy',
+        hint: 'fix the cause and run tpa provision DIR, then tpa deploy DIR',
+      },
+    );
+  }
+  return { ...plan, commit: edit.commit, durationMs: Date.now() - started };
+}
