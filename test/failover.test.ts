@@ -11,7 +11,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -22,7 +22,7 @@ import {
   switchoverDrill,
   type DrillResult,
 } from './support/drill.ts';
-import { readInventory, removePrefixed, run, TPA, tpaEnv, waitFor } from './support/cli.ts';
+import { lastJson, readInventory, removePrefixed, run, TPA, tpaEnv, waitFor } from './support/cli.ts';
 
 const GROUP = `it-fo-${process.pid}`;
 let work: string;
@@ -261,4 +261,101 @@ void test('switchover and back: every write acknowledged, none failed, config.ym
   }
   const t = await tpa('test', dir);
   assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
+});
+
+/** config.yml's diff against the commit before the last one, without the header lines */
+async function lastConfigDiff(): Promise<string[]> {
+  const d = await run('git', ['-C', dir, 'diff', 'HEAD~1', 'HEAD', '--unified=0', '--', 'config.yml']);
+  return d.stdout.split('\n').filter((l) => /^[+-]/.test(l) && !/^(\+\+\+|---) /.test(l));
+}
+
+async function planIsEmpty(label: string) {
+  const plan = await tpa('plan', dir, '--json');
+  assert.equal(plan.code, 0, plan.stderr);
+  const p = lastJson<{ changes: number; hosts: { host: string; changes: unknown[] }[] }>(plan);
+  assert.equal(p.changes, 0, `${label}: ${JSON.stringify(p.hosts.filter((h) => h.changes.length))}`);
+}
+
+void test('add-replica: refused with nothing changed for a used name or another cluster; a cascading replica streams on the first run', async () => {
+  const head = (await run('git', ['-C', dir, 'rev-parse', 'HEAD'])).stdout.trim();
+  for (const [args, re] of [
+    [['--name', 'main-2'], /main-2 is already a host of this group/],
+    [['--cluster', 'nope'], /no cluster nope in this group/],
+    [['--upstream', 'ghost'], /no node ghost in cluster main/],
+  ] as const) {
+    const r = await tpa('add-replica', dir, ...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+  }
+  assert.equal((await run('git', ['-C', dir, 'rev-parse', 'HEAD'])).stdout.trim(), head, 'no commit');
+
+  const primary = (await primaryNow())!;
+  const upstream = (await status()).nodes.find((n) => n.node !== primary && n.receiver === 'streaming')!.node;
+  const r = await tpa('add-replica', dir, '--upstream', upstream, '--json');
+  assert.equal(r.code, 0, `${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+  const out = lastJson<{ node: string; durationMs: number; provisionMs: number; deployMs: number }>(r);
+  console.log(`add-replica ${out.node}: ${JSON.stringify(out)}`);
+  assert.equal(out.node, 'main-4');
+  const row = (await status()).nodes.find((n) => n.node === 'main-4')!;
+  assert.equal(row.role, 'replica');
+  assert.equal(row.receiver, 'streaming');
+  assert.equal(row.upstream, upstream);
+  assert.equal(row.pgbouncerTarget, primary, 'its pgbouncer sends clients to the primary');
+  const msg = (await run('git', ['-C', dir, 'log', '--format=%s', '-1'])).stdout.trim();
+  assert.equal(msg, `add-replica: main-4 in cluster main, streaming from ${upstream}`);
+  assert.deepEqual(await lastConfigDiff(), [
+    `+      - { name: main-4, role: replica, upstream: ${upstream} }`,
+  ]);
+  const t = await tpa('test', dir);
+  assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
+  await planIsEmpty('after add-replica');
+});
+
+void test('remove-node: refused for the primary; the replica main-4 cascades from goes, main-4 follows the primary, the machine is gone', async () => {
+  const primary = (await primaryNow())!;
+  const refused = await tpa('remove-node', dir, primary, '--yes');
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /is the primary of cluster main: a primary is not removed/);
+  const unconfirmed = await tpa('remove-node', dir, 'main-4');
+  assert.equal(unconfirmed.code, 2, 'no terminal, no --yes: refused');
+
+  const cfg = await readFile(join(dir, 'config.yml'), 'utf8');
+  const gone = /upstream: (main-\d) \}/.exec(cfg.split('\n').find((l) => l.includes('name: main-4'))!)![1]!;
+  const container = (await readInventory(dir)).hosts.find((h) => h.name === gone)!.platformId!;
+  const r = await tpa('remove-node', dir, gone, '--yes', '--json');
+  assert.equal(r.code, 0, `${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+  const s = await status();
+  assert.deepEqual(
+    s.nodes.map((n) => n.node).sort(),
+    [primary, 'main-4', ...s.nodes.map((n) => n.node).filter((n) => n !== primary && n !== 'main-4')].sort(),
+  );
+  assert.ok(!s.nodes.some((n) => n.node === gone), `${gone} is gone from status`);
+  const row = s.nodes.find((n) => n.node === 'main-4')!;
+  assert.equal(row.upstream, primary, JSON.stringify(row));
+  assert.equal(row.receiver, 'streaming');
+  assert.notEqual((await run('lxc-info', ['-n', container])).code, 0, `container ${container} is destroyed`);
+  const msg = (await run('git', ['-C', dir, 'log', '--format=%s', '-1'])).stdout.trim();
+  assert.equal(msg, `remove-node: ${gone} from cluster main; main-4 streams from ${primary}`);
+  const diff = await lastConfigDiff();
+  assert.deepEqual(
+    diff.filter((l) => l.startsWith('-')).map((l) => l.replace(/^-\s*/, '')),
+    [`- { name: ${gone}, role: replica }`, `- { name: main-4, role: replica, upstream: ${gone} }`].map(
+      (l) => l,
+    ),
+    diff.join('\n'),
+  );
+  assert.deepEqual(
+    diff.filter((l) => l.startsWith('+')).map((l) => l.replace(/^\+\s*/, '')),
+    ['- { name: main-4, role: replica }'],
+  );
+  // the primary's repmgr knows it no more, and no slot is left behind for it
+  const q = (sql: string) =>
+    tpa('ssh', dir, primary, '--', `cd / && runuser -u postgres -- psql -X -A -t -q -d repmgr -c "${sql}"`);
+  const records = await q(`SELECT count(*) FROM repmgr.nodes WHERE node_name = '${gone}'`);
+  assert.equal(records.stdout.trim(), '0', records.stderr);
+  const slots = await q('SELECT count(*) FROM pg_replication_slots WHERE NOT active');
+  assert.equal(slots.stdout.trim(), '0', slots.stderr);
+  const t = await tpa('test', dir);
+  assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
+  await planIsEmpty('after remove-node');
 });

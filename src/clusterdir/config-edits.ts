@@ -14,9 +14,11 @@ type Item = Record<string, unknown>;
 const toJS = (text: string) => (parseDocument(text).toJS() ?? {}) as Record<string, unknown>;
 
 /** the item as lines of a block sequence indented by `indent`, its comment first */
-function renderItem(item: Item, comment: string | undefined, indent: string): string {
+function renderItem(item: Item, comment: string | undefined, indent: string, flow = false): string {
   const doc = new Document([item]);
   const map = (doc.contents as YAMLSeq).items[0] as YAMLMap;
+  // like its siblings: a node of a cluster is one line, `- { name: x, role: replica }`
+  if (flow) map.flow = true;
   // a cluster's nodes read best one per line: `- { name: x, role: replica }`
   const nodes = map.get('nodes');
   if (isSeq(nodes)) for (const n of nodes.items) (n as YAMLMap).flow = true;
@@ -48,7 +50,9 @@ export function appendItem(text: string, path: (string | number)[], item: Item, 
   const point = insertionPoint(text, path);
   if (point) {
     const head = text.slice(0, point.at);
-    const out = `${head}${head.endsWith('\n') ? '' : '\n'}${renderItem(item, comment, point.indent)}${text.slice(point.at)}`;
+    const last = (parseDocument(text).getIn(path, true) as YAMLSeq).items.at(-1);
+    const flow = isMap(last) && last.flow === true;
+    const out = `${head}${head.endsWith('\n') ? '' : '\n'}${renderItem(item, comment, point.indent, flow)}${text.slice(point.at)}`;
     // used only when the result reads back as the list plus this item
     const before = parseDocument(text).getIn(path) as { toJSON(): unknown[] } | undefined;
     const after = parseDocument(out).getIn(path) as { toJSON(): unknown[] } | undefined;
