@@ -58,11 +58,9 @@ export async function removeNodeOperation(req: RemoveNodeRequest): Promise<Remov
   let step = `${plan.children.join(', ')} follow ${plan.followTarget}`;
   try {
     for (const child of plan.children) {
-      await access.pool
-        .forHost(child)
-        .exec(manager.switchover!.follow(paths, cluster, plan.followTarget), {
-          step: `remove-node: ${child} follows ${plan.followTarget}`,
-        });
+      await access.pool.forHost(child).exec(manager.switchover!.follow(paths, cluster, plan.followTarget), {
+        step: `remove-node: ${child} follows ${plan.followTarget}`,
+      });
     }
     step = `stop ${req.node}`;
     if (plan.reachable) {
@@ -74,11 +72,9 @@ export async function removeNodeOperation(req: RemoveNodeRequest): Promise<Remov
     }
     step = `forget ${req.node} on ${plan.upstream}`;
     if (manager.forgetNode) {
-      await access.pool
-        .forHost(plan.upstream)
-        .exec(manager.forgetNode(paths, cluster, req.node), {
-          step: `remove-node: forget ${req.node} on ${plan.upstream}`,
-        });
+      await access.pool.forHost(plan.upstream).exec(manager.forgetNode(paths, cluster, req.node), {
+        step: `remove-node: forget ${req.node} on ${plan.upstream}`,
+      });
     }
   } catch (e) {
     throw new OperationError(
