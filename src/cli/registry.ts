@@ -26,6 +26,8 @@ import { register as rejoin } from '../commands/rejoin/cli.ts';
 import { register as rebuild } from '../commands/rebuild/cli.ts';
 import { register as addReplica } from '../commands/add-replica/cli.ts';
 import { register as removeNode } from '../commands/remove-node/cli.ts';
+import { register as addCluster } from '../commands/add-cluster/cli.ts';
+import { register as removeCluster } from '../commands/remove-cluster/cli.ts';
 import { register as switchover } from '../commands/switchover/cli.ts';
 
 export const commands: RegisterCommand[] = [
@@ -52,5 +54,7 @@ export const commands: RegisterCommand[] = [
   rebuild,
   addReplica,
   removeNode,
+  addCluster,
+  removeCluster,
   switchover,
 ];

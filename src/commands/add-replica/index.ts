@@ -7,13 +7,11 @@
  * (pg_hba, the synchronous standby list: reloads).
  */
 import type { EventSink } from '../../core/events.ts';
-import { OperationError } from '../../core/errors.ts';
 import { loadClusterConfig } from '../../clusterdir/dir.ts';
 import { editConfig } from '../../clusterdir/edit-config.ts';
 import { addNode } from '../../clusterdir/config-edits.ts';
 import { clusterStatus } from '../status/index.ts';
-import { provision } from '../provision/index.ts';
-import { deploy } from '../deploy/index.ts';
+import { convergeAfterEdit, type Converged } from '../converge.ts';
 import { planAddReplica, type AddReplicaInput } from './plan.ts';
 
 export interface AddReplicaRequest extends AddReplicaInput {
@@ -21,16 +19,12 @@ export interface AddReplicaRequest extends AddReplicaInput {
   events: EventSink;
 }
 
-export interface AddReplicaReport {
+export interface AddReplicaReport extends Converged {
   node: string;
   cluster: string;
   /** the node it streams from; absent: the primary */
   upstream?: string;
   commit: string | null;
-  provisionMs: number;
-  deployMs: number;
-  /** changes deploy made, on every host */
-  deployChanges: number;
   durationMs: number;
 }
 
@@ -43,32 +37,18 @@ export async function addReplica(req: AddReplicaRequest): Promise<AddReplicaRepo
     `add-replica: ${name} in cluster ${plan.cluster}` +
     (plan.node.upstream ? `, streaming from ${plan.node.upstream}` : '');
   const edit = await editConfig(req.dir, (text) => addNode(text, plan.cluster, { ...plan.node }), message);
-  let step = 'provision';
-  try {
-    const p0 = Date.now();
-    await provision({ dir: req.dir, events: req.events });
-    const provisionMs = Date.now() - p0;
-    step = 'deploy';
-    const d0 = Date.now();
-    const d = await deploy({ dir: req.dir, events: req.events });
-    return {
-      node: name,
-      cluster: plan.cluster,
-      ...(plan.node.upstream ? { upstream: plan.node.upstream } : {}),
-      commit: edit.commit,
-      provisionMs,
-      deployMs: Date.now() - d0,
-      deployChanges: d.changes,
-      durationMs: Date.now() - started,
-    };
-  } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    throw new OperationError(
-      `${name} is in config.yml (${edit.commit ? `commit ${edit.commit.slice(0, 7)}` : 'already'}), but its ${step} failed: ${why}`,
-      {
-        step: `add-replica: ${step}`,
-        hint: `the other nodes run as before; fix the cause and run tpa provision DIR, then tpa deploy DIR (both continue from where this stopped), or take it out again with tpa remove-node DIR ${name} --yes`,
-      },
-    );
-  }
+  const done = await convergeAfterEdit(req.dir, req.events, {
+    operation: 'add-replica',
+    change: name,
+    commit: edit.commit,
+    undo: `tpa remove-node DIR ${name} --yes`,
+  });
+  return {
+    node: name,
+    cluster: plan.cluster,
+    ...(plan.node.upstream ? { upstream: plan.node.upstream } : {}),
+    commit: edit.commit,
+    ...done,
+    durationMs: Date.now() - started,
+  };
 }

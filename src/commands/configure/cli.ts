@@ -1,5 +1,5 @@
 /** tpa configure DIR: a new cluster directory with a commented config.yml, secrets and a git history. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { formatIssue } from '../../core/errors.ts';
 import { configure } from './index.ts';
 import {
@@ -14,15 +14,7 @@ import {
 } from '../../model/schema.ts';
 import { c, printJson, reportError } from '../../cli/output.ts';
 import type { RegisterCommand } from '../../cli/types.ts';
-
-function wholeNumber(name: string, min: number, max: number) {
-  return (value: string): number => {
-    if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max) {
-      throw new InvalidArgumentError(`${name} takes a whole number from ${min} to ${max}.`);
-    }
-    return Number(value);
-  };
-}
+import { wholeNumber } from '../../cli/options.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

@@ -16,8 +16,7 @@ import { connectCluster } from '../../clusterdir/connect.ts';
 import { failoverManagerOf } from '../../components/failover/registry.ts';
 import { pgPathsFor } from '../../components/postgres/paths.ts';
 import { clusterStatus } from '../status/index.ts';
-import { provision } from '../provision/index.ts';
-import { deploy } from '../deploy/index.ts';
+import { convergeAfterEdit } from '../converge.ts';
 import { planRemoveNode, type RemoveNodePlan } from './plan.ts';
 
 export interface RemoveNodeRequest {
@@ -97,17 +96,10 @@ export async function removeNodeOperation(req: RemoveNodeRequest): Promise<Remov
     `remove-node: ${req.node} from cluster ${plan.cluster}` +
       (plan.children.length ? `; ${plan.children.join(', ')} stream from ${plan.followTarget}` : ''),
   );
-  try {
-    await provision({ dir: req.dir, events: req.events });
-    await deploy({ dir: req.dir, events: req.events });
-  } catch (e) {
-    throw new OperationError(
-      `${req.node} is out of its cluster and of config.yml (commit ${edit.commit?.slice(0, 7) ?? '-'}), but removing its machine or the deploy after it failed: ${e instanceof Error ? e.message : String(e)}`,
-      {
-        step: 'remove-node: provision and deploy',
-        hint: 'fix the cause and run tpa provision DIR, then tpa deploy DIR',
-      },
-    );
-  }
+  await convergeAfterEdit(req.dir, req.events, {
+    operation: 'remove-node',
+    change: `the removal of ${req.node}`,
+    commit: edit.commit,
+  });
   return { ...plan, commit: edit.commit, durationMs: Date.now() - started };
 }
