@@ -359,3 +359,40 @@ void test('remove-node: refused for the primary; the replica main-4 cascades fro
   assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
   await planIsEmpty('after remove-node');
 });
+
+void test('add-cluster and remove-cluster: a second cluster runs beside main, then goes with its machine; main is untouched', async () => {
+  const taken = await tpa('add-cluster', dir, 'main');
+  assert.equal(taken.code, 2, taken.stderr);
+  assert.match(taken.stderr, /has a cluster main already/);
+  const only = await tpa('remove-cluster', dir, 'main', '--yes');
+  assert.equal(only.code, 2, only.stderr);
+  assert.match(only.stderr, /main is the only cluster of this group/);
+
+  const mainBefore = (await status()).nodes
+    .filter((n) => n.cluster === 'main')
+    .map((n) => [n.node, n.startedAt]);
+  const r = await tpa('add-cluster', dir, 'reports', '--replicas', '0', '--json');
+  assert.equal(r.code, 0, `${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+  console.log(`add-cluster reports: ${JSON.stringify(lastJson(r))}`);
+  const s = await status();
+  assert.equal(s.primaries.reports, 'reports-1');
+  assert.equal(
+    (await run('git', ['-C', dir, 'log', '--format=%s', '-1'])).stdout.trim(),
+    'add-cluster: reports (reports-1)',
+  );
+  const t = await tpa('test', dir);
+  assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
+  await planIsEmpty('after add-cluster');
+
+  const container = (await readInventory(dir)).hosts.find((h) => h.name === 'reports-1')!.platformId!;
+  const rm = await tpa('remove-cluster', dir, 'reports', '--yes');
+  assert.equal(rm.code, 0, `${rm.stdout.slice(-3000)}\n${rm.stderr.slice(-3000)}`);
+  assert.notEqual((await run('lxc-info', ['-n', container])).code, 0, `container ${container} is destroyed`);
+  const d = await run('git', ['-C', dir, 'diff', 'HEAD~2', 'HEAD', '--', 'config.yml']);
+  assert.equal(d.stdout, '', 'config.yml is as before add-cluster');
+  const mainAfter = (await status()).nodes
+    .filter((n) => n.cluster === 'main')
+    .map((n) => [n.node, n.startedAt]);
+  assert.deepEqual(mainAfter, mainBefore, "main's servers were not restarted");
+  await planIsEmpty('after remove-cluster');
+});
