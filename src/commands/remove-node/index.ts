@@ -35,7 +35,10 @@ export interface RemoveNodeReport extends RemoveNodePlan {
 export async function removeNodeOperation(req: RemoveNodeRequest): Promise<RemoveNodeReport> {
   const started = Date.now();
   const { config } = await loadClusterConfig(req.dir);
-  const plan = planRemoveNode(config, await clusterStatus(req.dir), req.node);
+  const plan = planRemoveNode(config, await clusterStatus(req.dir), req.node, (name) => {
+    const c = config.clusters.find((x) => x.name === name)!;
+    return failoverManagerOf(c).fencesBelow?.(c) ?? 0;
+  });
   const cluster = config.clusters.find((c) => c.name === plan.cluster)!;
   const manager = failoverManagerOf(cluster);
   if (plan.children.length && !manager.switchover)

@@ -87,6 +87,28 @@ void test('refused before anything changes: unknown, the primary, a sync cluster
     () => planRemoveNode(sync, status([row('main-1'), row('main-2')]), 'main-2'),
     /durability: sync\) without a standby/,
   );
+  // main-1 <- main-2 <- main-3: main-3 follows main-1, which keeps one standby; without a
+  // cascade the last direct standby may not go while the primary fences below one
+  assert.equal(planRemoveNode(threeNodeConfig(), status(), 'main-2', () => 1).children.length, 1);
+  const pair = threeNodeConfig({
+    clusters: [
+      {
+        name: 'main',
+        nodes: [
+          { name: 'main-1', role: 'primary' },
+          { name: 'main-2', role: 'replica' },
+        ],
+      },
+    ] as never,
+  });
+  refused(
+    () => planRemoveNode(pair, status([row('main-1'), row('main-2')]), 'main-2', () => 1),
+    /leave main-1 with 0 standbys streaming from it, fewer than the 1 it needs not to fence itself/,
+  );
+  assert.equal(
+    planRemoveNode(pair, status([row('main-1'), row('main-2')]), 'main-2', () => 0).node,
+    'main-2',
+  );
   refused(
     () =>
       planRemoveNode(

@@ -22,10 +22,15 @@ export interface RemoveNodePlan {
   followTarget: string;
 }
 
+/**
+ * `fencesBelow`: with fewer standbys streaming from it, the primary fences itself once no other
+ * node answers (the failover manager's number for the cluster, 0 for none).
+ */
 export function planRemoveNode(
   config: ClusterGroupConfig,
   status: StatusReport,
   node: string,
+  fencesBelow: (clusterName: string) => number = () => 0,
 ): RemoveNodePlan {
   const cluster = config.clusters.find((c) => c.nodes.some((n) => n.name === node));
   if (!cluster) {
@@ -66,6 +71,19 @@ export function planRemoveNode(
   }
   const upstream = row?.upstream ?? configured.upstream ?? primary;
   const newUpstream = configured.upstream;
+  // the standbys streaming from the primary afterwards (those of the node follow its upstream)
+  const direct = cluster.nodes.filter((n) => {
+    if (n.role === 'primary' || n.name === node) return false;
+    const up = n.upstream === node ? newUpstream : n.upstream;
+    return up === undefined || up === primary;
+  }).length;
+  const min = fencesBelow(cluster.name);
+  if (direct < min) {
+    throw new UsageError(
+      `removing ${node} would leave ${primary} with ${direct} standby${direct === 1 ? '' : 's'} streaming from it, fewer than the ${min} it needs not to fence itself: the primary would stop once ${node}'s machine is gone`,
+      'add a replica first (tpa add-replica), or set clusters[].failover.min_standbys lower in config.yml and deploy',
+    );
+  }
   return {
     cluster: cluster.name,
     node,

@@ -108,6 +108,11 @@ export interface FailoverManager {
    * its server stopped): forgets the node's record and drops the replication slot it used there.
    */
   forgetNode?(p: PgPaths, cluster: ClusterConfig, nodeName: string): string;
+  /**
+   * With fewer standbys streaming from it than this, a running primary of the cluster fences
+   * itself (stops) once no other node answers: what remove-node and fork must not cause.
+   */
+  fencesBelow?(cluster: ClusterConfig): number;
 }
 
 /**

@@ -6,7 +6,7 @@ import { psqlAsPostgres } from '../../postgres/psql.ts';
 import { nodeConninfo, REPMGR_CONF, REPMGR_PACKAGES, REPMGRD_UNIT, repmgrBin } from './conf.ts';
 import { repmgrHbaRules } from './hba.ts';
 import { REJOIN_SCRIPT } from './rejoin-script.ts';
-import { repmgrComponent } from './index.ts';
+import { repmgrComponent, repmgrOptions } from './index.ts';
 import { readRepmgrSections, TABLE_SECTION } from './observation.ts';
 import { REPMGR_CHECKS } from './test-checks.ts';
 import { TCP_SETTINGS } from './timing.ts';
@@ -62,6 +62,7 @@ export function repmgrFailoverManager(): FailoverManager {
           `${repmgrBin(p)} -f ${REPMGR_CONF} standby follow --upstream-node-id=${repmgrNodeId(cluster, primary)} --log-level=WARNING`,
         ),
     },
+    fencesBelow: (cluster) => repmgrOptions(cluster).minStandbys ?? 0,
     forgetNode: (p, cluster, nodeName) => {
       const id = repmgrNodeId(cluster, nodeName);
       return [
