@@ -60,4 +60,17 @@ export interface Component {
    * non-zero when it is not within its own bound. The next host's restart waits for it.
    */
   afterRestart?(host: InventoryHost, unit: string, ctx: DeployContext): string | undefined;
+  /**
+   * What runs on the host around the engine's restart of `unit` there: `before` first, `after`
+   * once the restart is over whatever it did (a failure of either is a warning). The failover
+   * manager pauses while a primary restarts, so that a slow restart is not taken for a failure.
+   */
+  restartGuard?(host: InventoryHost, unit: string, ctx: DeployContext): RestartGuard | undefined;
+}
+
+export interface RestartGuard {
+  /** what it is, for the report: "repmgrd paused" */
+  what: string;
+  before: string;
+  after: string;
 }

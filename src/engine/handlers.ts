@@ -5,6 +5,7 @@
  * right order, and the primary is away for the shortest time. Restarts roll (runHandlers).
  */
 import type { EventSink } from '../core/events.ts';
+import type { RestartGuard } from '../components/component.ts';
 import type { HandlerName } from '../plan/types.ts';
 import type { Transport } from '../transport/transport.ts';
 import { sh } from '../core/shell.ts';
@@ -29,6 +30,8 @@ export interface HandlerOptions {
   before?: Map<string, FileBefore[]>;
   /** shell (root) that returns once `unit` on `host` is back after a restart */
   afterRestart?: (host: string, unit: string) => string | undefined;
+  /** what runs around a restart of `unit` on `host` (the failover manager paused for a primary's) */
+  restartGuards?: (host: string, unit: string) => RestartGuard[];
 }
 
 /** Run one handler and report it: changed, or skipped when its unit is not running. */
@@ -87,28 +90,40 @@ export async function runHandlers(
   const finished: HandlerRun[] = [];
   const failures: HostFailure[] = [];
   const rolledBack: string[] = [];
+  const runOne = async (host: string, t: Transport | undefined, h: HandlerName): Promise<boolean> => {
+    const task = handlerTask(h);
+    try {
+      if (!t) throw new Error(`no connection to ${host}`);
+      if ((await execHandler(t, h, opts)) === 'ran') {
+        ran.push({ host, handler: h });
+        if (h.startsWith('restart:')) await waitBack(t, handlerUnit(h), opts);
+      }
+      finished.push({ host, handler: h });
+      return true;
+    } catch (e) {
+      const failure = failureOf(host, task, e, opts.redact);
+      opts.events({ kind: 'task', host, task, status: 'failed', detail: failure.message.split('\n')[0] });
+      if (t && h.startsWith('restart:') && opts.before) {
+        const left = rolling.slice(rolling.indexOf(host) + 1);
+        failure.standing = await rollBack(t, host, handlerUnit(h), left, opts);
+        rolledBack.push(host, ...left.filter((x) => (opts.before?.get(x) ?? []).length > 0));
+      }
+      failures.push(failure);
+      return false;
+    }
+  };
   const runHost = async (host: string): Promise<boolean> => {
     const t = opts.transports[host];
     for (const h of pending.get(host) ?? []) {
-      const task = handlerTask(h);
+      const guards = t && h.startsWith('restart:') ? (opts.restartGuards?.(host, handlerUnit(h)) ?? []) : [];
+      for (const g of guards) await guardStep(t!, g.before, `before the restart: ${g.what}`, opts);
+      let ok: boolean;
       try {
-        if (!t) throw new Error(`no connection to ${host}`);
-        if ((await execHandler(t, h, opts)) === 'ran') {
-          ran.push({ host, handler: h });
-          if (h.startsWith('restart:')) await waitBack(t, handlerUnit(h), opts);
-        }
-        finished.push({ host, handler: h });
-      } catch (e) {
-        const failure = failureOf(host, task, e, opts.redact);
-        opts.events({ kind: 'task', host, task, status: 'failed', detail: failure.message.split('\n')[0] });
-        if (t && h.startsWith('restart:') && opts.before) {
-          const left = rolling.slice(rolling.indexOf(host) + 1);
-          failure.standing = await rollBack(t, host, handlerUnit(h), left, opts);
-          rolledBack.push(host, ...left.filter((x) => (opts.before?.get(x) ?? []).length > 0));
-        }
-        failures.push(failure);
-        return false;
+        ok = await runOne(host, t, h);
+      } finally {
+        for (const g of guards) await guardStep(t!, g.after, `after the restart: ${g.what}`, opts);
       }
+      if (!ok) return false;
     }
     return true;
   };
@@ -120,6 +135,20 @@ export async function runHandlers(
     if (failures.length) break;
   }
   return { ran, finished, failures, rolledBack };
+}
+
+/** a guard's step; a failure is a warning (the restart itself decides the outcome) */
+async function guardStep(t: Transport, command: string, what: string, opts: HandlerOptions): Promise<void> {
+  try {
+    await t.exec(command, { sudo: true, events: opts.events, step: what, redact: opts.redact });
+    opts.events({ kind: 'task', host: t.host, task: what, status: 'ok' });
+  } catch (e) {
+    opts.events({
+      kind: 'warning',
+      host: t.host,
+      message: `${what} failed: ${errorText(e, opts.redact).split('\n')[0]}`,
+    });
+  }
 }
 
 /** after a restart: the unit's own wait (a component's afterRestart), when it has one */

@@ -184,6 +184,10 @@ const pg: Component = {
   name: 'pg',
   appliesTo: (h) => h.kind === 'postgres',
   afterRestart: (_h, unit) => (want.waitBack && unit === 'postgresql' ? 'wait-back' : undefined),
+  restartGuard: (h, unit) =>
+    want.waitBack && unit === 'postgresql' && h.role === 'primary'
+      ? { what: 'manager paused', before: 'pause-manager', after: 'resume-manager' }
+      : undefined,
   desired: (h) => {
     const resources: Resource[] = [
       {
@@ -321,6 +325,35 @@ void test('restarts roll: one host at a time, each waited for (back and streamin
     .filter((l) => /systemctl restart -- postgresql|^wait-back$/.test(l.command))
     .map((l) => `${l.host} ${l.command === 'wait-back' ? 'back' : 'restart'}`);
   assert.deepEqual(steps, ['r1 restart', 'r1 back', 'r2 restart', 'r2 back', 'p restart', 'p back']);
+  // the primary's restart runs with the failover manager paused
+  const onPrimary = log
+    .filter(
+      (l) => l.host === 'p' && /pause-manager|resume-manager|systemctl restart -- postgresql/.test(l.command),
+    )
+    .map((l) => (l.command.includes('restart --') ? 'restart' : l.command));
+  assert.deepEqual(onPrimary, ['pause-manager', 'restart', 'resume-manager']);
+  assert.ok(!log.some((l) => l.host !== 'p' && l.command === 'pause-manager'), 'only around the primary');
+});
+
+void test("a primary's restart that fails still resumes the failover manager", async () => {
+  const { input, hosts } = await converged();
+  want.waitBack = true;
+  want.maxConnections = '300';
+  hosts.p.failOn = /systemctl restart -- postgresql/;
+  await assert.rejects(deploy(input));
+  const onPrimary = log
+    .filter(
+      (l) =>
+        l.host === 'p' && /pause-manager|resume-manager|systemctl (re)?start -- postgresql/.test(l.command),
+    )
+    .map((l) =>
+      /systemctl restart/.test(l.command)
+        ? 'restart'
+        : /systemctl start/.test(l.command)
+          ? 'start'
+          : l.command,
+    );
+  assert.deepEqual(onPrimary, ['pause-manager', 'restart', 'start', 'resume-manager']);
 });
 
 void test('a server that does not start with its new configuration gets it back and runs; the others are not restarted and get theirs back', async () => {

@@ -25,6 +25,7 @@ import { requestCovered, type FactRequest } from './fact-script.ts';
 import { gatherAll } from './facts.ts';
 import { runHandlers, type HandlerRun } from './handlers.ts';
 import type { FileBefore } from './rollback.ts';
+import type { RestartGuard } from '../components/component.ts';
 
 export interface EngineInput {
   components: readonly Component[];
@@ -172,7 +173,13 @@ export async function deploy(input: EngineInput): Promise<DeployOutcome> {
     concurrency: input.concurrency,
     redact: input.redact,
   };
-  const handlerOpts = { ...opts, roles, before, afterRestart: afterRestartOf(input) };
+  const handlerOpts = {
+    ...opts,
+    roles,
+    before,
+    afterRestart: afterRestartOf(input),
+    restartGuards: restartGuardsOf(input),
+  };
   /** runs handlers; what did not run is remembered for the next deploy, unless rolled back */
   const handle = async (pending: Map<string, HandlerName[]>): Promise<HostFailure[]> => {
     const h = await runHandlers(pending, handlerOpts);
@@ -290,6 +297,19 @@ function afterRestartOf(input: EngineInput): (host: string, unit: string) => str
       if (wait) return wait;
     }
     return undefined;
+  };
+}
+
+/** every component's guard around a restart of `unit` on `host` */
+function restartGuardsOf(input: EngineInput): (host: string, unit: string) => RestartGuard[] {
+  return (host, unit) => {
+    const h = input.context.inventory.hosts.find((x) => x.name === host);
+    if (!h) return [];
+    const ctx = ctxWith(input, {});
+    return input.components.flatMap((c) => {
+      const g = c.restartGuard && c.appliesTo(h, ctx) ? c.restartGuard(h, unit, ctx) : undefined;
+      return g ? [g] : [];
+    });
   };
 }
 

@@ -20,7 +20,7 @@ import type { Component, DeployContext, HealthCheck } from '../../component.ts';
 import type { ClusterConfig } from '../../../model/schema.ts';
 import type { HostFacts, PhasedResources, Resource } from '../../../plan/types.ts';
 import type { InventoryHost } from '../../../platforms/platform.ts';
-import { PG_OS_GROUP, pgPathsFor, type PgPaths } from '../../postgres/paths.ts';
+import { PG_OS_GROUP, PG_OS_USER, pgPathsFor, type PgPaths } from '../../postgres/paths.ts';
 import {
   EVENT_SCRIPT,
   nodeConninfo,
@@ -28,6 +28,7 @@ import {
   REPMGR_PACKAGES,
   REPMGRD_UNIT,
   REPMGRD_UNIT_FILE,
+  repmgrBin,
   renderRepmgrConf,
   renderRepmgrdUnit,
   renderSudoers,
@@ -233,6 +234,16 @@ export const repmgrComponent: Component = {
 
   appliesTo(host, ctx) {
     return host.kind === 'postgres' && clusterOfHost(host, ctx.config).failover_manager === 'repmgr';
+  },
+
+  // A planned restart of the primary is not a failure: repmgrd on every node pauses for it (a
+  // restart slower than failover.timeout, on a loaded machine, had a standby promoted).
+  restartGuard(host, unit, ctx) {
+    const p = pgPathsFor(ctx.config);
+    if (unit !== p.service || host.role !== 'primary') return undefined;
+    const service = (verb: string) =>
+      `cd / && runuser -u ${PG_OS_USER} -- ${repmgrBin(p)} -f ${REPMGR_CONF} service ${verb} --log-level=WARNING`;
+    return { what: 'repmgrd paused on every node', before: service('pause'), after: service('unpause') };
   },
 
   probes(host, ctx) {
