@@ -148,20 +148,33 @@ export class LxcFaults implements FaultInjector {
     this.events({ kind: 'info', host: node, message: `killed ${processName} (SIGKILL)` });
   }
 
+  /**
+   * A hung machine: its processes stop (cgroup freezer) and so does its network towards the
+   * other nodes. The freezer alone leaves the host kernel answering for the container (TCP
+   * handshakes and ACKs go on), which no hung machine does: a client query sent to it would
+   * then wait forever instead of timing out.
+   */
   async freeze(node: string): Promise<void> {
     await this.requireRunning(node, 'freeze');
+    await this.cut(node, this.others(node));
     await this.run(node, 'freeze', sh`lxc-freeze -n ${this.container(node)}`);
-    this.events({ kind: 'info', host: node, message: 'frozen' });
+    this.events({ kind: 'info', host: node, message: 'frozen (silent on the network)' });
   }
 
+  /** The machine resumes: network first, then its processes, within milliseconds. */
   async thaw(node: string): Promise<void> {
+    await this.uncut(node);
     await this.run(node, 'thaw', sh`lxc-unfreeze -n ${this.container(node)}`);
     this.events({ kind: 'info', host: node, message: 'thawed' });
   }
 
+  private others(node: string): string[] {
+    return this.inventory.hosts.filter((h) => h.name !== node).map((h) => h.name);
+  }
+
   async isolate(node: string): Promise<void> {
     this.host(node);
-    const others = this.inventory.hosts.filter((h) => h.name !== node).map((h) => h.name);
+    const others = this.others(node);
     await this.cut(node, others);
     this.events({ kind: 'info', host: node, message: `isolated from ${others.join(', ') || 'nobody'}` });
   }
@@ -223,6 +236,19 @@ export class LxcFaults implements FaultInjector {
     if (rules.length > 0) {
       await this.sh.run('nft -f -', { step: 'partition' }, { stdin: rules.join('\n') + '\n' });
     }
+  }
+
+  /** drops the rules that cut `node` off (its freeze, an isolation, its partitions) */
+  private async uncut(node: string): Promise<void> {
+    if (!(await this.tableExists())) return;
+    const mine = await this.veth(node);
+    const listing = await this.run(undefined, 'thaw', sh`nft -a list chain bridge ${this.table} ${CHAIN}`);
+    const handles = [...listing.matchAll(/iifname "([^"]+)" oifname "([^"]+)" drop # handle (\d+)/g)]
+      .filter((m) => m[1] === mine || m[2] === mine)
+      .map((m) => m[3]!);
+    if (handles.length === 0) return;
+    const rules = handles.map((h) => `delete rule bridge ${this.table} ${CHAIN} handle ${h}`);
+    await this.sh.run('nft -f -', { step: 'thaw' }, { stdin: rules.join('\n') + '\n' });
   }
 
   private async tableExists(): Promise<boolean> {
