@@ -263,9 +263,17 @@ void test('switchover and back: every write acknowledged, none failed, config.ym
   assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
 });
 
-/** config.yml's diff against the commit before the last one, without the header lines */
-async function lastConfigDiff(): Promise<string[]> {
-  const d = await run('git', ['-C', dir, 'diff', 'HEAD~1', 'HEAD', '--unified=0', '--', 'config.yml']);
+/** the newest commit with this subject (deploy may commit after it: a new node's TLS certificate) */
+async function commitWith(subject: string): Promise<string> {
+  const log = await run('git', ['-C', dir, 'log', '--format=%H %s', '-5']);
+  const line = log.stdout.split('\n').find((l) => l.slice(41) === subject);
+  assert.ok(line, `a commit "${subject}" among the last five:\n${log.stdout}`);
+  return line.slice(0, 40);
+}
+
+/** what that commit changed in config.yml, without the header lines */
+async function configDiff(commit: string): Promise<string[]> {
+  const d = await run('git', ['-C', dir, 'diff', `${commit}~1`, commit, '--unified=0', '--', 'config.yml']);
   return d.stdout.split('\n').filter((l) => /^[+-]/.test(l) && !/^(\+\+\+|---) /.test(l));
 }
 
@@ -301,9 +309,8 @@ void test('add-replica: refused with nothing changed for a used name or another 
   assert.equal(row.receiver, 'streaming');
   assert.equal(row.upstream, upstream);
   assert.equal(row.pgbouncerTarget, primary, 'its pgbouncer sends clients to the primary');
-  const msg = (await run('git', ['-C', dir, 'log', '--format=%s', '-1'])).stdout.trim();
-  assert.equal(msg, `add-replica: main-4 in cluster main, streaming from ${upstream}`);
-  assert.deepEqual(await lastConfigDiff(), [
+  const added = await commitWith(`add-replica: main-4 in cluster main, streaming from ${upstream}`);
+  assert.deepEqual(await configDiff(added), [
     `+      - { name: main-4, role: replica, upstream: ${upstream} }`,
   ]);
   const t = await tpa('test', dir);
@@ -334,14 +341,11 @@ void test('remove-node: refused for the primary; the replica main-4 cascades fro
   assert.equal(row.upstream, primary, JSON.stringify(row));
   assert.equal(row.receiver, 'streaming');
   assert.notEqual((await run('lxc-info', ['-n', container])).code, 0, `container ${container} is destroyed`);
-  const msg = (await run('git', ['-C', dir, 'log', '--format=%s', '-1'])).stdout.trim();
-  assert.equal(msg, `remove-node: ${gone} from cluster main; main-4 streams from ${primary}`);
-  const diff = await lastConfigDiff();
+  const removed = await commitWith(`remove-node: ${gone} from cluster main; main-4 streams from ${primary}`);
+  const diff = await configDiff(removed);
   assert.deepEqual(
     diff.filter((l) => l.startsWith('-')).map((l) => l.replace(/^-\s*/, '')),
-    [`- { name: ${gone}, role: replica }`, `- { name: main-4, role: replica, upstream: ${gone} }`].map(
-      (l) => l,
-    ),
+    [`- { name: ${gone}, role: replica }`, `- { name: main-4, role: replica, upstream: ${gone} }`],
     diff.join('\n'),
   );
   assert.deepEqual(
@@ -376,10 +380,7 @@ void test('add-cluster and remove-cluster: a second cluster runs beside main, th
   console.log(`add-cluster reports: ${JSON.stringify(lastJson(r))}`);
   const s = await status();
   assert.equal(s.primaries.reports, 'reports-1');
-  assert.equal(
-    (await run('git', ['-C', dir, 'log', '--format=%s', '-1'])).stdout.trim(),
-    'add-cluster: reports (reports-1)',
-  );
+  const added = await commitWith('add-cluster: reports (reports-1)');
   const t = await tpa('test', dir);
   assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
   await planIsEmpty('after add-cluster');
@@ -388,7 +389,8 @@ void test('add-cluster and remove-cluster: a second cluster runs beside main, th
   const rm = await tpa('remove-cluster', dir, 'reports', '--yes');
   assert.equal(rm.code, 0, `${rm.stdout.slice(-3000)}\n${rm.stderr.slice(-3000)}`);
   assert.notEqual((await run('lxc-info', ['-n', container])).code, 0, `container ${container} is destroyed`);
-  const d = await run('git', ['-C', dir, 'diff', 'HEAD~2', 'HEAD', '--', 'config.yml']);
+  await commitWith('remove-cluster: reports (reports-1)');
+  const d = await run('git', ['-C', dir, 'diff', `${added}~1`, 'HEAD', '--', 'config.yml']);
   assert.equal(d.stdout, '', 'config.yml is as before add-cluster');
   const mainAfter = (await status()).nodes
     .filter((n) => n.cluster === 'main')

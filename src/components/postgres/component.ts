@@ -115,6 +115,9 @@ export function hbaInfraCommand(p: PgPaths): string {
     `chown ${PG_OS_USER}:${PG_OS_GROUP} "$new"; chmod 0640 "$new"`,
     'mv -f "$new" "$f"',
     'trap - EXIT',
+    // now, not at the end of the phase: a replica that cascades from this one is cloned in the
+    // same phase and needs its rule from the start
+    sh`if systemctl is-active --quiet ${p.service}; then systemctl reload ${p.service}; fi`,
   ].join('\n');
 }
 
@@ -233,7 +236,6 @@ function nodeResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): Res
     command: hbaInfraCommand(p),
     stdin: infra,
     needed: (f) => f.probes[PG_PROBES.hbaInfra] !== sha256(infra),
-    notify: [reloadPostgres(p)],
   });
 
   resources.push({

@@ -6,7 +6,7 @@
  */
 import { REPMGR_DATABASE, REPMGR_ROLE } from './names.ts';
 import { raw, sh } from '../../../core/shell.ts';
-import { PG_OS_USER, type PgPaths } from '../../postgres/paths.ts';
+import { PG_OS_USER, ROLES, type PgPaths } from '../../postgres/paths.ts';
 import { psqlAsPostgres } from '../../postgres/psql.ts';
 import { EVENT_LOG, REPMGR_CONF, repmgrBin } from './conf.ts';
 
@@ -122,6 +122,12 @@ export function cloneCommand(c: CloneInput): string {
     '  fi',
     sh`  systemctl stop ${p.service}`,
     'fi',
+    // an upstream cloned or changed in this same phase (a cascade) may allow this node's
+    // replication connections a moment later than the clone starts
+    `i=0; until ${psql('IDENTIFY_SYSTEM', `host=${c.upstreamAddress} port=5432 user=${ROLES.replication} dbname=replication replication=true connect_timeout=5 sslmode=require`)} >/dev/null 2>&1; do`,
+    `  i=$((i+1)); [ $i -le 60 ] || { echo "${c.upstreamAddress} does not accept replication connections from this node after 60 s (its pg_hba.conf?)" >&2; exit 1; }`,
+    '  sleep 1',
+    'done',
     sh`install -d -o ${PG_OS_USER} -g ${PG_OS_USER} -m 0700 "$PGDATA"`,
     asPostgres(
       sh`${repmgrBin(p)} -f ${REPMGR_CONF} -d ${upstream} standby clone ` +
