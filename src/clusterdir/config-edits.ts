@@ -160,6 +160,23 @@ export function setNodeUpstream(
   return doc.toString({ lineWidth: 0 });
 }
 
+/** one field of a node set (its line keeps its flow style: `- { name: main-3, ..., node_id: 3 }`) */
+export function setNodeField(
+  text: string,
+  cluster: string,
+  node: string,
+  key: string,
+  value: unknown,
+): string {
+  const doc = parseDocument(text);
+  const nodes = doc.getIn(['clusters', clusterIndex(text, cluster), 'nodes']);
+  if (!isSeq(nodes)) return text;
+  const map = nodes.items.find((n) => isMap(n) && n.get('name') === node) as YAMLMap | undefined;
+  if (!map || map.get(key) === value) return text;
+  map.set(key, value);
+  return doc.toString({ lineWidth: 0 });
+}
+
 /** `path` set to `value` (created when missing); comments elsewhere are kept. */
 export function setField(text: string, path: (string | number)[], value: unknown): string {
   const doc = parseDocument(text);

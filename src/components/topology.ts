@@ -22,13 +22,15 @@ function nodeIndex(cluster: ClusterConfig, name: string): number {
 }
 
 /**
- * repmgr node_id: the node's position in its cluster's `nodes` list, plus one (main-1 -> 1).
- * Ids only need to be unique within a cluster (each cluster has its own repmgr database).
- * They are stable as long as nodes are only ever appended to the list: an operation that
- * removes a node must keep the remaining nodes' positions (or re-register them).
+ * repmgr node_id: `node_id` when config.yml sets it, else the node's position in its cluster's
+ * `nodes` list plus one (main-1 -> 1). Ids only need to be unique within a cluster (each
+ * cluster has its own repmgr database) and must never change for a running node: tpa
+ * remove-node writes `node_id` for the nodes whose positions move (rules/topology.ts checks
+ * that ids are unique).
  */
 export function repmgrNodeId(cluster: ClusterConfig, name: string): number {
-  return nodeIndex(cluster, name) + 1;
+  const i = nodeIndex(cluster, name);
+  return cluster.nodes[i]!.node_id ?? i + 1;
 }
 
 export const DEFAULT_PRIORITY_TOP = 100;

@@ -67,6 +67,8 @@ export const FIELD_DOCS: Record<string, string> = {
   'clusters[].nodes[].postgres_settings': 'postgresql.conf settings for this node only.',
   'clusters[].nodes[].failover_priority':
     'repmgr priority: the replica with the highest is promoted first; 0 never. Default 100 minus the position in nodes.',
+  'clusters[].nodes[].node_id':
+    "The node's id in the failover manager, unique in the cluster. Default its position in nodes plus one; tpa remove-node writes it for the nodes whose positions move.",
   services: 'Shared services of the group; today barman backup servers.',
   'services[].name': 'Host name of the service, unique in the group.',
   'services[].role': 'barman.',

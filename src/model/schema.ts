@@ -46,6 +46,11 @@ export const NodeSchema = z.strictObject({
   postgres_settings: PostgresSettings.optional(),
   /** repmgr priority (higher is promoted first; 0 never); default 100 minus the node's position */
   failover_priority: z.number().int().min(0).max(1000).optional(),
+  /**
+   * the node's id in its cluster's failover manager; default its position in `nodes` plus one.
+   * tpa remove-node writes it for the nodes after the removed one, whose positions move.
+   */
+  node_id: z.number().int().min(1).max(2147483647).optional(),
 });
 
 /** repmgr's own options, for clusters with failover_manager: repmgr (defaults in the component) */

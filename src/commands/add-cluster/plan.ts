@@ -6,6 +6,7 @@
  */
 import { UsageError } from '../../core/errors.ts';
 import {
+  DEFAULT_FAILOVER_MANAGER,
   DEFAULT_POOLER,
   type BACKUP_MODES,
   type ClusterGroupConfig,
@@ -61,7 +62,7 @@ export function planAddCluster(config: ClusterGroupConfig, input: AddClusterInpu
   return {
     cluster: {
       name: input.name,
-      failover_manager: input.failoverManager ?? (replicas === 0 ? 'none' : 'repmgr'),
+      failover_manager: input.failoverManager ?? (replicas === 0 ? 'none' : DEFAULT_FAILOVER_MANAGER),
       durability: input.durability ?? 'async',
       pooler: input.pooler ?? DEFAULT_POOLER,
       ...(backupServer ? { backup_server: backupServer } : {}),

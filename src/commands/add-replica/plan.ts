@@ -18,6 +18,7 @@ export interface AddReplicaInput {
 export interface NewReplica {
   name: string;
   role: 'replica';
+  node_id?: number;
   upstream?: string;
   instance_type?: string;
 }
@@ -109,11 +110,17 @@ export function planAddReplica(
       );
     }
   }
+  // once ids are written (after a remove-node), a new node gets the next one: its position
+  // would repeat one of them
+  const nodes = config.clusters.find((c) => c.name === cluster)!.nodes;
+  const pinned = nodes.some((n) => n.node_id !== undefined);
+  const nextId = Math.max(...nodes.map((n, i) => n.node_id ?? i + 1)) + 1;
   return {
     cluster,
     node: {
       name,
       role: 'replica',
+      ...(pinned ? { node_id: nextId } : {}),
       ...(input.upstream !== undefined && input.upstream !== primary ? { upstream: input.upstream } : {}),
       ...(input.instanceType !== undefined ? { instance_type: input.instanceType } : {}),
     },

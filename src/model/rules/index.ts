@@ -8,7 +8,7 @@ import { uniqueNames, validGroupName, validHostNames } from './names.ts';
 import { awsSection, clientCidrs, hostAddresses, lxcSubnet } from './network.ts';
 import { fencingStandbys, postgresVersionAvailable, supportedFailoverManager } from './postgres.ts';
 import { postgresSettings } from './pg-settings.ts';
-import { onePrimaryPerCluster, upstreamsResolve } from './topology.ts';
+import { onePrimaryPerCluster, uniqueNodeIds, upstreamsResolve } from './topology.ts';
 import type { Rule, RuleIssue } from './types.ts';
 
 export type { Rule, RuleIssue, IssuePath } from './types.ts';
@@ -20,6 +20,7 @@ export const RULES: readonly Rule[] = [
   uniqueNames,
   onePrimaryPerCluster,
   upstreamsResolve,
+  uniqueNodeIds,
   postgresVersionAvailable,
   supportedFailoverManager,
   fencingStandbys,

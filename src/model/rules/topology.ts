@@ -115,3 +115,25 @@ export function upstreamsResolve(config: ClusterGroupConfig): RuleIssue[] {
   });
   return issues;
 }
+
+/** Node ids (explicit `node_id`, or position plus one) unique within each cluster. */
+export function uniqueNodeIds(config: ClusterGroupConfig): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  config.clusters.forEach((cluster, ci) => {
+    const seen = new Map<number, string>();
+    cluster.nodes.forEach((n, ni) => {
+      const id = n.node_id ?? ni + 1;
+      const other = seen.get(id);
+      if (other !== undefined) {
+        issues.push(
+          error(
+            ['clusters', ci, 'nodes', ni, n.node_id !== undefined ? 'node_id' : 'name'],
+            `node id ${id} of ${n.name} is ${other}'s too (${n.node_id !== undefined ? 'node_id' : 'its position in nodes'})`,
+            'give it a node_id no other node of the cluster has',
+          ),
+        );
+      } else seen.set(id, n.name);
+    });
+  });
+  return issues;
+}
