@@ -40,7 +40,7 @@ Example:
         else
           process.stderr.write(
             c.green(
-              `${out.node} is removed from cluster ${out.cluster} in ${(out.durationMs / 1000).toFixed(1)} s${out.children.length ? `; ${out.children.join(', ')} stream from ${out.followTarget}` : ''}${out.commit ? `; config.yml: commit ${out.commit.slice(0, 7)}` : ''}\n`,
+              `${out.node} is removed from cluster ${out.cluster} in ${(out.durationMs / 1000).toFixed(1)} s${out.children.length ? `; ${out.children.join(', ')} stream${out.children.length === 1 ? 's' : ''} from ${out.followTarget}` : ''}${out.commit ? `; config.yml: commit ${out.commit.slice(0, 7)}` : ''}\n`,
             ),
           );
       } catch (err) {

@@ -102,7 +102,9 @@ export async function removeNodeOperation(req: RemoveNodeRequest): Promise<Remov
       return removeNode(out, plan.cluster, req.node);
     },
     `remove-node: ${req.node} from cluster ${plan.cluster}` +
-      (plan.children.length ? `; ${plan.children.join(', ')} stream from ${plan.followTarget}` : ''),
+      (plan.children.length
+        ? `; ${plan.children.join(', ')} stream${plan.children.length === 1 ? 's' : ''} from ${plan.followTarget}`
+        : ''),
   );
   await convergeAfterEdit(req.dir, req.events, {
     operation: 'remove-node',
