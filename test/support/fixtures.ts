@@ -10,6 +10,7 @@ import { ClusterGroupSchema, type ClusterGroupInput } from '../../src/model/sche
 import { mainCluster } from '../../src/model/testdata/fixtures.ts';
 import type { HostFacts } from '../../src/plan/types.ts';
 import type { Inventory, InventoryHost } from '../../src/platforms/platform.ts';
+import type { StatusReport, StatusRow } from '../../src/commands/status/index.ts';
 
 /** the addresses of main-1..3, as lxc gives them */
 export const MAIN_ADDRESSES: Record<string, string> = {
@@ -83,4 +84,29 @@ export function testFacts(host: string, over: Partial<HostFacts> = {}): HostFact
     probes: {},
     ...over,
   };
+}
+
+/**
+ * A `tpa status` row of threeNodeConfig() running as configured: main-1 the primary, main-2
+ * streaming from it, main-3 cascading from main-2; then `extra`.
+ */
+export function statusRow(node: string, extra: Partial<StatusRow> = {}): StatusRow {
+  const primary = node === 'main-1';
+  return {
+    cluster: 'main',
+    node,
+    address: `10.0.0.${node.slice(-1)}`,
+    configuredRole: primary ? 'primary' : 'replica',
+    role: primary ? 'primary' : 'replica',
+    state: 'running',
+    ...(primary ? {} : { receiver: 'streaming', upstream: node === 'main-3' ? 'main-2' : 'main-1' }),
+    ...extra,
+  };
+}
+
+/** `tpa status` of threeNodeConfig() with main-1 the primary; these rows or all three as configured */
+export function statusReport(
+  rows = [statusRow('main-1'), statusRow('main-2'), statusRow('main-3')],
+): StatusReport {
+  return { group: 'acme', primaries: { main: 'main-1' }, nodes: rows };
 }

@@ -1,25 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OperationError, UsageError } from '../../core/errors.ts';
-import type { StatusReport, StatusRow } from '../status/index.ts';
-import { threeNodeConfig } from '../../../test/support/fixtures.ts';
+import { statusReport, statusRow, threeNodeConfig } from '../../../test/support/fixtures.ts';
 import { nextNodeName, planAddReplica } from './plan.ts';
 
-const row = (node: string, extra: Partial<StatusRow> = {}): StatusRow => ({
-  cluster: 'main',
-  node,
-  address: `10.0.0.${node.slice(-1)}`,
-  configuredRole: node === 'main-1' ? 'primary' : 'replica',
-  role: node === 'main-1' ? 'primary' : 'replica',
-  state: 'running',
-  ...(node === 'main-1' ? {} : { receiver: 'streaming', upstream: node === 'main-3' ? 'main-2' : 'main-1' }),
-  ...extra,
-});
-const status = (rows = [row('main-1'), row('main-2'), row('main-3')]): StatusReport => ({
-  group: 'acme',
-  primaries: { main: 'main-1' },
-  nodes: rows,
-});
+const row = statusRow;
+const status = statusReport;
 const twoClusters = () =>
   threeNodeConfig({
     clusters: [

@@ -14,6 +14,7 @@ import { getPlatform } from '../../platforms/registry.ts';
 import { removeCachedPrivateKey } from '../../secrets/vault.ts';
 import { commitDirFiles } from '../../clusterdir/commit-files.ts';
 import { INVENTORY_FILE, KNOWN_HOSTS_FILE, maybeReadInventory } from '../../clusterdir/inventory.ts';
+import { requireConfirmation } from '../confirm.ts';
 
 export interface DeprovisionRequest {
   dir: string;
@@ -39,11 +40,7 @@ export async function deprovision(req: DeprovisionRequest): Promise<DeprovisionO
   if (!req.yes) {
     const names = (inventory?.hosts ?? hosts).map((h) => h.name);
     const question = `destroy the ${config.platform} machines of group ${config.name} (${names.join(', ')}) and everything on them?`;
-    if (!req.confirm) {
-      throw new UsageError('deprovision destroys machines and needs a confirmation', 'pass --yes to confirm');
-    }
-    if (!(await req.confirm(question)))
-      throw new UsageError('not confirmed: nothing was changed', 'pass --yes to skip the question');
+    await requireConfirmation(req, 'deprovision destroys machines', question);
   }
   const platform = getPlatform(config.platform);
   const result = await platform.deprovision({ dir, config, hosts, authorizedKeys: [], events: req.events });

@@ -11,13 +11,12 @@ import { loadClusterConfig } from '../../clusterdir/dir.ts';
 import { editConfig } from '../../clusterdir/edit-config.ts';
 import { removeCluster } from '../../clusterdir/config-edits.ts';
 import { convergeAfterEdit } from '../converge.ts';
+import { requireConfirmation, type Confirmation } from '../confirm.ts';
 
-export interface RemoveClusterRequest {
+export interface RemoveClusterRequest extends Confirmation {
   dir: string;
   name: string;
   events: EventSink;
-  yes: boolean;
-  confirm?: (question: string) => Promise<boolean>;
 }
 
 export interface RemoveClusterReport {
@@ -44,16 +43,11 @@ export async function removeClusterOperation(req: RemoveClusterRequest): Promise
       'a group keeps at least one cluster; tpa deprovision DIR removes the whole group',
     );
   const nodes = cluster.nodes.map((n) => n.name);
-  if (!req.yes) {
-    const question = `remove cluster ${req.name} and destroy ${nodes.join(', ')}${cluster.backup_server ? ` (its backups stay on ${cluster.backup_server})` : ''}?`;
-    if (!req.confirm)
-      throw new UsageError(
-        'remove-cluster destroys machines and needs a confirmation',
-        'pass --yes to confirm',
-      );
-    if (!(await req.confirm(question)))
-      throw new UsageError('not confirmed: nothing was changed', 'pass --yes to skip the question');
-  }
+  await requireConfirmation(
+    req,
+    'remove-cluster destroys machines',
+    `remove cluster ${req.name} and destroy ${nodes.join(', ')}${cluster.backup_server ? ` (its backups stay on ${cluster.backup_server})` : ''}?`,
+  );
   const edit = await editConfig(
     req.dir,
     (text) => removeCluster(text, req.name),

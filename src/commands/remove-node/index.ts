@@ -18,14 +18,13 @@ import { failoverManagerOf } from '../../components/failover/registry.ts';
 import { pgPathsFor } from '../../components/postgres/paths.ts';
 import { clusterStatus } from '../status/index.ts';
 import { convergeAfterEdit } from '../converge.ts';
+import { requireConfirmation, type Confirmation } from '../confirm.ts';
 import { planRemoveNode, type RemoveNodePlan } from './plan.ts';
 
-export interface RemoveNodeRequest {
+export interface RemoveNodeRequest extends Confirmation {
   dir: string;
   node: string;
   events: EventSink;
-  yes: boolean;
-  confirm?: (question: string) => Promise<boolean>;
 }
 
 export interface RemoveNodeReport extends RemoveNodePlan {
@@ -46,16 +45,11 @@ export async function removeNodeOperation(req: RemoveNodeRequest): Promise<Remov
     throw new UsageError(
       `cluster ${plan.cluster} runs failover_manager ${manager.name}: its replicas cannot be re-pointed`,
     );
-  if (!req.yes) {
-    const question = `remove ${req.node} from cluster ${plan.cluster} and destroy its machine${plan.children.length ? ` (${plan.children.join(', ')} will stream from ${plan.followTarget})` : ''}?`;
-    if (!req.confirm)
-      throw new UsageError(
-        'remove-node destroys a machine and needs a confirmation',
-        'pass --yes to confirm',
-      );
-    if (!(await req.confirm(question)))
-      throw new UsageError('not confirmed: nothing was changed', 'pass --yes to skip the question');
-  }
+  await requireConfirmation(
+    req,
+    'remove-node destroys a machine',
+    `remove ${req.node} from cluster ${plan.cluster} and destroy its machine${plan.children.length ? ` (${plan.children.join(', ')} will stream from ${plan.followTarget})` : ''}?`,
+  );
   const paths = pgPathsFor(config);
   const access = await connectCluster(req.dir, { events: req.events });
   let step = `${plan.children.join(', ')} follow ${plan.followTarget}`;

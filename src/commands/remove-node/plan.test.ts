@@ -1,26 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OperationError, UsageError } from '../../core/errors.ts';
-import type { StatusReport, StatusRow } from '../status/index.ts';
-import { threeNodeConfig } from '../../../test/support/fixtures.ts';
+import { statusReport, statusRow, threeNodeConfig } from '../../../test/support/fixtures.ts';
 import { planRemoveNode } from './plan.ts';
 
 // threeNodeConfig: main-1 primary, main-2 replica, main-3 cascading from main-2
-const row = (node: string, extra: Partial<StatusRow> = {}): StatusRow => ({
-  cluster: 'main',
-  node,
-  address: `10.0.0.${node.slice(-1)}`,
-  configuredRole: node === 'main-1' ? 'primary' : 'replica',
-  role: node === 'main-1' ? 'primary' : 'replica',
-  state: 'running',
-  ...(node === 'main-1' ? {} : { receiver: 'streaming', upstream: node === 'main-3' ? 'main-2' : 'main-1' }),
-  ...extra,
-});
-const status = (rows = [row('main-1'), row('main-2'), row('main-3')]): StatusReport => ({
-  group: 'acme',
-  primaries: { main: 'main-1' },
-  nodes: rows,
-});
+const row = statusRow;
+const status = statusReport;
 
 void test('a leaf goes alone; a node others cascade from hands them to its own upstream first', () => {
   assert.deepEqual(planRemoveNode(threeNodeConfig(), status(), 'main-3'), {
