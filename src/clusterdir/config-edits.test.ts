@@ -8,6 +8,8 @@ import {
   removeCluster,
   removeNode,
   setField,
+  setNodeField,
+  setNodeUpstream,
   swapPrimary,
 } from './config-edits.ts';
 
@@ -83,6 +85,20 @@ void test('nodes are added and removed; comments elsewhere stay', () => {
   );
   assert.match(removed, /# the first/);
   assert.throws(() => addNode(TEXT, 'nope', { name: 'x' }), /no cluster nope/);
+});
+
+void test('a new node is one line like its siblings; a node field and its upstream change in its line', () => {
+  const added = addNode(TEXT, 'main', { name: 'main-4', role: 'replica', upstream: 'main-3' });
+  assert.ok(added.includes('      - { name: main-4, role: replica, upstream: main-3 }\n'), added);
+  const moved = setNodeUpstream(added, 'main', 'main-4', undefined);
+  assert.ok(moved.includes('      - { name: main-4, role: replica }\n'), moved);
+  assert.equal(setNodeUpstream(moved, 'main', 'main-4', undefined), moved, 'nothing to change');
+  const pinned = setNodeField(moved, 'main', 'main-3', 'node_id', 3);
+  assert.ok(
+    pinned.includes('      - { name: main-3, role: replica, upstream: main-2, node_id: 3 }\n'),
+    pinned,
+  );
+  assert.match(pinned, /# the first/);
 });
 
 void test('swapping the primary: the old one becomes a replica, followers of the new one follow nobody', () => {
