@@ -6,7 +6,8 @@ import { pgPaths, SECRETS } from '../../postgres/paths.ts';
 import { renderHbaRule } from '../../postgres/hba.ts';
 import { FENCE_MARKER } from './fence.ts';
 import { REJOIN_SCRIPT } from './rejoin-script.ts';
-import { threeNodeInventory } from '../../../../test/support/fixtures.ts';
+import { threeNodeConfig, threeNodeInventory } from '../../../../test/support/fixtures.ts';
+import { shellProblems } from '../../../../test/support/repmgr-fixtures.ts';
 
 const repmgr = failoverManagerOf({ failover_manager: 'repmgr' });
 const p = pgPaths(15);
@@ -53,4 +54,16 @@ void test('repmgr runs repmgrd, is observed and judged by its two checks, and pa
 
 void test("repmgr's start guard writes where status and test read", () => {
   assert.equal(FENCE_MARKER, START_GUARD_MARKER);
+});
+
+void test('forgetNode: unregisters only a node repmgr still knows (a second run converges), then drops its idle slot', () => {
+  const cluster = threeNodeConfig().clusters[0]!;
+  const script = repmgr.forgetNode!(p, cluster, 'main-3');
+  assert.deepEqual(shellProblems(script), []);
+  const lines = script.split('\n');
+  const guard = lines.findIndex((l) => l.includes('FROM repmgr.nodes WHERE node_id = 3'));
+  const unregister = lines.findIndex((l) => l.includes('standby unregister --node-id=3'));
+  assert.ok(guard >= 0 && unregister > guard && lines[guard]!.startsWith('if '), script);
+  assert.match(script, /slot_name = '\\''repmgr_slot_3'\\'' AND NOT active/);
+  assert.equal(repmgr.fencesBelow!(cluster), 1, 'the default min_standbys for a cluster with replicas');
 });

@@ -65,11 +65,16 @@ export function repmgrFailoverManager(): FailoverManager {
     fencesBelow: (cluster) => repmgrOptions(cluster).minStandbys ?? 0,
     forgetNode: (p, cluster, nodeName) => {
       const id = repmgrNodeId(cluster, nodeName);
+      const known = psqlAsPostgres({
+        sql: `SELECT count(*) FROM repmgr.nodes WHERE node_id = ${id}`,
+        db: REPMGR_DATABASE,
+      });
       return [
         'set -eu',
-        asPostgres(
-          `${repmgrBin(p)} -f ${REPMGR_CONF} standby unregister --node-id=${id} --log-level=WARNING`,
-        ),
+        // a second run (after a failure further on) finds the record gone: repmgr would refuse
+        `if [ "$(${known})" != 0 ]; then`,
+        `  ${asPostgres(`${repmgrBin(p)} -f ${REPMGR_CONF} standby unregister --node-id=${id} --log-level=WARNING`)}`,
+        'fi',
         // repmgr names each standby's slot on its upstream repmgr_slot_<node id>
         `${psqlAsPostgres({ sql: `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'repmgr_slot_${id}' AND NOT active` })} >/dev/null`,
       ].join('\n');
