@@ -1,6 +1,7 @@
 /** tpa add-cluster DIR NAME: a new cluster in a running group. */
 import { Option, type Command } from 'commander';
 import { addClusterOperation } from './index.ts';
+import type { AddClusterInput } from './plan.ts';
 import { c, eventSink, printJson, reportError } from '../../cli/output.ts';
 import { wholeNumber } from '../../cli/options.ts';
 import { BACKUP_MODES, DURABILITIES, FAILOVER_MANAGERS, POOLERS } from '../../model/schema.ts';
@@ -39,34 +40,20 @@ Example:
   $ tpa add-cluster acme reports --replicas 1 --durability sync
 `,
     )
-    .action(
-      async (
-        dir: string,
-        name: string,
-        opts: {
-          replicas?: number;
-          durability?: (typeof DURABILITIES)[number];
-          failoverManager?: (typeof FAILOVER_MANAGERS)[number];
-          pooler?: (typeof POOLERS)[number];
-          backup?: (typeof BACKUP_MODES)[number];
-          instanceType?: string;
-          json?: boolean;
-        },
-      ) => {
-        const json = opts.json === true;
-        try {
-          const { json: _json, ...options } = opts;
-          const out = await addClusterOperation({ dir, name, events: eventSink(json), ...options });
-          if (json) printJson({ ok: true, ...out });
-          else
-            process.stderr.write(
-              c.green(
-                `cluster ${out.cluster} (${out.nodes.join(', ')}) runs, in ${(out.durationMs / 1000).toFixed(1)} s${out.commit ? `; config.yml: commit ${out.commit.slice(0, 7)}` : ''}\n`,
-              ),
-            );
-        } catch (err) {
-          setExit(reportError(err, json));
-        }
-      },
-    );
+    .action(async (dir: string, name: string, opts: Omit<AddClusterInput, 'name'> & { json?: boolean }) => {
+      const json = opts.json === true;
+      try {
+        const { json: _json, ...options } = opts;
+        const out = await addClusterOperation({ dir, name, events: eventSink(json), ...options });
+        if (json) printJson({ ok: true, ...out });
+        else
+          process.stderr.write(
+            c.green(
+              `cluster ${out.cluster} (${out.nodes.join(', ')}) runs, in ${(out.durationMs / 1000).toFixed(1)} s${out.commit ? `; config.yml: commit ${out.commit.slice(0, 7)}` : ''}\n`,
+            ),
+          );
+      } catch (err) {
+        setExit(reportError(err, json));
+      }
+    });
 };
