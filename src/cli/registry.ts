@@ -29,6 +29,7 @@ import { register as removeNode } from '../commands/remove-node/cli.ts';
 import { register as addCluster } from '../commands/add-cluster/cli.ts';
 import { register as removeCluster } from '../commands/remove-cluster/cli.ts';
 import { register as switchover } from '../commands/switchover/cli.ts';
+import { register as upgrade } from '../commands/upgrade/cli.ts';
 
 export const commands: RegisterCommand[] = [
   configure,
@@ -57,4 +58,5 @@ export const commands: RegisterCommand[] = [
   addCluster,
   removeCluster,
   switchover,
+  upgrade,
 ];

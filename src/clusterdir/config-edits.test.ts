@@ -8,6 +8,7 @@ import {
   removeCluster,
   removeNode,
   setField,
+  setPackagePin,
   setNodeField,
   setNodeUpstream,
   swapPrimary,
@@ -117,4 +118,21 @@ void test('a field is set in place', () => {
   const out = setField(TEXT, ['clusters', 0, 'durability'], 'sync');
   assert.equal((parse(out) as { clusters: { durability: string }[] }).clusters[0]!.durability, 'sync');
   assert.match(out, /# backups/);
+});
+
+interface Pinned {
+  postgres?: { package_version?: string };
+  clusters: { postgres_package_version?: string }[];
+}
+const pins = (text: string) => parse(text) as Pinned;
+
+void test('the package pin: one cluster, then the whole group (the cluster pin goes); again changes nothing', () => {
+  const one = setPackagePin(TEXT, '15.20-0+deb12u1', 'main');
+  assert.equal(pins(one).clusters[0]?.postgres_package_version, '15.20-0+deb12u1');
+  assert.match(one, /# the acme group[\s\S]*# the main cluster[\s\S]*# the first/);
+  const group = setPackagePin(one, '15.20-0+deb12u1');
+  assert.equal(pins(group).postgres?.package_version, '15.20-0+deb12u1');
+  assert.equal(pins(group).clusters[0]?.postgres_package_version, undefined);
+  assert.equal(setPackagePin(group, '15.20-0+deb12u1'), group);
+  assert.equal(setPackagePin(one, '15.20-0+deb12u1', 'main'), one);
 });

@@ -204,3 +204,23 @@ export function swapPrimary(text: string, cluster: string, newPrimary: string): 
   target.delete('upstream');
   return doc.toString({ lineWidth: 0 });
 }
+
+/**
+ * The PostgreSQL package pin (tpa upgrade): the group's `postgres.package_version`, which then
+ * holds for every cluster (their own pins go), or one cluster's `postgres_package_version`.
+ */
+export function setPackagePin(text: string, version: string, cluster?: string): string {
+  const doc = parseDocument(text);
+  if (cluster !== undefined) {
+    doc.setIn(['clusters', clusterIndex(text, cluster), 'postgres_package_version'], version);
+  } else {
+    doc.setIn(['postgres', 'package_version'], version);
+    const clusters = doc.get('clusters');
+    if (isSeq(clusters))
+      for (const c of clusters.items)
+        if (isMap(c) && c.has('postgres_package_version')) c.delete('postgres_package_version');
+  }
+  const out = doc.toString({ lineWidth: 0 });
+  // nothing to change: the text stays byte for byte what it was
+  return JSON.stringify(toJS(out)) === JSON.stringify(toJS(text)) ? text : out;
+}

@@ -9,6 +9,8 @@ export const FIELD_DOCS: Record<string, string> = {
     'Where the machines come from: lxc (local containers), bare (existing hosts over SSH) or aws (EC2).',
   postgres: 'PostgreSQL for every cluster of the group.',
   'postgres.version': "Major version; must be one the platform's distribution ships (Debian 12: 15).",
+  'postgres.package_version':
+    'The exact Debian package version of PostgreSQL (server, client, libpq), e.g. 15.18-0+deb12u1 (`apt-cache policy postgresql-15` lists them); default: the newest the mirror has when a node is installed. `tpa upgrade` moves it.',
   'postgres.settings':
     "postgresql.conf settings for every node; they win over tpa's tuning. Names, units and values are checked against PostgreSQL 15's settings.",
   defaults: 'Machine size for every node and service that does not set its own.',
@@ -44,6 +46,8 @@ export const FIELD_DOCS: Record<string, string> = {
   'clusters[].backups':
     'false: this cluster is never backed up, whatever backup.mode says (the temporary cluster of `tpa test --restore-drill`).',
   'clusters[].postgres_settings': 'postgresql.conf settings for this cluster only.',
+  'clusters[].postgres_package_version':
+    "This cluster's PostgreSQL package version, over postgres.package_version (written by `tpa upgrade --cluster`).",
   'clusters[].repmgr': "repmgr's own options (failover_manager: repmgr).",
   'clusters[].failover':
     'When a replica takes over from an unreachable primary, and when a cut-off primary fences itself.',

@@ -35,6 +35,8 @@ export interface NewConfigOptions {
   instanceType?: string;
   volumeGb?: number;
   postgresVersion?: number;
+  /** the Debian package version to pin PostgreSQL at (postgres.package_version) */
+  postgresPackageVersion?: string;
   /** platform bare: one per host, nodes first (in order) then the backup server */
   addresses: string[];
 }
@@ -58,7 +60,10 @@ export function buildNewConfig(o: NewConfigOptions): ClusterGroupInput {
   return {
     name: o.groupName,
     platform: o.platform,
-    postgres: { version: o.postgresVersion ?? postgresVersionsFor(o.platform).at(-1) ?? 15 },
+    postgres: {
+      version: o.postgresVersion ?? postgresVersionsFor(o.platform).at(-1) ?? 15,
+      ...(o.postgresPackageVersion !== undefined ? { package_version: o.postgresPackageVersion } : {}),
+    },
     defaults: {
       instance_type: o.instanceType ?? DEFAULT_INSTANCE_TYPE[o.platform],
       volume_gb: o.volumeGb ?? 20,

@@ -80,6 +80,8 @@ export const ClusterSchema = z.strictObject({
   /** false: never backed up, whatever backup.mode says (e.g. the temporary cluster of a restore drill) */
   backups: z.boolean().optional(),
   postgres_settings: PostgresSettings.optional(),
+  /** this cluster's PostgreSQL package version, over postgres.package_version (tpa upgrade --cluster) */
+  postgres_package_version: z.string().optional(),
   repmgr: RepmgrSettings.optional(),
   failover: FailoverSettings.optional(),
   nodes: z.array(NodeSchema).min(1),
@@ -98,6 +100,8 @@ export const ClusterGroupSchema = z.strictObject({
   postgres: z
     .strictObject({
       version: z.number().int().default(15),
+      /** the Debian package version of the server, client and libpq (e.g. 15.18-0+deb12u1); tpa upgrade moves it */
+      package_version: z.string().optional(),
       settings: PostgresSettings.default({}),
     })
     .prefault({}),

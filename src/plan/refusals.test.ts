@@ -170,3 +170,36 @@ void test('destructive actions are refused', () => {
     assert.deepEqual(refusals(host(ok), {}), []);
   }
 });
+
+void test('a new server package under a running server is refused (tpa upgrade rolls it); a stopped or new node installs it', () => {
+  const pinned = (host: string): DesiredHost => ({
+    ...node(host, 'primary'),
+    phases: [
+      {
+        phase: 'postgres-primary',
+        resources: [
+          { kind: 'package', name: 'postgresql-15', version: '15.20-0+deb12u1' },
+          { kind: 'package', name: 'libpq5', version: '15.20-0+deb12u1' },
+        ],
+      },
+    ],
+  });
+  const installed = (f: HostFacts, v: string) => ({
+    ...f,
+    packages: { ...f.packages, 'postgresql-15': v, libpq5: v },
+  });
+  const running = installed(facts('a', { systemIdentifier: '1' }), '15.18-0+deb12u1');
+  const out = refusals([pinned('a')], { a: running });
+  assert.equal(out.length, 1);
+  assert.match(
+    out[0]!.message,
+    /a runs postgresql-15 15\.18-0\+deb12u1 and config\.yml pins 15\.20-0\+deb12u1.*tpa upgrade DIR --to 15\.20-0\+deb12u1/,
+  );
+  // the same version, a node with no server running, a node without the package: nothing refused
+  assert.deepEqual(
+    refusals([pinned('a')], { a: installed(facts('a', { systemIdentifier: '1' }), '15.20-0+deb12u1') }),
+    [],
+  );
+  assert.deepEqual(refusals([pinned('a')], { a: installed(facts('a'), '15.18-0+deb12u1') }), []);
+  assert.deepEqual(refusals([pinned('a')], { a: facts('a', { systemIdentifier: '1' }) }), []);
+});

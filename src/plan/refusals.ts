@@ -16,6 +16,7 @@ export function refusals(desired: DesiredHost[], facts: Record<string, HostFacts
     ...roleChanges(desired, facts),
     ...upstreamProblems(desired, facts),
     ...destructiveActions(desired),
+    ...serverVersionChanges(desired, facts),
   ];
 }
 
@@ -154,6 +155,33 @@ function destructiveActions(desired: DesiredHost[]): Refusal[] {
         if (hit) {
           out.push({ host: d.host, message: `action ${r.id} ${hit.what}; deploy never does that` });
         }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A new version of the PostgreSQL server's package, installed under a running server, stops it
+ * (Debian's maintainer scripts do): on a primary that is an outage, or a failover. A running
+ * node changes its minor version only through tpa upgrade, which rolls it one node at a time.
+ */
+function serverVersionChanges(desired: DesiredHost[], facts: Record<string, HostFacts>): Refusal[] {
+  const out: Refusal[] = [];
+  for (const d of desired) {
+    const f = facts[d.host];
+    if (!f?.postgres?.running) continue;
+    for (const { resources } of d.phases) {
+      for (const r of resources) {
+        if (r.kind !== 'package' || r.version === undefined || !/^postgresql-\d+$/.test(r.name)) continue;
+        const have = f.packages[r.name];
+        if (have === undefined || have === r.version) continue;
+        out.push({
+          host: d.host,
+          message:
+            `${d.host} runs ${r.name} ${have} and config.yml pins ${r.version}: installing it would stop the running server; ` +
+            `run tpa upgrade DIR --to ${r.version} (one node at a time, a switchover for the primary)`,
+        });
       }
     }
   }

@@ -32,6 +32,7 @@ interface Opts {
   instanceType?: string;
   volumeGb?: number;
   postgresVersion?: number;
+  postgresPackageVersion?: string;
   durability: (typeof DURABILITIES)[number];
   clusterName: string;
   groupName?: string;
@@ -88,6 +89,10 @@ export const register: RegisterCommand = (program: Command, setExit) => {
       "PostgreSQL major version (default: the distribution's)",
       wholeNumber('--postgres-version', 1, 99),
     )
+    .option(
+      '--postgres-package-version <v>',
+      'pin the PostgreSQL packages at this Debian version, e.g. 15.18-0+deb12u1 (default: the newest the mirror has)',
+    )
     .addOption(
       new Option('--durability <mode>', 'async, or sync (quorum)').choices(DURABILITIES).default('async'),
     )
@@ -138,6 +143,9 @@ Examples:
           ...(opts.instanceType !== undefined ? { instanceType: opts.instanceType } : {}),
           ...(opts.volumeGb !== undefined ? { volumeGb: opts.volumeGb } : {}),
           ...(opts.postgresVersion !== undefined ? { postgresVersion: opts.postgresVersion } : {}),
+          ...(opts.postgresPackageVersion !== undefined
+            ? { postgresPackageVersion: opts.postgresPackageVersion }
+            : {}),
           ...(opts.groupName !== undefined ? { groupName: opts.groupName } : {}),
         });
         if (json) {

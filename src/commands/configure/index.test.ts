@@ -164,6 +164,7 @@ void test('bad options: ConfigError naming the option, nothing written', async (
     [{ clientCidrs: ['10.0.0.0/8', '1.2.3.4'] }, '--client-cidr', /no prefix length/],
     [{ instanceType: 'huge' }, '--instance-type', /not known on platform lxc/],
     [{ postgresVersion: 16 }, '--postgres-version', /not offered/],
+    [{ postgresPackageVersion: '15.20' }, '--postgres-package-version', /not a whole Debian package version/],
     [{ failoverManager: 'patroni' }, '--failover-manager', /not implemented/],
     [{ clusterName: 'Main' }, '--cluster-name', /uppercase/],
     [{ groupName: 'acme_prod' }, '--group-name', /"_"/],

@@ -49,6 +49,7 @@ export interface ConfigureResult {
 const OPTION_OF: [RegExp, string][] = [
   [/^name$/, '--group-name'],
   [/^postgres\.version$/, '--postgres-version'],
+  [/^postgres\.package_version$/, '--postgres-package-version'],
   [/^defaults\.instance_type$/, '--instance-type'],
   [/^defaults\.volume_gb$/, '--volume-gb'],
   [/^access\.client_cidrs/, '--client-cidr'],

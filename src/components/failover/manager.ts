@@ -84,6 +84,12 @@ export interface FailoverManager {
   pause: string;
   resume: string;
   /**
+   * Shell (root, on any running node of the cluster) that keeps every node's daemon from acting
+   * on a failure while it goes on watching (a planned restart), and the one that lets it act
+   * again. Unlike pause/resume the daemons keep running.
+   */
+  holdFailover?(p: PgPaths): { hold: string; release: string };
+  /**
    * Shell (root, on a primary that was recovered from a backup) that forgets the node
    * records the backup carried: they describe the nodes as they were, and deploy registers
    * the nodes again.

@@ -39,6 +39,7 @@ import { failoverManagerOf } from '../failover/registry.ts';
 import { psqlAsPostgres } from './psql.ts';
 import { restartWaitCommand } from './restart-wait.ts';
 import { SYSTEM_LOCALE } from '../common/component.ts';
+import { serverPackageResources } from './packages.ts';
 
 export const CREATECLUSTER_DIR = '/etc/postgresql-common/createcluster.d';
 export const CREATECLUSTER_CONF = `${CREATECLUSTER_DIR}/tpa.conf`;
@@ -165,7 +166,7 @@ function nodeResources(host: InventoryHost, ctx: DeployContext, p: PgPaths): Res
   const cluster = clusterOf(host, ctx);
   const facts = ctx.facts[host.name];
   const primary = host.role === 'primary';
-  const resources: Resource[] = [{ kind: 'package', name: p.package }];
+  const resources: Resource[] = [...serverPackageResources(p, ctx.config, cluster)];
   // shared_preload_libraries may name the failover manager's library: it must be there before the restart
   for (const name of failoverManagerOf(cluster).postgres.packages(p))
     resources.push({ kind: 'package', name });

@@ -6,7 +6,12 @@ import { backupRetention, backupSchedule, backupServers } from './backup.ts';
 import { knownInstanceTypes } from './machines.ts';
 import { uniqueNames, validGroupName, validHostNames } from './names.ts';
 import { awsSection, clientCidrs, hostAddresses, lxcSubnet } from './network.ts';
-import { fencingStandbys, postgresVersionAvailable, supportedFailoverManager } from './postgres.ts';
+import {
+  fencingStandbys,
+  packageVersions,
+  postgresVersionAvailable,
+  supportedFailoverManager,
+} from './postgres.ts';
 import { postgresSettings } from './pg-settings.ts';
 import { onePrimaryPerCluster, uniqueNodeIds, upstreamsResolve } from './topology.ts';
 import type { Rule, RuleIssue } from './types.ts';
@@ -22,6 +27,7 @@ export const RULES: readonly Rule[] = [
   upstreamsResolve,
   uniqueNodeIds,
   postgresVersionAvailable,
+  packageVersions,
   supportedFailoverManager,
   fencingStandbys,
   postgresSettings,

@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { config } from '../testdata/fixtures.ts';
 import { found } from '../testdata/check.ts';
-import { fencingStandbys, postgresVersionAvailable, supportedFailoverManager } from './postgres.ts';
+import {
+  fencingStandbys,
+  packageVersions,
+  postgresVersionAvailable,
+  supportedFailoverManager,
+} from './postgres.ts';
 
 void test('postgresVersionAvailable: Debian 12 ships 15 only', () => {
   assert.deepEqual(found(postgresVersionAvailable, config()), []);
@@ -65,4 +70,21 @@ void test('fencingStandbys: min_standbys at most the standbys streaming from the
     });
   });
   assert.match(found(fencingStandbys, none)[0] ?? '', /has no failover manager/);
+});
+
+void test('packageVersions: a whole Debian version of the group major, at group or cluster level', () => {
+  const pinned = config((c) => {
+    c.postgres = { version: 15, package_version: '15.18-0+deb12u1' };
+    c.clusters[0]!.postgres_package_version = '15.20-0+deb12u1';
+  });
+  assert.deepEqual(found(packageVersions, pinned), []);
+  const bad = config((c) => {
+    c.postgres = { version: 15, package_version: '15.20' };
+    c.clusters[0]!.postgres_package_version = '16.1-1.pgdg120+1';
+  });
+  assert.deepEqual(found(packageVersions, bad), [
+    'error postgres.package_version: "15.20" is not a whole Debian package version',
+    'error clusters.0.postgres_package_version: 16.1-1.pgdg120+1 is not a version of PostgreSQL 15 (postgres.version)',
+  ]);
+  assert.match(packageVersions(bad)[0]?.hint ?? '', /15\.20-0\+deb12u1/);
 });

@@ -17,6 +17,40 @@ export function postgresVersionAvailable(config: ClusterGroupConfig): RuleIssue[
   ];
 }
 
+/**
+ * A pinned package version is a whole Debian version of the group's major version: apt installs
+ * exactly that string, and a pin of another major would install a second server beside the first.
+ */
+export function packageVersions(config: ClusterGroupConfig): RuleIssue[] {
+  const major = config.postgres.version;
+  const check = (value: string | undefined, path: (string | number)[]): RuleIssue[] => {
+    if (value === undefined) return [];
+    if (!/^\d+(\.\d+)*(-[0-9A-Za-z.+~]+)?$/.test(value) || !value.includes('-'))
+      return [
+        error(
+          path,
+          `"${value}" is not a whole Debian package version`,
+          `write it as apt lists it, e.g. ${major}.20-0+deb12u1 (apt-cache policy postgresql-${major})`,
+        ),
+      ];
+    if (!value.startsWith(`${major}.`))
+      return [
+        error(
+          path,
+          `${value} is not a version of PostgreSQL ${major} (postgres.version)`,
+          `pin a ${major}.x package; a new major version is a major upgrade, which tpa upgrade does not do`,
+        ),
+      ];
+    return [];
+  };
+  return [
+    ...check(config.postgres.package_version, ['postgres', 'package_version']),
+    ...config.clusters.flatMap((c, ci) =>
+      check(c.postgres_package_version, ['clusters', ci, 'postgres_package_version']),
+    ),
+  ];
+}
+
 export function supportedFailoverManager(config: ClusterGroupConfig): RuleIssue[] {
   return config.clusters.flatMap((c, ci) => {
     if (c.failover_manager === 'patroni')

@@ -229,6 +229,13 @@ function repmgrdUnit(p: PgPaths): Resource {
   });
 }
 
+/** `repmgr service pause`: every repmgrd of the cluster keeps monitoring but does not fail over */
+export function repmgrHold(p: PgPaths): { hold: string; release: string } {
+  const service = (verb: string) =>
+    `cd / && runuser -u ${PG_OS_USER} -- ${repmgrBin(p)} -f ${REPMGR_CONF} service ${verb} --log-level=WARNING`;
+  return { hold: service('pause'), release: service('unpause') };
+}
+
 export const repmgrComponent: Component = {
   name: 'repmgr',
 
@@ -241,9 +248,8 @@ export const repmgrComponent: Component = {
   restartGuard(host, unit, ctx) {
     const p = pgPathsFor(ctx.config);
     if (unit !== p.service || host.role !== 'primary') return undefined;
-    const service = (verb: string) =>
-      `cd / && runuser -u ${PG_OS_USER} -- ${repmgrBin(p)} -f ${REPMGR_CONF} service ${verb} --log-level=WARNING`;
-    return { what: 'repmgrd paused on every node', before: service('pause'), after: service('unpause') };
+    const { hold, release } = repmgrHold(p);
+    return { what: 'repmgrd paused on every node', before: hold, after: release };
   },
 
   probes(host, ctx) {

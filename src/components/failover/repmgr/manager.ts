@@ -6,7 +6,7 @@ import { psqlAsPostgres } from '../../postgres/psql.ts';
 import { nodeConninfo, REPMGR_CONF, REPMGR_PACKAGES, REPMGRD_UNIT, repmgrBin } from './conf.ts';
 import { repmgrHbaRules } from './hba.ts';
 import { REJOIN_SCRIPT } from './rejoin-script.ts';
-import { repmgrComponent, repmgrOptions } from './index.ts';
+import { repmgrComponent, repmgrHold, repmgrOptions } from './index.ts';
 import { readRepmgrSections, TABLE_SECTION } from './observation.ts';
 import { REPMGR_CHECKS } from './test-checks.ts';
 import { TCP_SETTINGS } from './timing.ts';
@@ -42,6 +42,7 @@ export function repmgrFailoverManager(): FailoverManager {
     daemonUnit: REPMGRD_UNIT,
     pause: `systemctl stop ${REPMGRD_UNIT} 2>/dev/null || true`,
     resume: `systemctl start ${REPMGRD_UNIT}`,
+    holdFailover: repmgrHold,
     // repmgr's records describe the nodes as they were: deploy registers them again
     forgetNodes: [
       `if [ "$(${psqlAsPostgres({ sql: `SELECT 1 FROM pg_database WHERE datname = '${REPMGR_DATABASE}'`, onErrorStop: false })})" = 1 ]; then`,
