@@ -19,12 +19,15 @@ import {
   drill,
   managerLogs,
   newPrimaryWrote,
+  operationDrill,
   switchoverDrill,
   type DrillResult,
 } from './support/drill.ts';
 import { lastJson, readInventory, removePrefixed, run, TPA, tpaEnv, waitFor } from './support/cli.ts';
 
 const GROUP = `it-fo-${process.pid}`;
+const OLD_PG = '15.18-0+deb12u1';
+const NEW_PG = '15.20-0+deb12u1';
 let work: string;
 let dir: string;
 let env: NodeJS.ProcessEnv;
@@ -87,7 +90,19 @@ before(async () => {
   work = await mkdtemp(join(tmpdir(), 'tpa-it-fo-'));
   dir = join(work, GROUP);
   env = { ...process.env, ...tpaEnv(work) };
-  const c = await tpa('configure', dir, '--replicas', '2', '--backup', 'none', '--durability', 'sync');
+  // an older PostgreSQL than the newest, for tpa upgrade to move it on (Debian 12 carries both)
+  const c = await tpa(
+    'configure',
+    dir,
+    '--replicas',
+    '2',
+    '--backup',
+    'none',
+    '--durability',
+    'sync',
+    '--postgres-package-version',
+    OLD_PG,
+  );
   assert.equal(c.code, 0, c.stderr);
   const p = await tpa('provision', dir);
   prefix = (await readInventory(dir).catch(() => undefined))?.network?.prefix;
@@ -261,6 +276,56 @@ void test('switchover and back: every write acknowledged, none failed, config.ym
   }
   const t = await tpa('test', dir);
   assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
+});
+
+void test(`upgrade ${OLD_PG} -> ${NEW_PG} under writes: a version the mirror lacks is refused; then no write failed or lost, the pin follows`, async () => {
+  const versions = async () => {
+    const info = await tpa('info', dir, '--json');
+    assert.equal(info.code, 0, info.stderr);
+    const hosts = lastJson<{ hosts: { name: string; packages: Record<string, string> }[] }>(info).hosts;
+    return Object.fromEntries(
+      hosts.map((h) => [h.name, `${h.packages['postgresql-15']} ${h.packages['postgresql-client-15']}`]),
+    );
+  };
+  const all = (v: string) => ({ 'main-1': `${v} ${v}`, 'main-2': `${v} ${v}`, 'main-3': `${v} ${v}` });
+  assert.deepEqual(await versions(), all(OLD_PG), 'deploy installed the pinned version');
+  const head = (await run('git', ['-C', dir, 'rev-parse', 'HEAD'])).stdout.trim();
+  const bad = await tpa('upgrade', dir, '--to', '15.99');
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(
+    bad.stderr,
+    /PostgreSQL 15\.99 is not in the package mirror of main-\d: it offers 15\.20-0\+deb12u1, 15\.18-0\+deb12u1/,
+  );
+  assert.equal((await run('git', ['-C', dir, 'rev-parse', 'HEAD'])).stdout.trim(), head, 'no commit');
+
+  const r = await operationDrill('upgrade', dir, 'main', env, []);
+  console.log(`upgrade: ${JSON.stringify({ ...r, lost: r.lost.length, writers: r.writers.length })}`);
+  assert.equal(r.code, 0, JSON.stringify(r));
+  assert.deepEqual(r.lost, [], 'no acknowledged write lost');
+  assert.equal(r.failedDuring, 0, `clients saw errors: ${r.errors.join(' | ')}`);
+  assert.equal(r.twoWritersAtOnce, false);
+  const out = r.result as { target: string; nodes: { node: string; as: string }[]; switchovers: unknown[] };
+  assert.equal(out.target, NEW_PG);
+  assert.deepEqual(
+    out.nodes.map((n) => n.as),
+    ['standby', 'standby', 'standby'],
+    'the primary was switched over, then upgraded as a standby',
+  );
+  assert.equal(out.switchovers.length, 1);
+  assert.deepEqual(await versions(), all(NEW_PG));
+  for (const n of (await status()).nodes) assert.equal(n.version, '15.20', JSON.stringify(n));
+  const commit = await commitWith(`upgrade: PostgreSQL ${OLD_PG} -> ${NEW_PG}`);
+  assert.deepEqual(await configDiff(commit), [
+    `-  package_version: ${OLD_PG}`,
+    `+  package_version: ${NEW_PG}`,
+  ]);
+  await planIsEmpty('after the upgrade');
+  const t = await tpa('test', dir);
+  assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
+  const again = await tpa('upgrade', dir, '--json');
+  assert.equal(again.code, 0, again.stderr);
+  const second = lastJson<{ nodes: unknown[]; commit: string | null }>(again);
+  assert.deepEqual([second.nodes, second.commit], [[], null], 'a second run changes nothing');
 });
 
 /** the newest commit with this subject (deploy may commit after it: a new node's TLS certificate) */

@@ -195,6 +195,11 @@ void test('a new server package under a running server is refused (tpa upgrade r
     out[0]!.message,
     /a runs postgresql-15 15\.18-0\+deb12u1 and config\.yml pins 15\.20-0\+deb12u1.*tpa upgrade DIR --to 15\.20-0\+deb12u1/,
   );
+  const newer = installed(facts('a', { systemIdentifier: '1' }), '15.21-0+deb12u1');
+  assert.match(
+    refusals([pinned('a')], { a: newer })[0]!.message,
+    /does not downgrade a running server: pin 15\.21-0\+deb12u1 again/,
+  );
   // the same version, a node with no server running, a node without the package: nothing refused
   assert.deepEqual(
     refusals([pinned('a')], { a: installed(facts('a', { systemIdentifier: '1' }), '15.20-0+deb12u1') }),

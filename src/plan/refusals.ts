@@ -4,6 +4,7 @@
  * drops, promotes or wipes. A refusal stops the whole deploy before anything is applied.
  */
 import type { DesiredHost, HostFacts } from './types.ts';
+import { compareVersions } from '../core/debian-version.ts';
 
 export interface Refusal {
   host?: string;
@@ -176,11 +177,14 @@ function serverVersionChanges(desired: DesiredHost[], facts: Record<string, Host
         if (r.kind !== 'package' || r.version === undefined || !/^postgresql-\d+$/.test(r.name)) continue;
         const have = f.packages[r.name];
         if (have === undefined || have === r.version) continue;
+        const older = compareVersions(r.version, have) < 0;
         out.push({
           host: d.host,
           message:
             `${d.host} runs ${r.name} ${have} and config.yml pins ${r.version}: installing it would stop the running server; ` +
-            `run tpa upgrade DIR --to ${r.version} (one node at a time, a switchover for the primary)`,
+            (older
+              ? `tpa does not downgrade a running server: pin ${have} again`
+              : `run tpa upgrade DIR --to ${r.version} (one node at a time, a switchover for the primary)`),
         });
       }
     }

@@ -152,29 +152,41 @@ export async function drill(dir: string, cluster: string, o: DrillOptions): Prom
   }
 }
 
-export interface SwitchoverDrill extends LedgerReport {
+export interface OperationDrill extends LedgerReport {
+  /** the cluster's primary before and after the operation */
   from: string;
   to: string | null;
-  /** `tpa switchover`'s own report (exit code, stall; its last error lines when it failed) */
+  /** the command's own outcome (exit code; its last error lines when it failed) */
   code: number;
   stderr?: string;
-  stallMs?: number;
-  /** writes that failed while the switchover ran (sent after it started, answered before it ended) */
+  /** its --json result, when it printed one */
+  result?: Record<string, unknown>;
+  /** writes that failed while the operation ran (sent after it started, answered before it ended) */
   failedDuring: number;
   /** the first errors seen, for the log */
   errors: string[];
   durationMs: number;
 }
 
-/** `tpa switchover DIR ...args` under the ledger; clients connect with a 10 s timeout, as applications do */
-export async function switchoverDrill(
+export interface SwitchoverDrill extends OperationDrill {
+  stallMs?: number;
+}
+
+/**
+ * `tpa <command> DIR --json ...args` under the ledger (switchover, upgrade, resize): clients
+ * connect through every pooler with a 10 s timeout, as applications do.
+ */
+export async function operationDrill(
+  command: string,
   dir: string,
   cluster: string,
   env: NodeJS.ProcessEnv,
   args: string[],
-): Promise<SwitchoverDrill> {
+): Promise<OperationDrill> {
   const inv = await readInventory(dir);
-  const nodes = endpoints(inv, 5432);
+  const nodes = endpoints(inv, 5432).filter((n) =>
+    inv.hosts.some((h) => h.name === n.name && h.cluster === cluster),
+  );
   const before = (await clusterStatus(dir, env)).primaries[cluster]!;
   const saved = process.env.TPA_KEY_FILE;
   process.env.TPA_KEY_FILE = env.TPA_KEY_FILE;
@@ -182,12 +194,13 @@ export async function switchoverDrill(
     if (saved === undefined) delete process.env.TPA_KEY_FILE;
     else process.env.TPA_KEY_FILE = saved;
   });
-  const ledger = new Ledger(endpoints(inv, 6432), nodes, password, 10);
+  const poolers = endpoints(inv, 6432).filter((n) => nodes.some((x) => x.name === n.name));
+  const ledger = new Ledger(poolers, nodes, password, 10);
   await ledger.start(nodes.find((n) => n.name === before)!);
   try {
     await new Promise((r) => setTimeout(r, 3000));
     const startedAt = ledger.elapsed();
-    const r = await run(TPA, ['switchover', dir, '--json', ...args], { env, timeoutMs: 900_000 });
+    const r = await run(TPA, [command, dir, '--json', ...args], { env, timeoutMs: 1_800_000 });
     const endedAt = ledger.elapsed();
     await new Promise((res) => setTimeout(res, 3000));
     await ledger.stop();
@@ -196,11 +209,11 @@ export async function switchoverDrill(
     const failed = ledger.writes.filter(
       (w) => w.error !== undefined && w.sentAt >= startedAt && w.sentAt <= endedAt,
     );
-    let stallMs: number | undefined;
+    let result: Record<string, unknown> | undefined;
     try {
-      stallMs = lastJson<{ stallMs?: number }>(r).stallMs;
+      result = lastJson<Record<string, unknown>>(r);
     } catch {
-      stallMs = undefined;
+      result = undefined;
     }
     return {
       ...report,
@@ -208,7 +221,7 @@ export async function switchoverDrill(
       to: after,
       code: r.code,
       ...(r.code !== 0 ? { stderr: r.stderr.trim().split('\n').slice(-3).join(' | ') } : {}),
-      ...(stallMs !== undefined ? { stallMs } : {}),
+      ...(result !== undefined ? { result } : {}),
       failedDuring: failed.length,
       errors: [...new Set(failed.map((w) => w.error ?? ''))].slice(0, 5),
       durationMs: endedAt - startedAt,
@@ -216,4 +229,16 @@ export async function switchoverDrill(
   } finally {
     await ledger.dispose();
   }
+}
+
+/** `tpa switchover DIR ...args` under the ledger */
+export async function switchoverDrill(
+  dir: string,
+  cluster: string,
+  env: NodeJS.ProcessEnv,
+  args: string[],
+): Promise<SwitchoverDrill> {
+  const d = await operationDrill('switchover', dir, cluster, env, args);
+  const stallMs = d.result?.stallMs;
+  return { ...d, ...(typeof stallMs === 'number' ? { stallMs } : {}) };
 }

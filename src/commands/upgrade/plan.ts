@@ -8,7 +8,8 @@
 import { UsageError } from '../../core/errors.ts';
 import type { ClusterGroupConfig } from '../../model/schema.ts';
 import type { StatusReport } from '../status/index.ts';
-import { pinnedVersion, upstreamVersion } from '../../components/postgres/packages.ts';
+import { pinnedVersion } from '../../components/postgres/packages.ts';
+import { compareVersions, upstreamVersion } from '../../core/debian-version.ts';
 
 export interface UpgradeRequest {
   /** only this cluster (default: every cluster of the group) */
@@ -51,18 +52,6 @@ export interface UpgradePlan {
   pin: { scope: 'group' } | { scope: 'cluster'; cluster: string };
   /** config.yml already says `target` where it matters */
   pinned: boolean;
-}
-
-/** a.b.c numerically, then the Debian revision as text: enough for one distribution's minors */
-export function compareVersions(a: string, b: string): number {
-  const num = (v: string) => upstreamVersion(v).split('.').map(Number);
-  const [x, y] = [num(a), num(b)];
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  const rev = (v: string) => v.slice(v.indexOf('-') + 1);
-  return a.includes('-') && b.includes('-') ? rev(a).localeCompare(rev(b)) : 0;
 }
 
 function resolveTarget(to: string | undefined, nodes: NodePackages[]): string {

@@ -29,8 +29,3 @@ export function serverPackageResources(
   if (version === undefined) return [{ kind: 'package', name: p.package }];
   return serverPackages(p).map((name) => ({ kind: 'package', name, version }));
 }
-
-/** "15.20" from "15.20-0+deb12u1": the PostgreSQL release a package version carries */
-export function upstreamVersion(debian: string): string {
-  return debian.replace(/^\d+:/, '').split('-')[0]!;
-}
