@@ -30,6 +30,7 @@ import { register as addCluster } from '../commands/add-cluster/cli.ts';
 import { register as removeCluster } from '../commands/remove-cluster/cli.ts';
 import { register as switchover } from '../commands/switchover/cli.ts';
 import { register as upgrade } from '../commands/upgrade/cli.ts';
+import { register as resize } from '../commands/resize/cli.ts';
 
 export const commands: RegisterCommand[] = [
   configure,
@@ -59,4 +60,5 @@ export const commands: RegisterCommand[] = [
   removeCluster,
   switchover,
   upgrade,
+  resize,
 ];

@@ -168,10 +168,19 @@ export function setNodeField(
   key: string,
   value: unknown,
 ): string {
+  return setNamedField(text, ['clusters', clusterIndex(text, cluster), 'nodes'], node, key, value);
+}
+
+/** one field of a service set, the same way */
+export function setServiceField(text: string, service: string, key: string, value: unknown): string {
+  return setNamedField(text, ['services'], service, key, value);
+}
+
+function setNamedField(text: string, list: (string | number)[], name: string, key: string, value: unknown) {
   const doc = parseDocument(text);
-  const nodes = doc.getIn(['clusters', clusterIndex(text, cluster), 'nodes']);
-  if (!isSeq(nodes)) return text;
-  const map = nodes.items.find((n) => isMap(n) && n.get('name') === node) as YAMLMap | undefined;
+  const items = doc.getIn(list);
+  if (!isSeq(items)) return text;
+  const map = items.items.find((n) => isMap(n) && n.get('name') === name) as YAMLMap | undefined;
   if (!map || map.get(key) === value) return text;
   map.set(key, value);
   return doc.toString({ lineWidth: 0 });

@@ -39,7 +39,9 @@ const InventorySchema = z.object({
 
 /** The inventory text as provision writes it: stable key order, so unchanged means byte-identical. */
 export function renderInventory(inv: Inventory): string {
-  return JSON.stringify(inv, null, 2) + '\n';
+  // through the schema: its field order, whoever built the object (provision, or an operation
+  // that read it back and changed a role), so the same inventory is the same bytes
+  return JSON.stringify(InventorySchema.parse(inv), null, 2) + '\n';
 }
 
 /** Reads DIR/inventory.json; a missing one is bad input (provision first), a broken one a failure. */
