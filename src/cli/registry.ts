@@ -31,6 +31,7 @@ import { register as removeCluster } from '../commands/remove-cluster/cli.ts';
 import { register as switchover } from '../commands/switchover/cli.ts';
 import { register as upgrade } from '../commands/upgrade/cli.ts';
 import { register as resize } from '../commands/resize/cli.ts';
+import { register as fork } from '../commands/fork/cli.ts';
 
 export const commands: RegisterCommand[] = [
   configure,
@@ -61,4 +62,5 @@ export const commands: RegisterCommand[] = [
   switchover,
   upgrade,
   resize,
+  fork,
 ];

@@ -38,6 +38,18 @@ export interface DeployContext {
   secrets: Record<string, string>;
   /** facts of every host, so a replica can see its upstream */
   facts: Record<string, HostFacts>;
+  /**
+   * The hosts this deploy works on, when not all of them (tpa fork: the cluster a node leaves,
+   * before that node is promoted). The others are neither asked nor changed; components still
+   * see every host of the inventory (peer lists come from it).
+   */
+  only?: readonly string[];
+}
+
+/** the inventory's hosts a deploy works on (DeployContext.only) */
+export function hostsInScope(ctx: Pick<DeployContext, 'inventory' | 'only'>): InventoryHost[] {
+  const only = ctx.only;
+  return only ? ctx.inventory.hosts.filter((h) => only.includes(h.name)) : ctx.inventory.hosts;
 }
 
 export interface HealthCheck {

@@ -3,7 +3,12 @@
  * parallel. Checks that fail are tried again for a short while (a restarted daemon may need
  * a few seconds to report in) before the deploy is declared failed.
  */
-import type { Component, DeployContext, HealthCheck } from '../components/component.ts';
+import {
+  hostsInScope,
+  type Component,
+  type DeployContext,
+  type HealthCheck,
+} from '../components/component.ts';
 import type { EventSink } from '../core/events.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { HostFacts } from '../plan/types.ts';
@@ -25,7 +30,7 @@ const OUTPUT_TAIL_BYTES = 2000;
 
 export function checksFor(components: readonly Component[], ctx: DeployContext): Map<string, HealthCheck[]> {
   const out = new Map<string, HealthCheck[]>();
-  for (const host of ctx.inventory.hosts) {
+  for (const host of hostsInScope(ctx)) {
     const checks = components.flatMap((c) => (c.checks && c.appliesTo(host, ctx) ? c.checks(host, ctx) : []));
     if (checks.length) out.set(host.name, checks);
   }

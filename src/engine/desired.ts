@@ -4,7 +4,7 @@
  * nothing of components.
  */
 import { OperationError } from '../core/errors.ts';
-import type { Component, DeployContext } from '../components/component.ts';
+import { hostsInScope, type Component, type DeployContext } from '../components/component.ts';
 import { PHASES, type DesiredHost, type Resource } from '../plan/types.ts';
 import { emptyRequest, requestFor, type FactRequest } from './fact-script.ts';
 
@@ -36,7 +36,7 @@ function sameResource(a: Resource, b: Resource): boolean {
 }
 
 export function desiredState(components: readonly Component[], ctx: DeployContext): DesiredHost[] {
-  return ctx.inventory.hosts.map((host) => {
+  return hostsInScope(ctx).map((host) => {
     const byPhase = new Map(PHASES.map((p) => [p, [] as Resource[]]));
     const owner = new Map<string, { component: string; resource: Resource }>();
     for (const c of components) {
@@ -79,7 +79,7 @@ export function factRequests(
   desired: DesiredHost[],
 ): Record<string, FactRequest> {
   const out: Record<string, FactRequest> = {};
-  for (const host of ctx.inventory.hosts) {
+  for (const host of hostsInScope(ctx)) {
     const probes: Record<string, string> = {};
     for (const c of components) {
       if (c.probes && c.appliesTo(host, ctx)) Object.assign(probes, c.probes(host, ctx));

@@ -5,7 +5,12 @@
 import { adoptableFailovers, type Adoption } from '../plan/adopt.ts';
 import { OperationError } from '../core/errors.ts';
 import type { EventSink } from '../core/events.ts';
-import type { Component, DeployContext, HealthCheck } from '../components/component.ts';
+import {
+  hostsInScope,
+  type Component,
+  type DeployContext,
+  type HealthCheck,
+} from '../components/component.ts';
 import { countChanges, diff, PENDING_HANDLERS_FILE } from '../plan/diff.ts';
 import {
   PHASES,
@@ -37,6 +42,11 @@ export interface EngineInput {
   redact: string[];
   /** how long failing health checks are retried at the end of a deploy (default 20 s) */
   checkSettleMs?: number;
+  /**
+   * no health checks at the end: a step in the middle of an operation whose cluster is not
+   * whole yet (tpa fork, before the node that leaves is promoted and forgotten)
+   */
+  skipChecks?: boolean;
   /** how facts are gathered; tests replace it, deploys use the fact script */
   gather?: (t: Transport, req: FactRequest) => Promise<HostFacts>;
 }
@@ -103,7 +113,7 @@ export async function computePlan(
     const r = requests0[host];
     if (r) r.probes = { ...r.probes, ...checkProbes(list) };
   }
-  const hosts = input.context.inventory.hosts.map((h) => h.name);
+  const hosts = hostsInScope(input.context).map((h) => h.name);
   const state = await refresh(input, { facts: {}, desired: desired0, requests: requests0 }, hosts);
   return { ...state, plan: diff(state.desired, state.facts) };
 }
@@ -143,7 +153,7 @@ export async function deploy(input: EngineInput): Promise<DeployOutcome> {
   const started = Date.now();
   // a deploy that changes nothing ends with the checks of what it found: run them right away,
   // in the facts' round trip, instead of in one more afterwards
-  const earlyChecks = checksFor(input.components, ctxWith(input, {}));
+  const earlyChecks = input.skipChecks ? undefined : checksFor(input.components, ctxWith(input, {}));
   const { plan: initialPlan, ...first } = await computePlan(input, earlyChecks);
   const initialFacts = first.facts;
   let state: PlanState = first;
@@ -255,7 +265,7 @@ export async function deploy(input: EngineInput): Promise<DeployOutcome> {
     const failures = await handle(deferred);
     if (failures.length) throw failureError(PRIMARY_RESTART_DEFERRAL.to, failures);
   }
-  const checks = checksFor(input.components, ctxWith(input, state.facts));
+  const checks = input.skipChecks ? new Map() : checksFor(input.components, ctxWith(input, state.facts));
   if (checks.size > 0) {
     const t0 = Date.now();
     input.events({ kind: 'phase-started', phase: 'checks', hosts: [...checks.keys()] });

@@ -21,6 +21,10 @@ export interface DeployRequest {
   events: EventSink;
   /** hosts worked on at once */
   concurrency?: number;
+  /** only these hosts (DeployContext.only); default every host of the inventory */
+  only?: readonly string[];
+  /** no health checks at the end (EngineInput.skipChecks) */
+  skipChecks?: boolean;
 }
 
 export interface DeployReport {
@@ -63,6 +67,7 @@ export async function openEngine(
   dir: string,
   events: EventSink,
   concurrency = DEFAULT_CONCURRENCY,
+  only?: readonly string[],
 ): Promise<OpenEngine> {
   const access = await connectCluster(dir, { events, concurrency });
   try {
@@ -83,7 +88,12 @@ export async function openEngine(
     }
     const input: EngineInput = {
       components,
-      context: { config: access.config, inventory: access.inventory, secrets: allSecrets },
+      context: {
+        config: access.config,
+        inventory: access.inventory,
+        secrets: allSecrets,
+        ...(only ? { only } : {}),
+      },
       transports,
       events,
       concurrency,
@@ -114,14 +124,14 @@ export async function deploy(req: DeployRequest): Promise<DeployReport> {
 
 async function deployOnce(req: DeployRequest): Promise<DeployReport> {
   const started = Date.now();
-  const engine = await openEngine(req.dir, req.events, req.concurrency);
+  const engine = await openEngine(req.dir, req.events, req.concurrency, req.only);
   req.events({
     kind: 'timing',
     what: 'configuration, secrets, TLS, connections',
     durationMs: Date.now() - started,
   });
   try {
-    const out = await runDeploy(engine.input);
+    const out = await runDeploy({ ...engine.input, ...(req.skipChecks ? { skipChecks: true } : {}) });
     const durationMs = Date.now() - started;
     const summary = summarise(out.applied.length, out.hosts.length, durationMs);
     req.events({ kind: 'done', ok: true, summary });

@@ -8,7 +8,8 @@ import type { ClusterConfig, ClusterGroupConfig } from '../../model/schema.ts';
 import { settingProblem } from '../../model/rules/pg-settings.ts';
 import { settingText } from '../../model/pg-settings/value.ts';
 import type { Inventory, InventoryHost } from '../../platforms/platform.ts';
-import { clusterNodes, PG_PORT, pgPathsFor } from './paths.ts';
+import { clusterNodes, PG_PORT, pgPathsFor, type PgPaths } from './paths.ts';
+import { sh } from '../../core/shell.ts';
 import { failoverManagerOf } from '../failover/registry.ts';
 import { DEFAULT_MAX_CONNECTIONS, tunedSettings, type PgValue } from './tuning.ts';
 
@@ -165,4 +166,18 @@ export function renderTpaConf(ns: NodeSettings): string {
     lines.push(`${name} = ${confValue(value)}${ns.overridden.has(name) ? '  # from config.yml' : ''}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Shell (root, on a standby about to be promoted alone: tpa fork) that empties its
+ * synchronous_standby_names in tpa.conf and reloads. The standby still carries its old
+ * cluster's quorum list, which it ignores while in recovery; promoted with it, every write
+ * would wait for standbys it no longer has. The next deploy writes the whole file.
+ */
+export function noSyncStandbysCommand(p: PgPaths): string {
+  return [
+    'set -e',
+    sh`sed -i "s/^synchronous_standby_names = .*/synchronous_standby_names = ''/" ${p.tpaConf}`,
+    sh`systemctl reload ${p.service}`,
+  ].join('\n');
 }
