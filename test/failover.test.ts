@@ -5,9 +5,14 @@
  * the primary and one replica, a replica powered off, then the primary isolated, powered off,
  * its postgres killed and its machine frozen. After each failover the former primary comes
  * back with `tpa rejoin`. For every fault: no acknowledged write lost, never two nodes taking
- * writes at once, writes going again through the poolers. At the end `tpa deploy` adopts the
+ * writes at once, writes going again through the poolers. Then `tpa deploy` adopts the
  * primary of now in config.yml (one commit), changes nothing the second time, and `tpa test`
- * passes. Everything is removed in after() whatever happened. Needs root on a Debian host.
+ * passes. The same cluster then changes shape, each operation followed by `tpa test`, an empty
+ * `tpa plan` and the exact config.yml diff: switchover and back, a rolling upgrade from the
+ * PostgreSQL it was deployed at (15.18, pinned) to 15.20 and a resize of the primary (both under
+ * the ledger: no write failed or lost), add-replica (cascading), remove-node, add-cluster and
+ * remove-cluster, and a fork into a new cluster. Everything is removed in after() whatever
+ * happened. Needs root on a Debian host.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -328,6 +333,44 @@ void test(`upgrade ${OLD_PG} -> ${NEW_PG} under writes: a version the mirror lac
   assert.deepEqual([second.nodes, second.commit], [[], null], 'a second run changes nothing');
 });
 
+void test('resize the primary under writes: it hands over first, its limits and shared_buffers follow, no write failed; again changes nothing', async () => {
+  const primary = (await primaryNow())!;
+  const r = await operationDrill('resize', dir, 'main', env, [primary, '--instance-type', 'medium']);
+  console.log(
+    `resize ${primary}: ${JSON.stringify({ ...r, lost: r.lost.length, writers: r.writers.length })}`,
+  );
+  assert.equal(r.code, 0, JSON.stringify(r));
+  assert.deepEqual(r.lost, [], 'no acknowledged write lost');
+  assert.equal(r.failedDuring, 0, `clients saw errors: ${r.errors.join(' | ')}`);
+  const out = r.result as { switchover?: { from: string }; restarted: boolean; machine: string[] };
+  assert.equal(out.switchover?.from, primary, 'the primary handed over before its restart');
+  assert.equal(out.restarted, true);
+  assert.notEqual(await primaryNow(), primary);
+  const container = (await readInventory(dir)).hosts.find((h) => h.name === primary)!.platformId!;
+  const v1 = await run('lxc-cgroup', ['-n', container, 'memory.limit_in_bytes']);
+  const mem = v1.code === 0 ? v1.stdout : (await run('lxc-cgroup', ['-n', container, 'memory.max'])).stdout;
+  assert.equal(Number(mem.trim()), 2048 * 1024 * 1024, 'the memory limit is the medium size, live');
+  const sb = await tpa('psql', dir, primary, '--', '-Atc', 'SHOW shared_buffers');
+  assert.equal(sb.stdout.trim(), '512MB', sb.stderr);
+  const commit = await commitWith(`resize: ${primary} small, 20 GB -> medium, 20 GB`);
+  const diff = await configDiff(commit);
+  assert.equal(diff.length, 2, diff.join('\n'));
+  assert.match(
+    diff[1]!,
+    new RegExp(`^\\+ +- \\{ name: ${primary}, role: primary.*, instance_type: medium \\}$`),
+  );
+  await planIsEmpty('after resize');
+  const t = await tpa('test', dir);
+  assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
+  const again = await tpa('resize', dir, primary, '--instance-type', 'medium', '--json');
+  assert.equal(again.code, 0, again.stderr);
+  const second = lastJson<{ commit: string | null; restarted: boolean; settings: string[] }>(again);
+  assert.deepEqual([second.commit, second.restarted, second.settings], [null, false, []]);
+  const bad = await tpa('resize', dir, primary, '--instance-type', 'huge');
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /instance type "huge" is not known on platform lxc/);
+});
+
 /** the newest commit with this subject (deploy may commit after it: a new node's TLS certificate) */
 async function commitWith(subject: string): Promise<string> {
   const log = await run('git', ['-C', dir, 'log', '--format=%H %s', '-5']);
@@ -471,4 +514,56 @@ void test('add-cluster and remove-cluster: a second cluster runs beside main, th
     .map((n) => [n.node, n.startedAt]);
   assert.deepEqual(mainAfter, mainBefore, "main's servers were not restarted");
   await planIsEmpty('after remove-cluster');
+});
+
+void test('fork: a replica becomes the primary of a new cluster with the data of the moment of the fork, then both diverge; main is untouched', async () => {
+  const sql = (node: string, q: string) => tpa('psql', dir, node, '--', '-Atc', q);
+  const primary = (await primaryNow())!;
+  const node = (await status()).nodes.find(
+    (n) => n.cluster === 'main' && n.node !== primary && n.upstream === primary,
+  )!.node;
+  assert.equal(
+    (
+      await sql(
+        primary,
+        "CREATE TABLE fork_marks (id int, note text); INSERT INTO fork_marks VALUES (1, 'before')",
+      )
+    ).code,
+    0,
+  );
+  const bad = await tpa('fork', dir, primary, '--into', 'side');
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /is the primary of cluster main/);
+  const r = await tpa('fork', dir, node, '--into', 'side', '--json');
+  assert.equal(r.code, 0, `${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+  const out = lastJson<{ timeline: number; forkLsn: string }>(r);
+  console.log(`fork ${node}: ${JSON.stringify(out)}`);
+  const s = await status();
+  assert.equal(s.primaries.side, node);
+  assert.equal(s.primaries.main, primary, 'main keeps its primary');
+  const mainTimeline = s.nodes.find((n) => n.node === primary)!.timeline!;
+  assert.ok(
+    out.timeline > mainTimeline,
+    `the fork runs on a timeline of its own (${out.timeline} > ${mainTimeline})`,
+  );
+  assert.equal((await sql(primary, "INSERT INTO fork_marks VALUES (2, 'main after')")).code, 0);
+  assert.equal((await sql(node, "INSERT INTO fork_marks VALUES (3, 'side after')")).code, 0);
+  assert.equal((await sql(node, 'SELECT id FROM fork_marks ORDER BY id')).stdout.trim(), '1\n3');
+  assert.equal((await sql(primary, 'SELECT id FROM fork_marks ORDER BY id')).stdout.trim(), '1\n2');
+  const commit = await commitWith(`fork: ${node} of cluster main into the new cluster side`);
+  const diff = await configDiff(commit);
+  assert.ok(
+    diff.some((l) => new RegExp(`^- +- \\{ name: ${node}, role: replica`).test(l)),
+    diff.join('\n'),
+  );
+  assert.ok(diff.includes('+  - name: side'), diff.join('\n'));
+  assert.ok(
+    diff.some((l) =>
+      new RegExp(`^\\+ +- \\{ name: ${node}, role: primary(, instance_type: medium)? \\}$`).test(l),
+    ),
+    diff.join('\n'),
+  );
+  const t = await tpa('test', dir);
+  assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
+  await planIsEmpty('after fork');
 });

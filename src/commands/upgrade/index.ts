@@ -151,7 +151,8 @@ async function run(
   const p = pgPathsFor(access.config);
   const info = (message: string) => req.events({ kind: 'info', message });
   const scope = plan.pin.scope === 'cluster' ? ` (cluster ${plan.pin.cluster})` : '';
-  const from = [...new Set(Object.values(plan.before))].join(', ');
+  const moving = plan.clusters.flatMap((c) => [...c.standbys, ...(c.primaryNeeds ? [c.primary] : [])]);
+  const from = [...new Set(moving.map((n) => plan.before[n]))].join(', ') || plan.target;
   const edit = await editConfig(
     req.dir,
     (text) => setPackagePin(text, plan.target, plan.pin.scope === 'cluster' ? plan.pin.cluster : undefined),
