@@ -520,3 +520,29 @@ void test('an action that starts a unit drops the restarts of it notified before
   await deploy({ ...input, components: [base, pg, withStart(undefined)] });
   assert.equal(restartsOnPrimary(), 1, 'without `starts` the handler runs');
 });
+
+void test('a deploy limited to some hosts neither asks nor changes the others, and can leave its checks out', async () => {
+  const { input } = await converged();
+  want.appConf = 'a=3\n';
+  const asked: string[] = [];
+  const limited: EngineInput = {
+    ...input,
+    context: { ...input.context, only: ['p', 'r1'] },
+    skipChecks: true,
+    gather: (t, req) => {
+      asked.push(t.host);
+      return gather(t, req);
+    },
+  };
+  const out = await deploy(limited);
+  assert.deepEqual([...new Set(asked)].sort(), ['p', 'r1']);
+  assert.deepEqual([...new Set(out.applied.map((c) => c.host))].sort(), ['p', 'r1']);
+  assert.deepEqual(
+    log.filter((l) => l.host === 'r2'),
+    [],
+    'r2 was not touched',
+  );
+  // the whole group afterwards: only r2 is left to change
+  const rest = await deploy(input);
+  assert.deepEqual([...new Set(rest.applied.map((c) => c.host))], ['r2']);
+});

@@ -265,7 +265,9 @@ export async function deploy(input: EngineInput): Promise<DeployOutcome> {
     const failures = await handle(deferred);
     if (failures.length) throw failureError(PRIMARY_RESTART_DEFERRAL.to, failures);
   }
-  const checks = input.skipChecks ? new Map() : checksFor(input.components, ctxWith(input, state.facts));
+  const checks = input.skipChecks
+    ? new Map<string, HealthCheck[]>()
+    : checksFor(input.components, ctxWith(input, state.facts));
   if (checks.size > 0) {
     const t0 = Date.now();
     input.events({ kind: 'phase-started', phase: 'checks', hosts: [...checks.keys()] });
