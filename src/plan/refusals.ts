@@ -4,7 +4,7 @@
  * drops, promotes or wipes. A refusal stops the whole deploy before anything is applied.
  */
 import type { DesiredHost, HostFacts } from './types.ts';
-import { compareVersions } from '../core/debian-version.ts';
+import { compareVersions } from './debian-version.ts';
 
 export interface Refusal {
   host?: string;

@@ -19,23 +19,17 @@ import type { EventSink } from '../../core/events.ts';
 import { OperationError, UsageError } from '../../core/errors.ts';
 import { loadClusterConfig } from '../../clusterdir/dir.ts';
 import { editConfig } from '../../clusterdir/edit-config.ts';
-import {
-  addCluster,
-  addService,
-  removeNode,
-  setNodeField,
-  setNodeUpstream,
-} from '../../clusterdir/config-edits.ts';
+import { addCluster, addService } from '../../clusterdir/config-edits.ts';
 import { connectCluster } from '../../clusterdir/connect.ts';
 import { failoverManagerOf } from '../../components/failover/registry.ts';
 import { pgPathsFor } from '../../components/postgres/paths.ts';
 import { psqlAsPostgres } from '../../components/postgres/psql.ts';
 import { noSyncStandbysCommand } from '../../components/postgres/settings.ts';
-import { repmgrNodeId } from '../../components/topology.ts';
 import { clusterStatus } from '../status/index.ts';
 import { provision } from '../provision/index.ts';
 import { deploy } from '../deploy/index.ts';
 import { planFork } from './plan.ts';
+import { leaveEdit } from '../remove-node/plan.ts';
 
 export interface ForkRequest {
   dir: string;
@@ -97,15 +91,8 @@ export async function fork(req: ForkRequest): Promise<ForkReport> {
     const edit = await editConfig(
       req.dir,
       (text) => {
-        let out = text;
-        for (const child of leave.children) out = setNodeUpstream(out, from.name, child, leave.newUpstream);
-        // the nodes after it move up in the list: their ids stay what the failover manager knows
-        const after = from.nodes.slice(from.nodes.findIndex((n) => n.name === req.node) + 1);
-        for (const n of after)
-          out = setNodeField(out, from.name, n.name, 'node_id', repmgrNodeId(from, n.name));
-        out = removeNode(out, from.name, req.node);
-        if (plan.service) out = addService(out, plan.service);
-        return addCluster(out, plan.cluster);
+        const out = leaveEdit(text, from, leave);
+        return addCluster(plan.service ? addService(out, plan.service) : out, plan.cluster);
       },
       `fork: ${req.node} of cluster ${from.name} into the new cluster ${req.into}`,
     );

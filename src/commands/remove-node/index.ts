@@ -11,15 +11,13 @@ import { OperationError, UsageError } from '../../core/errors.ts';
 import { sh } from '../../core/shell.ts';
 import { loadClusterConfig } from '../../clusterdir/dir.ts';
 import { editConfig } from '../../clusterdir/edit-config.ts';
-import { removeNode, setNodeField, setNodeUpstream } from '../../clusterdir/config-edits.ts';
-import { repmgrNodeId } from '../../components/topology.ts';
 import { connectCluster } from '../../clusterdir/connect.ts';
 import { failoverManagerOf } from '../../components/failover/registry.ts';
 import { pgPathsFor } from '../../components/postgres/paths.ts';
 import { clusterStatus } from '../status/index.ts';
 import { convergeAfterEdit } from '../converge.ts';
 import { requireConfirmation, type Confirmation } from '../confirm.ts';
-import { planRemoveNode, type RemoveNodePlan } from './plan.ts';
+import { leaveEdit, planRemoveNode, type RemoveNodePlan } from './plan.ts';
 
 export interface RemoveNodeRequest extends Confirmation {
   dir: string;
@@ -86,15 +84,7 @@ export async function removeNodeOperation(req: RemoveNodeRequest): Promise<Remov
   }
   const edit = await editConfig(
     req.dir,
-    (text) => {
-      let out = text;
-      for (const child of plan.children) out = setNodeUpstream(out, plan.cluster, child, plan.newUpstream);
-      // the nodes after it move up in the list: their ids stay what the failover manager knows
-      const after = cluster.nodes.slice(cluster.nodes.findIndex((n) => n.name === req.node) + 1);
-      for (const n of after)
-        out = setNodeField(out, plan.cluster, n.name, 'node_id', repmgrNodeId(cluster, n.name));
-      return removeNode(out, plan.cluster, req.node);
-    },
+    (text) => leaveEdit(text, cluster, plan),
     `remove-node: ${req.node} from cluster ${plan.cluster}` +
       (plan.children.length
         ? `; ${plan.children.join(', ')} stream${plan.children.length === 1 ? 's' : ''} from ${plan.followTarget}`

@@ -4,7 +4,9 @@
  * why and what to run instead.
  */
 import { OperationError, UsageError } from '../../core/errors.ts';
-import type { ClusterGroupConfig } from '../../model/schema.ts';
+import type { ClusterConfig, ClusterGroupConfig } from '../../model/schema.ts';
+import { removeNode, setNodeField, setNodeUpstream } from '../../clusterdir/config-edits.ts';
+import { repmgrNodeId } from '../../components/topology.ts';
 import type { StatusReport } from '../status/index.ts';
 
 export interface RemoveNodePlan {
@@ -93,4 +95,18 @@ export function planRemoveNode(
     ...(newUpstream !== undefined ? { newUpstream } : {}),
     followTarget: newUpstream ?? primary,
   };
+}
+
+/**
+ * config.yml without the node (remove-node, fork): the nodes that streamed from it follow its
+ * upstream, and the nodes after it in the list get `node_id:`, so that their ids in the
+ * failover manager, which default to their positions, stay what it knows.
+ */
+export function leaveEdit(text: string, cluster: ClusterConfig, leave: RemoveNodePlan): string {
+  let out = text;
+  for (const child of leave.children) out = setNodeUpstream(out, cluster.name, child, leave.newUpstream);
+  const after = cluster.nodes.slice(cluster.nodes.findIndex((n) => n.name === leave.node) + 1);
+  for (const n of after)
+    out = setNodeField(out, cluster.name, n.name, 'node_id', repmgrNodeId(cluster, n.name));
+  return removeNode(out, cluster.name, leave.node);
 }

@@ -24,7 +24,7 @@ import { pgPathsFor, type PgPaths } from '../../components/postgres/paths.ts';
 import { psqlAsPostgres } from '../../components/postgres/psql.ts';
 import { restartWaitCommand } from '../../components/postgres/restart-wait.ts';
 import { serverPackages } from '../../components/postgres/packages.ts';
-import { upstreamVersion } from '../../core/debian-version.ts';
+import { upstreamVersion } from '../../plan/debian-version.ts';
 import { aptInstallCommand } from '../../engine/commands.ts';
 import type { ClusterConfig } from '../../model/schema.ts';
 import { clusterStatus } from '../status/index.ts';

@@ -4,7 +4,7 @@ import { UsageError } from '../../core/errors.ts';
 import type { StatusReport, StatusRow } from '../status/index.ts';
 import { parseConfig } from '../../model/parse.ts';
 import { planUpgrade, type NodePackages } from './plan.ts';
-import { compareVersions } from '../../core/debian-version.ts';
+import { compareVersions } from '../../plan/debian-version.ts';
 
 const OLD = '15.18-0+deb12u1';
 const NEW = '15.20-0+deb12u1';

@@ -9,7 +9,7 @@ import { UsageError } from '../../core/errors.ts';
 import type { ClusterGroupConfig } from '../../model/schema.ts';
 import type { StatusReport } from '../status/index.ts';
 import { pinnedVersion } from '../../components/postgres/packages.ts';
-import { compareVersions, upstreamVersion } from '../../core/debian-version.ts';
+import { compareVersions, upstreamVersion } from '../../plan/debian-version.ts';
 
 export interface UpgradeRequest {
   /** only this cluster (default: every cluster of the group) */
