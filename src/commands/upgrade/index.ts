@@ -209,11 +209,24 @@ async function run(
               );
           }
         } finally {
-          if (hold)
-            await access.pool
-              .forHost(primary)
-              .exec(hold.release, { step: `upgrade: release ${manager.name}` })
-              .catch(() => undefined);
+          // released from the primary, or from any node that answers: a failover manager left
+          // holding still would not fail over at the next real failure
+          if (hold) {
+            let released = false;
+            for (const m of [primary, ...members.filter((x) => x !== primary)]) {
+              released = await access.pool
+                .forHost(m)
+                .exec(hold.release, { step: `upgrade: release ${manager.name}` })
+                .then(() => true)
+                .catch(() => false);
+              if (released) break;
+            }
+            if (!released)
+              req.events({
+                kind: 'warning',
+                message: `${manager.name} may still hold still on cluster ${c.name} (no node took the release): once a node answers, run there as root: ${hold.release}`,
+              });
+          }
         }
         const ms = Date.now() - t0;
         req.events({ kind: 'timing', what: `upgrade: ${node}`, host: node, durationMs: ms });
