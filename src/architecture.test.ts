@@ -25,7 +25,7 @@ function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);
     if (e.isDirectory()) return tsFiles(p);
-    return e.name.endsWith('.ts') ? [p] : [];
+    return e.name.endsWith('.ts') || e.name.endsWith('.tsx') ? [p] : [];
   });
 }
 
@@ -150,6 +150,8 @@ void test('model/ and plan/ import only themselves (node built-ins and npm packa
 /** top to bottom: a layer imports only the layers below it (docs/architecture.md) */
 const LAYERS = [
   'cli',
+  // the web console (an entry point like cli/, serving commands over HTTP)
+  'ui',
   'commands',
   'checks',
   'clusterdir',
@@ -178,8 +180,12 @@ const CHECK_KIT = 'src/checks/kit.ts';
 // a command's cli.ts is the CLI's part of the command: it renders with cli/output.ts, parses
 // options with cli/options.ts and asks with cli/confirm.ts
 const CLI_KIT = ['src/cli/output.ts', 'src/cli/types.ts', 'src/cli/options.ts', 'src/cli/confirm.ts'];
+// `tpa ui` is a command whose work is to start the console: its index.ts is the one module of
+// commands/ that imports ui/ (the console's own imports of commands/ go down, so no cycle)
+const UI_ENTRY = { mod: 'src/commands/ui/index.ts', dep: 'src/ui/server.ts' };
 const mayImportUpwards = (mod: string, dep: string) =>
   (/^src\/commands\/[^/]+\/cli\.ts$/.test(mod) && CLI_KIT.includes(dep)) ||
+  (mod === UI_ENTRY.mod && dep === UI_ENTRY.dep) ||
   (mod.startsWith('src/components/') && dep === CHECK_KIT);
 
 void test('each layer imports only the layers below it', () => {
@@ -210,6 +216,24 @@ void test('the check kit components import reaches nothing of components/ or abo
   );
   assert.deepEqual(above, []);
   assert.ok(seen.size > 1, 'the kit is scanned');
+});
+
+// what the browser downloads is bundled from ui/web/: it may use the API's types and the event
+// types (erased when bundled), never a module that runs on the server
+const WEB_MAY_IMPORT = ['src/ui/types.ts', 'src/core/events.ts'];
+
+void test('the browser code imports only itself and the shared types', () => {
+  const bad: string[] = [];
+  for (const [mod, deps] of graph) {
+    if (!mod.startsWith('src/ui/web/') || isTestOnly(mod)) continue;
+    for (const d of deps)
+      if (!d.startsWith('src/ui/web/') && !WEB_MAY_IMPORT.includes(d)) bad.push(`${mod} imports ${d}`);
+  }
+  assert.deepEqual(bad, []);
+  assert.ok(
+    [...graph.keys()].some((m) => m.startsWith('src/ui/web/')),
+    'the browser code is scanned',
+  );
 });
 
 void test('production code imports no test, test helper or test data', () => {

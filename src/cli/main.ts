@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { reportError } from './output.ts';
 import { TPA_VERSION } from '../core/version.ts';
 import { commands } from './registry.ts';
+import { takeGroupLockBeforeActions } from './group-lock.ts';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('tpa')
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = code;
     });
   }
+  takeGroupLockBeforeActions(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

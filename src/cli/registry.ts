@@ -32,6 +32,7 @@ import { register as switchover } from '../commands/switchover/cli.ts';
 import { register as upgrade } from '../commands/upgrade/cli.ts';
 import { register as resize } from '../commands/resize/cli.ts';
 import { register as fork } from '../commands/fork/cli.ts';
+import { register as ui } from '../commands/ui/cli.ts';
 
 export const commands: RegisterCommand[] = [
   configure,
@@ -63,4 +64,5 @@ export const commands: RegisterCommand[] = [
   upgrade,
   resize,
   fork,
+  ui,
 ];

@@ -114,3 +114,31 @@ export async function history(dir: string, limit = 50): Promise<CommitInfo[]> {
       return { hash, date, subject: subject.join('\t') };
     });
 }
+
+export interface CommitWithDiff extends CommitInfo {
+  author: string;
+  /** the commit's patch (`git show` without the header) */
+  diff: string;
+}
+
+const RECORD = '\x1e';
+const FIELD = '\x1f';
+
+/** Newest first, each commit with its author and diff, in one git run. */
+export async function historyWithDiffs(dir: string, limit = 30): Promise<CommitWithDiff[]> {
+  const r = await git(dir, [
+    'log',
+    `-n${limit}`,
+    '--no-color',
+    '--patch',
+    `--format=${RECORD}%H${FIELD}%an <%ae>${FIELD}%aI${FIELD}%s${FIELD}`,
+  ]);
+  if (r.code !== 0) return [];
+  return r.stdout
+    .split(RECORD)
+    .filter(Boolean)
+    .map((rec) => {
+      const [hash = '', author = '', date = '', subject = '', diff = ''] = rec.split(FIELD);
+      return { hash, author, date, subject, diff: diff.replace(/^\n+/, '') };
+    });
+}

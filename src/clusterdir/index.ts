@@ -8,4 +8,13 @@ export {
   writeClusterFile,
   type LoadedConfig,
 } from './dir.ts';
-export { commitChanges, initRepo, ensureIdentity, history, git, type CommitInfo } from './git.ts';
+export {
+  commitChanges,
+  initRepo,
+  ensureIdentity,
+  history,
+  historyWithDiffs,
+  git,
+  type CommitInfo,
+  type CommitWithDiff,
+} from './git.ts';
