@@ -4,8 +4,9 @@
  * the failover manager and every pooler pause (clients' next queries wait), the old primary
  * stops cleanly (its last WAL record, the shutdown checkpoint, reaches the standbys), the
  * target replays up to it and is promoted, every pooler points at it and resumes: the stall
- * clients see ends here. Afterwards the old primary rejoins as a standby, the other standbys
- * follow, the manager resumes, and config.yml says who the primary is (one commit).
+ * clients see ends here. Meanwhile the manager records the new primary, the other standbys
+ * follow it and the old primary rejoins as a standby (with durability sync, commits wait for
+ * one of them); then the manager resumes and config.yml says who the primary is (one commit).
  * A step that fails before the promotion puts everything back: the old primary starts again
  * and stays the primary, the poolers resume on it.
  */
@@ -180,25 +181,23 @@ async function run(
       problems.push(`${what}: ${why}`);
     }
   };
-  if (pooler.switchover) {
-    await attempt('pointing the poolers at the new primary', () =>
-      all(
-        () => pooler.switchover!.route(plan.target.address),
-        'switchover: point the pooler at the new primary',
-      ),
-    );
-    await attempt('resuming the poolers', resumePoolers);
-  }
-  const stallMs = Date.now() - stallStart;
-  info(
-    `switchover ${from} -> ${to}: ${to} is the primary, clients resumed after ${(stallMs / 1000).toFixed(1)} s`,
-  );
-
-  // the old primary comes back as a standby, the others follow; then the manager resumes
-  await attempt(`recording ${to} as the primary`, () =>
+  // The manager's records and the other standbys move to the new primary at once, while the
+  // poolers are pointed at it: with durability sync a commit waits for a standby, and until
+  // one streams from the new primary the clients the poolers let through would only wait.
+  const recorded = attempt(`recording ${to} as the primary`, () =>
     exec(to, steps.record(p), `switchover: record ${to} as the primary`),
   );
-  await Promise.all([
+  const siblingsFollow = recorded.then(() =>
+    Promise.all(
+      plan.siblings.map((s) =>
+        attempt(`${s.node} following ${to}`, () =>
+          exec(s.node, steps.follow(p, cluster, to), `switchover: ${s.node} follows ${to}`, 600_000),
+        ),
+      ),
+    ),
+  );
+  // the old primary comes back as a standby, once the records name the new primary
+  const oldPrimaryBack = recorded.then(() =>
     attempt(`${from} rejoining`, async () => {
       const t0 = Date.now();
       const out = await bringBack(
@@ -226,12 +225,22 @@ async function run(
           message: `${from} could not rejoin (${out.rewindFailed ?? '?'}): cloned afresh, its old data directory is kept at ${out.keptDataDir}`,
         });
     }),
-    ...plan.siblings.map((s) =>
-      attempt(`${s.node} following ${to}`, () =>
-        exec(s.node, steps.follow(p, cluster, to), `switchover: ${s.node} follows ${to}`, 600_000),
+  );
+  if (pooler.switchover) {
+    await attempt('pointing the poolers at the new primary', () =>
+      all(
+        () => pooler.switchover!.route(plan.target.address),
+        'switchover: point the pooler at the new primary',
       ),
-    ),
-  ]);
+    );
+    await attempt('resuming the poolers', resumePoolers);
+  }
+  const stallMs = Date.now() - stallStart;
+  info(
+    `switchover ${from} -> ${to}: ${to} is the primary, clients resumed after ${(stallMs / 1000).toFixed(1)} s`,
+  );
+
+  await Promise.all([siblingsFollow, oldPrimaryBack]);
   await attempt('resuming the failover manager', () =>
     all(() => manager.resume || 'true', 'switchover: resume the failover manager'),
   );
