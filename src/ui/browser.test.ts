@@ -13,7 +13,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startConsole, type Console } from './test-support.test-helper.ts';
+import { join } from 'node:path';
+import { configure } from '../commands/configure/index.ts';
+import { configureRequest, startConsole, type Console } from './test-support.test-helper.ts';
+import type { GroupView } from './types.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('../../docs/img/', import.meta.url));
@@ -55,7 +58,7 @@ after(async () => {
 });
 
 void test(
-  'the console in chromium: workspace, wizard, config editor, history, a job',
+  'the console in chromium: workspace, wizard, config editor, history, a job, pricing',
   { skip: missing ?? false },
   async () => {
     // the token URL leaves a cookie and a URL without the token
@@ -117,6 +120,38 @@ void test(
     await page.locator('#job-log', { hasText: 'job succeeded' }).waitFor({ timeout: 20_000 });
     await page.locator('#job-history .badge.succeeded').waitFor();
     await page.screenshot({ path: `${SHOTS}ui-job.png` });
+
+    // pricing of a cloud group: group -> cluster -> node, the price table's region and date, and
+    // the numbers of tpa cost's own estimate
+    await configure(configureRequest(join(ui.workspace, 'cloud'), { platform: 'aws', replicas: 2 }));
+    const view = (await (await ui.call('GET', '/api/groups/cloud')).json()) as GroupView;
+    const cost = view.cost!;
+    assert.equal(cost.basis.kind, 'price-table');
+    await page.goto(`${ui.server.url}#/g/cloud/pricing`);
+    const pricing = page.locator('#pricing');
+    await pricing.locator('tr[data-host="main-2"]').waitFor();
+    if (cost.basis.kind === 'price-table') {
+      const basis = await pricing.locator('.basis').innerText();
+      assert.ok(basis.includes(`region ${cost.basis.region}`) && basis.includes(cost.basis.date), basis);
+    }
+    const host = cost.hosts.find((h) => h.name === 'main-2')!;
+    const cells = await pricing.locator('tr[data-host="main-2"] td').allInnerTexts();
+    assert.deepEqual(cells, [
+      'main-2',
+      'replica',
+      host.instanceType,
+      `$${host.instanceMonthly!.toFixed(2)}`,
+      `${host.volumeGb} GB`,
+      `$${host.volumeMonthly.toFixed(2)}`,
+      `$${host.monthly!.toFixed(2)}`,
+    ]);
+    const main = cost.clusters.find((c) => c.name === 'main')!;
+    assert.equal(
+      await pricing.locator('tr[data-cluster="main"] td').innerText(),
+      `$${main.monthly.toFixed(2)}`,
+    );
+    assert.match(await pricing.locator('tr.total').innerText(), new RegExp(`\\$${cost.total.toFixed(2)}`));
+    await page.screenshot({ path: `${SHOTS}ui-pricing.png` });
 
     assert.deepEqual(cspErrors, [], 'nothing on the page broke the Content-Security-Policy');
   },

@@ -50,6 +50,8 @@ export interface GroupView {
   summary: GroupSummary;
   nodes: NodeRow[];
   costNotes: string[];
+  /** the whole estimate (tpa cost), for the pricing tab; absent while config.yml is not valid */
+  cost?: CostEstimate;
 }
 
 export interface ValidationResult {

@@ -86,7 +86,7 @@ export async function groupView(workspace: string, id: string): Promise<GroupVie
     nodeCount: cost.hosts.length,
     cost: { total: cost.total, currency: cost.currency, incomplete: cost.incomplete, basis: cost.basis.kind },
   };
-  return { summary, nodes, costNotes: cost.notes };
+  return { summary, nodes, costNotes: cost.notes, cost };
 }
 
 export async function workspaceGroups(workspace: string): Promise<GroupSummary[]> {

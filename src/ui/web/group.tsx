@@ -1,11 +1,12 @@
-/** A group: its clusters and nodes (with their state when the machines answer), config, history and jobs. */
+/** A group: its clusters and nodes (with their state when the machines answer), pricing, config, history and jobs. */
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc, money } from './api.ts';
 import { ConfigEditor, History } from './config.tsx';
 import { Jobs } from './jobs.tsx';
+import { Pricing } from './pricing.tsx';
 import type { ClusterInfo, GroupView, Health, NodeRow, StatusReport } from '../types.ts';
 
-const TABS = ['overview', 'config', 'history', 'jobs'] as const;
+const TABS = ['overview', 'pricing', 'config', 'history', 'jobs'] as const;
 
 function lag(s: StatusReport['nodes'][number] | undefined): string {
   if (!s || s.role !== 'replica') return '';
@@ -161,6 +162,8 @@ export function GroupPage({ id, tab }: { id: string; tab: string }) {
         <History id={id} />
       ) : tab === 'jobs' ? (
         <Jobs id={id} />
+      ) : tab === 'pricing' ? (
+        <Pricing cost={view.cost} />
       ) : (
         <>
           {s.configErrors ? (
