@@ -8,6 +8,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
+import { processAlive } from '../core/process.ts';
 
 /** tpa's own files in a cluster directory, never committed (jobs, the lock) */
 export const TPA_STATE_DIR = '.tpa';
@@ -39,16 +40,6 @@ export function ensureStateDir(dir: string): string {
   return path;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, under another user
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function readHolder(path: string): { text: string; holder: LockHolder | null } | null {
   let text: string;
   try {
@@ -70,7 +61,7 @@ function readHolder(path: string): { text: string; holder: LockHolder | null } |
 /** Who holds DIR's lock now, or null when nobody does (or its holder is gone). */
 export function lockHolder(dir: string): LockHolder | null {
   const found = readHolder(join(dir, LOCK_FILE));
-  return found?.holder && alive(found.holder.pid) ? found.holder : null;
+  return found?.holder && processAlive(found.holder.pid) ? found.holder : null;
 }
 
 export function describeHolder(h: LockHolder): string {
@@ -121,7 +112,7 @@ export function acquireGroupLock(dir: string, command: string, pid = process.pid
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const found = readHolder(path);
-    if (found?.holder && alive(found.holder.pid)) throw new GroupBusyError(dir, found.holder);
+    if (found?.holder && processAlive(found.holder.pid)) throw new GroupBusyError(dir, found.holder);
     // stale (or unreadable): take it over, unless it changed under us since we read it
     if (found && readHolder(path)?.text === found.text) {
       try {

@@ -8,25 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { commands } from '../cli/registry.ts';
-import { configure, type ConfigureRequest } from '../commands/configure/index.ts';
+import { configure, defaultConfigureRequest, type ConfigureRequest } from '../commands/configure/index.ts';
 import { jobCommandsOf, startUi, type UiServer } from './server.ts';
 
 export function configureRequest(dir: string, over: Partial<ConfigureRequest> = {}): ConfigureRequest {
-  return {
-    dir,
-    architecture: 'M1',
-    platform: 'lxc',
-    replicas: 1,
-    failoverManager: 'repmgr',
-    pooler: 'pgbouncer',
-    durability: 'async',
-    backup: 'shared',
-    clientCidrs: [],
-    sshKeyFiles: [],
-    addresses: [],
-    clusterName: 'main',
-    ...over,
-  };
+  return { ...defaultConfigureRequest(dir), replicas: 1, ...over };
 }
 
 /** the CLI's command tree, as `tpa ui` hands it to the console */

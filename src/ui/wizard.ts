@@ -14,8 +14,6 @@ import { estimateCost } from '../model/pricing.ts';
 import {
   ARCHITECTURES,
   BACKUP_MODES,
-  DEFAULT_FAILOVER_MANAGER,
-  DEFAULT_POOLER,
   DURABILITIES,
   FAILOVER_MANAGERS,
   PLATFORMS,
@@ -23,6 +21,7 @@ import {
 } from '../model/schema.ts';
 import {
   configure,
+  defaultConfigureRequest,
   prepareConfig,
   type ConfigureRequest,
   type ConfigureResult,
@@ -30,20 +29,14 @@ import {
 import { loadPriceTable } from '../commands/cost/index.ts';
 import type { WizardCheck, WizardChoices, WizardInput } from './types.ts';
 
+/** configure's defaults, less what the wizard does not ask (SSH key files: a key pair is made) */
+function wizardDefaults(): WizardInput {
+  const { sshKeyFiles: _keyFiles, ...defaults } = defaultConfigureRequest('');
+  return defaults;
+}
+
 export const WIZARD_CHOICES: WizardChoices = {
-  defaults: {
-    dir: '',
-    clusterName: 'main',
-    architecture: 'M1',
-    platform: 'lxc',
-    replicas: 2,
-    failoverManager: DEFAULT_FAILOVER_MANAGER,
-    pooler: DEFAULT_POOLER,
-    durability: 'async',
-    backup: 'shared',
-    clientCidrs: [],
-    addresses: [],
-  },
+  defaults: wizardDefaults(),
   choices: {
     architecture: [...ARCHITECTURES],
     platform: [...PLATFORMS],

@@ -14,6 +14,7 @@ import {
   writeClusterFile,
 } from '../../clusterdir/index.ts';
 import { parseConfig } from '../../model/parse.ts';
+import { DEFAULT_FAILOVER_MANAGER, DEFAULT_POOLER } from '../../model/schema.ts';
 import {
   buildNewConfig,
   newHostNames,
@@ -32,6 +33,29 @@ export type ConfigureRequest = Omit<NewConfigOptions, 'groupName' | 'sshKeys'> &
   /** files holding OpenSSH public keys (one or more lines each) */
   sshKeyFiles: string[];
 };
+
+/**
+ * What `tpa configure DIR` does with no options (the CLI's option defaults say the same): one
+ * M1 cluster `main` of a primary and two replicas on lxc, repmgr, pgbouncer, async, backups on
+ * a shared barman server, clients from anywhere, a generated SSH key. The demo, the console's
+ * wizard and the tests start from it.
+ */
+export function defaultConfigureRequest(dir: string): ConfigureRequest {
+  return {
+    dir,
+    clusterName: 'main',
+    architecture: 'M1',
+    platform: 'lxc',
+    replicas: 2,
+    failoverManager: DEFAULT_FAILOVER_MANAGER,
+    pooler: DEFAULT_POOLER,
+    durability: 'async',
+    backup: 'shared',
+    clientCidrs: [],
+    sshKeyFiles: [],
+    addresses: [],
+  };
+}
 
 export interface ConfigureResult {
   dir: string;

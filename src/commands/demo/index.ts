@@ -10,8 +10,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../../core/errors.ts';
 import type { EventSink } from '../../core/events.ts';
 import { CONFIG_FILE } from '../../clusterdir/index.ts';
-import { DEFAULT_FAILOVER_MANAGER, DEFAULT_POOLER } from '../../model/schema.ts';
-import { configure } from '../configure/index.ts';
+import { configure, defaultConfigureRequest } from '../configure/index.ts';
 import { provision } from '../provision/index.ts';
 import { deploy } from '../deploy/index.ts';
 import { testCluster, type TestReport } from '../test/index.ts';
@@ -55,20 +54,7 @@ export async function demo(req: DemoRequest): Promise<DemoOutcome> {
     step(0, `${req.dir} holds a cluster already: continuing it`);
   } else {
     step(0, 'a primary, two replicas, repmgr, pgbouncer, no backups, on local lxc containers');
-    const r = await configure({
-      dir,
-      architecture: 'M1',
-      platform: 'lxc',
-      replicas: 2,
-      failoverManager: DEFAULT_FAILOVER_MANAGER,
-      pooler: DEFAULT_POOLER,
-      durability: 'async',
-      backup: 'none',
-      clientCidrs: [],
-      sshKeyFiles: [],
-      addresses: [],
-      clusterName: 'main',
-    });
+    const r = await configure({ ...defaultConfigureRequest(dir), backup: 'none' });
     ev({ kind: 'info', message: `wrote ${join(req.dir, CONFIG_FILE)}: hosts ${r.hosts.join(', ')}` });
   }
 

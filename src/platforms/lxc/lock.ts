@@ -6,15 +6,7 @@
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OperationError } from '../../core/errors.ts';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive } from '../../core/process.ts';
 
 /** Host-wide lock files of the lxc platform. */
 export const LOCK_DIR = '/run/tpa-lxc';
@@ -61,11 +53,11 @@ async function lockedRun<T>(
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (!owner || !alive(owner)) {
+      if (!owner || !processAlive(owner)) {
         // a crashed owner (or a half-written file: give the writer a moment first)
         if (!owner) await new Promise((r) => setTimeout(r, 100));
         const again = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-        if (!again || !alive(again)) await unlink(file).catch(() => undefined);
+        if (!again || !processAlive(again)) await unlink(file).catch(() => undefined);
         continue;
       }
       if (Date.now() > deadline) {
